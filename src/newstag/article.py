@@ -1,0 +1,433 @@
+"""Articles: reading them from files, records and pages, and removing page furniture.
+
+An :class:`Article` is a headline plus a body. Scraped pages carry much more than the
+story (share prompts, tag lines, comment forms, sidebars of other headlines); the
+cleaner keeps the story and records every line it dropped and why, so that nothing
+from a sidebar or comment box becomes a tag or an entity of the article.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_MAX_BYTES = int(os.environ.get("NEWSTAG_MAX_BYTES", 2_000_000))
+"""Largest input accepted by default (bytes); override with ``--max-bytes`` or the env var."""
+
+
+class ArticleError(ValueError):
+    """An input that cannot be read as an article. The message names the source."""
+
+
+@dataclass
+class DroppedLine:
+    """A line the cleaner removed, with its 1-based line number and the reason."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class Article:
+    """A news article: headline and body. ``text`` is what the NLP pipeline reads."""
+
+    title: str
+    body: str
+    id: str | None = None
+    source: str = "<text>"
+    date: str | None = None
+    dropped: list[DroppedLine] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """Headline and body joined; the headline spans ``[0, len(title))``."""
+        if not self.title:
+            return self.body
+        return f"{self.title}\n\n{self.body}" if self.body else self.title
+
+    @property
+    def headline_end(self) -> int:
+        return len(self.title)
+
+    def cleaning_report(self) -> dict[str, Any]:
+        return {"source": self.source, "dropped": [asdict(d) for d in self.dropped]}
+
+
+# ---------------------------------------------------------------------------
+# Line classification for plain-text pages
+# ---------------------------------------------------------------------------
+
+_PROMPT = re.compile(
+    r"^\W*(click here|read more|read also|also read|see also|related( articles| stories| coverage)?"
+    r"|more from|recommended|most (read|popular|viewed)|trending|share( this( article| story)?)?"
+    r"|share on \w+|tweet|print( this)?|email( this)?|copy link|follow us|subscribe|sign up"
+    r"|sign in|log in|login|register|newsletter|advertisement|sponsored|watch|listen|download"
+    r"|comments?|leave a comment|add a comment|post a comment|show comments|\d+ comments?"
+    r"|facebook|twitter|whatsapp|telegram|linkedin|reddit|instagram|youtube|x\.com"
+    r"|back to top|skip to (main )?content|menu|home|search|cookies?|accept( all)?( cookies)?"
+    r"|privacy policy|terms of (use|service)|all rights reserved|©|copyright|photo:|image:|credit:"
+    r"|getty images|reuters photo|ap photo|next article|previous article|load more)\b",
+    re.IGNORECASE,
+)
+_PROMPT_PREFIX = re.compile(
+    r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here)\s*[:>»\-–—|]",
+    re.IGNORECASE,
+)
+_COMMENT_FORM = re.compile(
+    r"(do not send comments|comments? (was|were|has been) sent|the comment was sent|your comment"
+    r"|comments? (will|may) be (published|moderated|reviewed)|we reserve the right|comment policy"
+    r"|required fields|your email address will not be published|name\s*\*|email\s*\*"
+    r"|send comment|submit comment|post comment|thank you for your comment|talkbacks?"
+    r"|include (links|profanity|incitement)|offensive (language|content)|captcha)",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(
+    r"^(by\s+)?[\w.'’\- ]{2,60}\s*[|•·,\-–—]\s*"
+    r"(\d{1,2}[:.]\d{2}(\s*[ap]\.?m\.?)?|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}"
+    r"|\d{1,2}[./-]\d{1,2}[./-]\d{2,4}\s+\d{1,2}[:.]\d{2}|\d+\s+(minutes?|hours?|days?) ago"
+    r"|(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.? \d{1,2},? \d{4}.*)\s*$",
+    re.IGNORECASE,
+)
+_DATELINE = re.compile(
+    r"^((published|updated|posted|last updated)\s*:?\s*)?"
+    r"(\d{1,2}[:.]\d{2}\s*[ap]?\.?m?\.?\s*)?[,|·]?\s*"
+    r"(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\w+day,? )?.{0,25}\d{4}\s*$|^\d{1,2}[:.]\d{2}$",
+    re.IGNORECASE,
+)
+_TERMINAL = re.compile(r"[.!?…\"”’')\]]\s*$")
+_WORD = re.compile(r"[^\W\d_][\w'’.-]*|\d[\d,.]*")
+_CONNECTORS = {"and", "of", "the", "in", "on", "for", "to", "a", "de", "al", "&", "vs", "vs."}
+
+PROSE, HEADING, FURNITURE, TOPICS = "prose", "heading", "furniture", "topics"
+
+
+def _words(line: str) -> list[str]:
+    return _WORD.findall(line)
+
+
+def _is_capitalised(word: str) -> bool:
+    return word[:1].isupper() or word[:1].isdigit() or word.lower() in _CONNECTORS
+
+
+def _topic_list(line: str) -> bool:
+    """A list of short topic words such as ``Hamas, Israel-Gaza War, IDF``."""
+    if _TERMINAL.search(line) and not line.rstrip().endswith(")"):
+        return False
+    parts = [p.strip() for p in re.split(r"\s*[,;|•·#]\s*", line) if p.strip()]
+    if len(parts) < 2:
+        return False
+    return all(1 <= len(_words(p)) <= 5 and all(_is_capitalised(w) for w in _words(p))
+               for p in parts)
+
+
+def _run_on_tags(line: str) -> bool:
+    """A run-on line of site tags: many capitalised words, no sentence punctuation."""
+    if re.match(r"^\s*(tags?|topics?|keywords?|filed under|categories)\s*[:：]", line, re.I):
+        return True
+    words = _words(line)
+    if len(words) < 6 or _TERMINAL.search(line) or re.search(r"[,:;]", line):
+        return False
+    return sum(_is_capitalised(w) for w in words) / len(words) >= 0.95
+
+
+def classify_line(line: str) -> tuple[str, str]:
+    """Classify one non-empty line: (kind, reason). Kinds: prose, heading, furniture, topics."""
+    stripped = line.strip()
+    words = _words(stripped)
+    if _COMMENT_FORM.search(stripped):
+        return FURNITURE, "comment form"
+    if _BYLINE.match(stripped) and len(words) <= 12:
+        return TOPICS, "byline"
+    if _PROMPT_PREFIX.match(stripped):
+        return FURNITURE, "link prompt"
+    if len(words) <= 6 and _PROMPT.match(stripped):
+        return FURNITURE, "page prompt"
+    if not words or (len(words) <= 8 and _DATELINE.match(stripped)):
+        return FURNITURE, "date or symbols"
+    if _topic_list(stripped):
+        return TOPICS, "topic list"
+    if _run_on_tags(stripped):
+        return TOPICS, "tag line"
+    if len(words) >= 6 and (_TERMINAL.search(stripped) or len(words) >= 25):
+        return PROSE, ""
+    return HEADING, ""
+
+
+def clean_text(text: str, source: str = "<text>") -> Article:
+    """Split a plain-text page into headline and body, dropping page furniture.
+
+    The story is the longest run of prose lines (short headings and prompts may sit
+    inside it; bylines, topic lists and comment forms end it). The headline is the
+    first line of the block that leads into the story, or the first non-empty line
+    when the story starts at the top.
+    """
+    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    if not lines:
+        raise ArticleError(f"{source}: no text")
+    kinds = [classify_line(ln) for _, ln in lines]
+    start, end = _story_span(kinds, lines)
+    dropped: list[DroppedLine] = []
+
+    # Head: walk back from the story over the article's own bylines and prompts, then
+    # collect headline/standfirst lines until the previous piece of furniture.
+    head: list[int] = []
+    i = start - 1
+    while i >= 0 and kinds[i][0] in (FURNITURE, TOPICS):
+        i -= 1
+    while i >= 0 and kinds[i][0] in (HEADING, PROSE):
+        head.insert(0, i)
+        i -= 1
+    if head:
+        title_idx = head[0]
+        standfirst = head[1:]
+    else:
+        title_idx, standfirst = start, []
+        start += 1
+    title = lines[title_idx][1]
+    body_lines = [lines[j][1] for j in standfirst]
+    for j, (no, ln) in enumerate(lines):
+        if j == title_idx or j in standfirst:
+            continue
+        kind, reason = kinds[j]
+        if start <= j < end and kind in (PROSE, HEADING):
+            body_lines.append(ln)
+        else:
+            if not reason:
+                reason = "outside the story" if j < start else "after the story"
+            dropped.append(DroppedLine(no, ln, reason))
+    return Article(title=title, body="\n\n".join(body_lines), source=source, dropped=dropped)
+
+
+def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> tuple[int, int]:
+    """Return [start, end) of the main story block in ``lines``."""
+    blocks: list[list[int]] = []  # [start, end, prose_words]
+    current: list[int] | None = None
+    gap = 0
+    for i, (kind, _) in enumerate(kinds):
+        if kind == PROSE:
+            words = len(_words(lines[i][1]))
+            if current is None:
+                current = [i, i + 1, words]
+            else:
+                current[1], current[2] = i + 1, current[2] + words
+            gap = 0
+        elif kind == TOPICS or (current is not None and gap >= 3):
+            if current is not None:
+                blocks.append(current)
+            current, gap = None, 0
+        elif current is not None:
+            gap += 1
+    if current is not None:
+        blocks.append(current)
+    if not blocks:  # no prose at all: a headline-only or list-like text
+        first = next((i for i, k in enumerate(kinds) if k[0] in (HEADING, PROSE)), 0)
+        return first, len(kinds)
+    best = max(range(len(blocks)), key=lambda b: blocks[b][2])
+    start, end, _ = blocks[best]
+    # A story split by an inline card continues in the next block of real paragraphs.
+    for nxt in blocks[best + 1:]:
+        if nxt[0] - end <= 4 and nxt[2] >= 30 and nxt[1] - nxt[0] >= 2:
+            end = nxt[1]
+        else:
+            break
+    return start, end
+
+
+# ---------------------------------------------------------------------------
+# Readers
+# ---------------------------------------------------------------------------
+
+
+def looks_english(text: str) -> bool:
+    """Cheap check: English prose has many English function words."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    words = re.findall(r"[^\W\d_]+", text[:3000].lower())
+    if len(words) < 12:
+        return True
+    return sum(w in STOP_WORDS for w in words) / len(words) >= 0.2
+
+
+def parse_html(html: str, source: str = "<html>") -> Article:
+    """Extract the main content of an HTML page (trafilatura) and its headline."""
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(
+        html, include_comments=False, include_tables=False, favor_precision=True,
+        with_metadata=True,
+    )
+    body = (getattr(doc, "text", None) or "") if doc is not None else ""
+    title = (getattr(doc, "title", None) or "") if doc is not None else ""
+    if not body.strip():
+        raise ArticleError(f"{source}: no article text found in the HTML page")
+    article = clean_text(f"{title}\n{body}" if title else body, source)
+    if title and article.title != title.strip():
+        # trust the page's own headline; put the cleaner's guess back into the body
+        article.body = f"{article.title}\n\n{article.body}".strip()
+        article.title = title.strip()
+    return article
+
+
+def from_record(record: Any, source: str = "<json>") -> Article:
+    """Build an article from ``{"title", "body"}`` (or ``text``/``html``, ``id``, ``date``)."""
+    if not isinstance(record, dict):
+        raise ArticleError(f"{source}: expected a JSON object with title and body")
+    for key in ("title", "body", "text", "html", "headline"):
+        if record.get(key) is not None and not isinstance(record[key], str):
+            raise ArticleError(f"{source}: field {key!r} must be a string")
+    if record.get("html"):
+        article = parse_html(record["html"], source)
+    else:
+        title = (record.get("title") or record.get("headline") or "").strip()
+        body = (record.get("body") or record.get("text") or "").strip()
+        if not title and not body:
+            raise ArticleError(f"{source}: empty article (no title or body)")
+        if title:
+            article = Article(title=title, body=body, source=source)
+            if body:  # scraped bodies may still carry furniture
+                cleaned = clean_text(body, source)
+                if cleaned.dropped:
+                    article.body = _rejoin(cleaned)
+                    article.dropped = cleaned.dropped
+        else:
+            article = clean_text(body, source)
+    if record.get("id") is not None:
+        article.id = str(record["id"])
+    if record.get("date") is not None:
+        article.date = str(record["date"])
+    _check_language(article)
+    return article
+
+
+def _rejoin(cleaned: Article) -> str:
+    return f"{cleaned.title}\n\n{cleaned.body}".strip()
+
+
+def parse_text(text: str, source: str = "<text>") -> Article:
+    """Parse a plain-text page (first non-empty line is the headline) and clean it."""
+    if not text.strip():
+        raise ArticleError(f"{source}: empty or whitespace-only text")
+    article = clean_text(text, source)
+    _check_language(article)
+    return article
+
+
+def _check_language(article: Article) -> None:
+    if not looks_english(article.text):
+        article.warnings.append(f"{article.source}: text does not look like English; "
+                                "entities and tags may be poor")
+
+
+def decode(data: bytes, source: str) -> tuple[str, list[str]]:
+    """Decode bytes as UTF-8, falling back to cp1252/latin-1 with a warning."""
+    if b"\x00" in data[:8192]:
+        raise ArticleError(f"{source}: binary file, not text")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    for encoding in ("cp1252", "latin-1"):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if sum(not (c.isprintable() or c.isspace()) for c in text) > len(text) * 0.05:
+            break
+        return text, [f"{source}: not valid UTF-8; decoded as {encoding}"]
+    raise ArticleError(f"{source}: binary file, not text")
+
+
+def read_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """Read a file (``-`` for stdin) with the size cap; errors name the file."""
+    import sys
+
+    if str(path) == "-":
+        data = sys.stdin.buffer.read(max_bytes + 1)
+        source = "<stdin>"
+    else:
+        p = Path(path)
+        source = str(path)
+        if not p.exists():
+            raise ArticleError(f"{source}: no such file")
+        if p.is_dir():
+            raise ArticleError(f"{source}: is a directory, not a file")
+        try:
+            size = p.stat().st_size
+            if size > max_bytes:
+                raise ArticleError(
+                    f"{source}: file is {size:,} bytes, over the {max_bytes:,}-byte cap "
+                    "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)")
+            data = p.read_bytes()
+        except OSError as exc:
+            raise ArticleError(f"{source}: cannot read ({exc.strerror})") from exc
+    if len(data) > max_bytes:
+        raise ArticleError(f"{source}: input is over the {max_bytes:,}-byte cap "
+                           "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)")
+    return data
+
+
+def read_article(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
+                 fmt: str | None = None) -> Article:
+    """Read one article from ``.txt``, ``.html``/``.htm``, ``.json`` or ``-`` (stdin).
+
+    ``fmt`` forces a format (``txt``, ``html``, ``json``); otherwise the suffix decides,
+    and stdin is sniffed (JSON object, HTML, else plain text).
+    """
+    source = "<stdin>" if str(path) == "-" else str(path)
+    data = read_bytes(path, max_bytes)
+    text, warnings = decode(data, source)
+    if not text.strip():
+        raise ArticleError(f"{source}: empty or whitespace-only file")
+    kind = fmt or _sniff(Path(str(path)).suffix.lower(), text)
+    if kind == "json":
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ArticleError(f"{source}: malformed JSON ({exc.msg} at line {exc.lineno})") \
+                from exc
+        article = from_record(record, source)
+    elif kind == "html":
+        article = parse_html(text, source)
+        _check_language(article)
+    else:
+        article = parse_text(text, source)
+    article.warnings[:0] = warnings
+    return article
+
+
+def _sniff(suffix: str, text: str) -> str:
+    if suffix in (".json",):
+        return "json"
+    if suffix in (".html", ".htm", ".xhtml"):
+        return "html"
+    if suffix in (".txt", ".text", ".md"):
+        return "txt"
+    head = text.lstrip()[:200].lower()
+    if head.startswith("{"):
+        return "json"
+    if head.startswith(("<!doctype html", "<html", "<head", "<body", "<article", "<div")):
+        return "html"
+    return "txt"
+
+
+def iter_jsonl(stream: Any, source: str = "<stdin>") -> Any:
+    """Yield ``(line_no, Article | ArticleError)`` for each non-empty JSON line."""
+    for no, line in enumerate(stream, 1):
+        if not line.strip():
+            continue
+        where = f"{source}:{no}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield no, ArticleError(f"{where}: malformed JSON ({exc.msg})")
+            continue
+        try:
+            yield no, from_record(record, where)
+        except ArticleError as exc:
+            yield no, exc
