@@ -76,7 +76,8 @@ _PROMPT = re.compile(
     re.IGNORECASE,
 )
 _PROMPT_PREFIX = re.compile(
-    r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here)\s*[:>»\-–—|]",
+    r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here)"
+    r"\s*[:>»\-–—|]",
     re.IGNORECASE,
 )
 _COMMENT_FORM = re.compile(
@@ -130,8 +131,13 @@ def _run_on_tags(line: str) -> bool:
     """A run-on line of site tags: many capitalised words, no sentence punctuation."""
     if re.match(r"^\s*(tags?|topics?|keywords?|filed under|categories)\s*[:：]", line, re.I):
         return True
+    from spacy.lang.en.stop_words import STOP_WORDS
+
     words = _words(line)
     if len(words) < 6 or _TERMINAL.search(line) or re.search(r"[,:;]", line):
+        return False
+    # a Title Case headline has function words ("Will", "In", "To"); a tag line has none
+    if any(w.lower() in STOP_WORDS and w.lower() not in ("of", "and", "the") for w in words):
         return False
     return sum(_is_capitalised(w) for w in words) / len(words) >= 0.95
 

@@ -1,0 +1,214 @@
+"""``newstag suggest`` and ``newstag entities``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from newstag.cli.common import (
+    FORMAT_OPTION,
+    MODEL_OPTION,
+    PIPELINE_OPTION,
+    Format,
+    csv_text,
+    fail,
+    table_text,
+    warn,
+    write_json,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from newstag.article import Article
+    from newstag.suggest import Tagger
+
+FILES_ARG = typer.Argument(..., help="Article files (.txt, .html, .json) or - for stdin.")
+JSONL_OPTION = typer.Option(False, "--jsonl", help="Read JSON lines ({title, body}) from stdin.")
+MAX_BYTES_OPTION = typer.Option(None, "--max-bytes", envvar="NEWSTAG_MAX_BYTES",
+                                help="Largest input file accepted, in bytes (default 2 MB).")
+CLEANING_OPTION = typer.Option(False, "--show-cleaning",
+                               help="Report the page furniture removed from each article.")
+N_PROCESS_OPTION = typer.Option(1, "--n-process", "-j", min=1,
+                                help="Processes for spaCy in batch use.")
+
+
+class _Inputs:
+    """Read articles from files or JSON lines, collecting failures for the final report."""
+
+    def __init__(self, files: list[str], jsonl: bool, max_bytes: int | None) -> None:
+        self.files, self.jsonl, self.max_bytes = files, jsonl, max_bytes
+        self.failed: list[str] = []
+
+    def __iter__(self) -> Iterator[Article]:
+        from newstag.article import DEFAULT_MAX_BYTES, ArticleError, iter_jsonl, read_article
+
+        if self.jsonl:
+            for _, item in iter_jsonl(sys.stdin, "<stdin>"):
+                if isinstance(item, ArticleError):
+                    self._failed(str(item))
+                else:
+                    yield item
+            return
+        for path in self.files:
+            try:
+                yield read_article(path, self.max_bytes or DEFAULT_MAX_BYTES)
+            except ArticleError as exc:
+                self._failed(str(exc))
+
+    def _failed(self, message: str) -> None:
+        typer.echo(f"error: {message}", err=True)
+        self.failed.append(message)
+
+    def finish(self, done: int) -> None:
+        if self.failed:
+            typer.echo(f"error: {len(self.failed)} input(s) failed, {done} processed:", err=True)
+            for message in self.failed:
+                typer.echo(f"  - {message}", err=True)
+            raise typer.Exit(1)
+
+
+def _load_tagger(model: str | None, pipeline: str | None) -> Tagger:
+    from newstag.entities import PipelineError
+    from newstag.suggest import Tagger
+
+    try:
+        from newstag.model import ModelError
+    except ImportError:  # pragma: no cover - the model package ships with newstag
+        ModelError = PipelineError  # noqa: N806
+    try:
+        tagger = Tagger.load(model, pipeline=pipeline)
+        tagger.extractor.nlp  # noqa: B018 - load spaCy now so errors surface here
+    except (ModelError, PipelineError) as exc:
+        raise fail(str(exc)) from None
+    return tagger
+
+
+def _evidence_text(tag: dict[str, Any]) -> str:
+    seen: list[str] = []
+    for item in tag.get("evidence", []):
+        text = item.get("text", "")
+        if text and text not in seen:
+            seen.append(text)
+    return ", ".join(seen[:5])
+
+
+def _announce(article: Article, show_cleaning: bool) -> None:
+    for message in article.warnings:
+        warn(message)
+    if show_cleaning:
+        typer.echo(f"# {article.source}: dropped {len(article.dropped)} line(s)", err=True)
+        for dropped in article.dropped:
+            typer.echo(f"#   line {dropped.line} [{dropped.reason}]: {dropped.text[:100]}",
+                       err=True)
+
+
+def _batch(inputs: _Inputs, size: int = 64) -> Iterator[list[Article]]:
+    batch: list[Article] = []
+    for article in inputs:
+        batch.append(article)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def suggest(
+    files: list[str] = typer.Argument(None, help="Article files (.txt, .html, .json) or -."),
+    top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Most suggestions per article."),
+    min_score: float = typer.Option(0.0, "--min-score", min=0.0, max=1.0,
+                                    help="Drop suggestions scoring below this."),
+    fmt: Format = FORMAT_OPTION,
+    model: str | None = MODEL_OPTION,
+    pipeline: str | None = PIPELINE_OPTION,
+    jsonl: bool = JSONL_OPTION,
+    show_cleaning: bool = CLEANING_OPTION,
+    max_bytes: int | None = MAX_BYTES_OPTION,
+    n_process: int = N_PROCESS_OPTION,
+) -> None:
+    """Suggest ranked tags for news articles, with the evidence for each."""
+    if not files and not jsonl:
+        raise fail("give one or more article files, - for stdin, or --jsonl")
+    inputs = _Inputs(files or [], jsonl, max_bytes)
+    tagger = _load_tagger(model, pipeline)
+    done = 0
+    for batch in _batch(inputs):
+        results = tagger.suggest_many(batch, top_k=top_k, min_score=min_score,
+                                      n_process=n_process if len(batch) > 8 else 1)
+        for article, result in zip(batch, results, strict=True):
+            _announce(article, show_cleaning)
+            result["source"] = article.source
+            if show_cleaning:
+                result["cleaning"] = article.cleaning_report()
+            _print_suggestions(result, fmt, header=done == 0)
+            done += 1
+    inputs.finish(done)
+
+
+def _print_suggestions(result: dict[str, Any], fmt: Format, header: bool) -> None:
+    if fmt is Format.json:
+        write_json(result)
+        return
+    rows = [{**t, "evidence": _evidence_text(t), "article": result["source"]}
+            for t in result["tags"]]
+    if fmt is Format.csv:
+        columns = ["article", "tag", "type", "score", "source", "evidence"]
+        sys.stdout.write(csv_text(rows, columns, header=header))
+        return
+    typer.echo(f"== {result['source']}: {result['title']}")
+    if not rows:
+        typer.echo("(no suggestions)")
+        return
+    typer.echo(table_text(rows, ["tag", "type", "score", "source", "evidence"]))
+
+
+def entities(
+    files: list[str] = typer.Argument(None, help="Article files (.txt, .html, .json) or -."),
+    fmt: Format = FORMAT_OPTION,
+    pipeline: str | None = PIPELINE_OPTION,
+    jsonl: bool = JSONL_OPTION,
+    show_cleaning: bool = CLEANING_OPTION,
+    max_bytes: int | None = MAX_BYTES_OPTION,
+    html: Path | None = typer.Option(None, "--html",
+                                     help="Write the article with its entities highlighted."),
+) -> None:
+    """List the people, places, organisations and nationalities an article mentions."""
+    if not files and not jsonl:
+        raise fail("give one or more article files, - for stdin, or --jsonl")
+    inputs = _Inputs(files or [], jsonl, max_bytes)
+    tagger = _load_tagger("none", pipeline)
+    done = 0
+    pages: list[str] = []
+    for article in inputs:
+        _announce(article, show_cleaning)
+        found = tagger.extractor.extract(article)
+        rows = [{**e.to_dict(), "article": article.source} for e in found]
+        if fmt is Format.json:
+            write_json({"source": article.source, "title": article.title,
+                        "entities": [e.to_dict() for e in found]})
+        elif fmt is Format.csv:
+            columns = ["article", "name", "type", "label", "count", "salience", "in_headline",
+                       "in_lead", "country", "aliases"]
+            sys.stdout.write(csv_text(rows, columns, header=done == 0))
+        else:
+            typer.echo(f"== {article.source}: {article.title}")
+            typer.echo(table_text(rows, ["name", "type", "count", "salience", "country",
+                                         "aliases"]))
+        if html is not None:
+            from newstag.display import render_html
+            from newstag.suggest import entity_suggestions
+
+            pages.append(render_html(article, found, entity_suggestions(found)))
+        done += 1
+    if html is not None and pages:
+        html.write_text("\n<hr>\n".join(pages), encoding="utf-8")
+        typer.echo(f"wrote {html}", err=True)
+    inputs.finish(done)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("suggest")(suggest)
+    app.command("entities")(entities)

