@@ -1,0 +1,44 @@
+# newstag developer tasks. `make demo` and `make test` work on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SAMPLE ?= data/sample/kim-putin-summit.txt
+SHARED ?= ../shared/data
+
+.PHONY: demo test lint install install-dev default-model bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/pip install -q -e .
+	touch $@
+
+# The semantic extra needs PyTorch: its CPU build (2.13.0) is installed first so that
+# sentence-transformers does not pull a multi-GB CUDA build.
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev,semantic]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
+	$(BIN)/newstag suggest $(SAMPLE)
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check src tests benchmarks
+
+# Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data.
+default-model: $(VENV)/.installed
+	$(BIN)/python benchmarks/build_default_model.py --data $(SHARED)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info
