@@ -106,7 +106,7 @@ class Tagger:
                 min_score: float = 0.0) -> dict[str, Any]:
         """Ranked suggestions for one article, as the public JSON contract."""
         article = to_article(article)
-        return self._result(article, self.extractor.extract(article), top_k, min_score)
+        return self._results([(article, self.extractor.extract(article))], top_k, min_score)[0]
 
     def suggest_many(self, articles: Iterable[Article | str | dict[str, Any]], top_k: int = 10,
                      min_score: float = 0.0, n_process: int = 1,
@@ -115,15 +115,28 @@ class Tagger:
         items = [to_article(a) for a in articles]
         entity_lists = self.extractor.extract_many(items, batch_size=batch_size,
                                                    n_process=n_process)
-        for article, entities in zip(items, entity_lists, strict=True):
-            yield self._result(article, entities, top_k, min_score)
+        chunk: list[tuple[Article, list[Entity]]] = []
+        for pair in zip(items, entity_lists, strict=True):
+            chunk.append(pair)
+            if len(chunk) == batch_size:
+                yield from self._results(chunk, top_k, min_score)
+                chunk = []
+        yield from self._results(chunk, top_k, min_score)
 
-    def _result(self, article: Article, entities: list[Entity], top_k: int,
-                min_score: float) -> dict[str, Any]:
-        if self.model is not None:
-            tags = self.model.suggest(article, entities, top_k=top_k, min_score=min_score)
+    def _results(self, chunk: list[tuple[Article, list[Entity]]], top_k: int,
+                 min_score: float) -> list[dict[str, Any]]:
+        if not chunk:
+            return []
+        if self.model is not None:  # the model scores a batch at once (sparse matrices)
+            tag_lists = self.model.suggest_batch([a for a, _ in chunk], [e for _, e in chunk],
+                                                 top_k=top_k, min_score=min_score)
         else:
-            tags = entity_suggestions(entities, top_k=top_k, min_score=min_score)
+            tag_lists = [entity_suggestions(e, top_k=top_k, min_score=min_score)
+                         for _, e in chunk]
+        return [self._result(a, e, tags) for (a, e), tags in zip(chunk, tag_lists, strict=True)]
+
+    def _result(self, article: Article, entities: list[Entity],
+                tags: list[dict[str, Any]]) -> dict[str, Any]:
         result: dict[str, Any] = {"title": article.title, "tags": tags,
                                   "entities": [e.to_dict() for e in entities],
                                   "warnings": list(article.warnings)}
