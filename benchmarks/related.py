@@ -1,0 +1,235 @@
+"""Related-headline ranking quality on neus-related (Recall@2 and MRR).
+
+Every headline of a split is indexed and is a query; its two sibling headlines (same story,
+other outlets) are the relevant results. Weights are tuned on train and reported on val.
+
+    nice .venv/bin/python benchmarks/related.py                 # report on val
+    nice .venv/bin/python benchmarks/related.py --semantic      # also --semantic and MiniLM
+    nice .venv/bin/python benchmarks/related.py --tune          # grid-search weights on train
+
+Needs ../shared/data/neus-related (or $NEWSTAG_SHARED_DATA). Entities and built indexes are
+cached in /tmp/newstag-bench-related (delete it after changing the indexing code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from newstag.paths import shared_data
+from newstag.related import (
+    DEFAULT_SEMANTIC_WEIGHTS,
+    DEFAULT_WEIGHTS,
+    RelatedIndex,
+    semantic_available,
+)
+
+CACHE = Path("/tmp/newstag-bench-related")
+
+
+def load_clusters() -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """Rows (id, headline, lead), their story number and their split ("train"/"val")."""
+    path = shared_data("neus-related", "clusters.jsonl")
+    if path is None:
+        sys.exit("neus-related not found: set NEWSTAG_SHARED_DATA")
+    rows, story, split = [], [], []
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh):
+            rec = json.loads(line)
+            for j, art in enumerate(rec["articles"]):
+                rows.append({"id": f"{n}-{j}", "headline": art["title"],
+                             "lead": art.get("lead") or ""})
+                story.append(n)
+                split.append(rec["split"])
+    return rows, np.array(story), np.array(split)
+
+
+def known_entities(rows: list[dict], fields: str) -> dict[str, list]:
+    """Entities of every headline, extracted once and cached (spaCy is the slow part)."""
+    path = CACHE / f"entities_{fields.replace('+', '_')}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    t0 = time.perf_counter()
+    index = RelatedIndex(fields=fields, n_process=2)
+    found = index._extract([r["headline"] for r in rows], [r["lead"] for r in rows])
+    print(f"  entities of {len(rows)} headlines in {time.perf_counter() - t0:.1f} s",
+          file=sys.stderr)
+    out = {r["id"]: e for r, e in zip(rows, found, strict=True)}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out))
+    return out
+
+
+def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
+    """The index of one pool of headlines (cached on disk between runs)."""
+    where = CACHE / f"{pool}_{fields.replace('+', '_')}{'_sem' if semantic else ''}"
+    if (where / "manifest.json").exists():
+        return RelatedIndex.load(where)
+    index = RelatedIndex(fields=fields, semantic=semantic)
+    index.known_entities = known_entities(ALL_ROWS, fields)
+    t0 = time.perf_counter()
+    index.fit(rows)
+    print(f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
+          file=sys.stderr)
+    index.save(where)
+    return index
+
+
+ALL_ROWS: list[dict] = []
+
+
+def evaluate(score_chunks, story: np.ndarray, queries: np.ndarray) -> dict[str, float]:
+    """Recall@2 and MRR from (query positions, scores) chunks; self is excluded."""
+    hits, rr = [], []
+    for qpos, scores in score_chunks:
+        scores = scores.astype(np.float64, copy=True)
+        scores[np.arange(len(qpos)), qpos] = -np.inf
+        for i, q in enumerate(qpos):
+            sib = np.flatnonzero(story == story[q])
+            sib = sib[sib != q]
+            s = scores[i]
+            ranks = np.array([(s > s[j]).sum() + 1 for j in sib])
+            hits.append(np.mean(ranks <= 2))
+            rr.append(1.0 / ranks.min())
+    return {"R@2": float(np.mean(hits)), "MRR": float(np.mean(rr)), "n": len(hits)}
+
+
+def fast_metrics(scores: np.ndarray, qpos: np.ndarray, sibs: np.ndarray) -> np.ndarray:
+    """Per-query (hits in top 2 / 2, reciprocal rank) for a chunk; vectorised."""
+    s = scores.copy()
+    s[np.arange(len(qpos)), qpos] = -np.inf
+    rows = np.arange(len(qpos))[:, None]
+    sib_scores = s[rows, sibs]  # (nq, 2)
+    # ties are broken at random in expectation: half of the equal scores count as above
+    above = (s[:, None, :] > sib_scores[:, :, None]).sum(axis=2)
+    equal = (s[:, None, :] == sib_scores[:, :, None]).sum(axis=2) - 1
+    ranks = above + 0.5 * equal + 1
+    return np.stack([(ranks <= 2).mean(axis=1), 1.0 / ranks.min(axis=1)], axis=1)
+
+
+def sibling_table(story: np.ndarray) -> np.ndarray:
+    sibs = np.zeros((len(story), 2), dtype=int)
+    by_story: dict[int, list[int]] = {}
+    for i, s in enumerate(story):
+        by_story.setdefault(int(s), []).append(i)
+    for members in by_story.values():
+        for i in members:
+            sibs[i] = [j for j in members if j != i][:2]
+    return sibs
+
+
+def chunks(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500):
+    for start in range(0, len(ids), size):
+        yield start, index.components(ids=ids[start:start + size], semantic=semantic)
+
+
+def run_fused(index, rows, qpos, sibs, weights, semantic) -> dict[str, float]:
+    ids = [rows[i]["id"] for i in qpos]
+    out = []
+    for start, comps in chunks(index, ids, semantic):
+        fused = sum(w * comps[n] for n, w in weights.items() if n in comps)
+        out.append(fast_metrics(fused, qpos[start:start + len(fused)],
+                                sibs[qpos[start:start + len(fused)]]))
+    m = np.vstack(out)
+    return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
+
+
+def tfidf_baseline(rows, fields, qpos, sibs) -> dict[str, float]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" else "")
+             for r in rows]
+    x = TfidfVectorizer().fit_transform(texts)
+    out = []
+    for start in range(0, len(qpos), 500):
+        q = qpos[start:start + 500]
+        out.append(fast_metrics(np.asarray((x[q] @ x.T).todense()), q, sibs[q]))
+    m = np.vstack(out)
+    return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
+
+
+def minilm_baseline(index, qpos, sibs) -> dict[str, float]:
+    emb = index.embeddings_
+    out = []
+    for start in range(0, len(qpos), 500):
+        q = qpos[start:start + 500]
+        out.append(fast_metrics(emb[q] @ emb.T, q, sibs[q]))
+    m = np.vstack(out)
+    return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
+
+
+def tune(index, rows, qpos, sibs, semantic: bool) -> list[tuple[float, float, dict]]:
+    """Grid search of fusion weights (word fixed at 1; only ratios matter)."""
+    ids = [rows[i]["id"] for i in qpos]
+    grid = {"word": [1.0], "char": [0.0, 0.5, 1.0, 1.5, 2.0],
+            "entity": [0.0, 0.25, 0.5, 0.75, 1.0]}
+    if semantic:
+        grid["semantic"] = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0]
+    names = list(grid)
+    combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*grid.values())]
+    acc = np.zeros((len(combos), 2))
+    n = 0
+    for start, comps in chunks(index, ids, semantic, size=250):
+        q = qpos[start:start + len(comps["word"])]
+        for c, w in enumerate(combos):
+            fused = sum(v * comps[k] for k, v in w.items() if v)
+            acc[c] += fast_metrics(fused, q, sibs[q]).sum(axis=0)
+        n += len(q)
+    acc /= n
+    order = np.lexsort((-acc[:, 1], -acc[:, 0]))
+    return [(float(acc[i, 0]), float(acc[i, 1]), combos[i]) for i in order]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--semantic", action="store_true", help="also the semantic mode and MiniLM")
+    ap.add_argument("--tune", action="store_true", help="grid-search weights on train")
+    ap.add_argument("--split", default="val",
+                    help="pool indexed and queried: val (default), train or all")
+    ap.add_argument("--fields", default="headline,headline+lead")
+    ap.add_argument("--json", action="store_true", help="print results as JSON lines")
+    args = ap.parse_args()
+    if args.semantic and not semantic_available():
+        sys.exit("--semantic needs the [semantic] extra (torch, sentence-transformers)")
+    all_rows, all_story, split = load_clusters()
+    ALL_ROWS[:] = all_rows
+    pool = "train" if args.tune else args.split
+    keep = np.flatnonzero(split == pool) if pool != "all" else np.arange(len(all_rows))
+    rows = [all_rows[i] for i in keep]
+    story = all_story[keep]
+    sibs = sibling_table(story)
+    qpos = np.arange(len(rows))
+    print(f"{len(rows)} {pool} headlines indexed and queried", file=sys.stderr)
+    results = []
+    for fields in args.fields.split(","):
+        index = get_index(rows, fields, args.semantic, pool)
+        if args.tune:
+            ranked = tune(index, rows, qpos, sibs, args.semantic)
+            for r2, mrr, w in ranked[:10]:
+                print(f"{fields}\tR@2 {r2:.4f}\tMRR {mrr:.4f}\t{w}")
+            continue
+        t0 = time.perf_counter()
+        res = {"tfidf": tfidf_baseline(rows, fields, qpos, sibs),
+               "newstag default": run_fused(index, rows, qpos, sibs, DEFAULT_WEIGHTS, False)}
+        if args.semantic:
+            res["minilm"] = minilm_baseline(index, qpos, sibs)
+            res["newstag --semantic"] = run_fused(index, rows, qpos, sibs,
+                                                  DEFAULT_SEMANTIC_WEIGHTS, True)
+        for name, m in res.items():
+            results.append({"pool": pool, "fields": fields, "method": name, **m})
+            print(f"{pool:5s} {fields:14s} {name:20s} R@2 {m['R@2']:.3f}  MRR {m['MRR']:.3f}  "
+                  f"(n={m['n']})")
+        print(f"  ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
+    if args.json:
+        for r in results:
+            print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

