@@ -179,16 +179,17 @@ def _spans(doc: Doc) -> list[tuple[str, int, int, str]]:
     from newstag import gazetteer
 
     particles = gazetteer.load().particles
+    text = doc.text  # built from the tokens on every access: read it once
     spans: list[tuple[str, int, int, str]] = []
     for ent in doc.ents:
         if ent.label_ not in LABELS:
             continue
         if spans and spans[-1][3] == "PERSON":
-            gap = doc.text[spans[-1][2]:ent.start_char].split()
+            gap = text[spans[-1][2]:ent.start_char].split()
             prev_last = spans[-1][0].split()[-1].lower()
             if all(w.lower() in particles for w in gap) and (gap or prev_last in particles):
                 start = spans[-1][1]
-                spans[-1] = (doc.text[start:ent.end_char], start, ent.end_char, "PERSON")
+                spans[-1] = (text[start:ent.end_char], start, ent.end_char, "PERSON")
                 continue
         spans.append((ent.text, ent.start_char, ent.end_char, ent.label_))
     return spans
@@ -222,7 +223,7 @@ def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
                 part.append(word)
             elif part:
                 piece = " ".join(part)
-                p_start = doc.text.find(piece, pos)
+                p_start = article.text.find(piece, pos)
                 raws.append(_Raw(piece, p_start, p_start + len(piece), label, not doubtful))
                 pos, part = p_start + len(piece), []
     return raws

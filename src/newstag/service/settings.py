@@ -1,0 +1,123 @@
+"""Service settings: from CLI options, or from ``NEWSTAG_*`` environment variables (workers)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAX_BODY = 1_000_000
+DEFAULT_TIMEOUT = 30.0
+
+
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names it."""
+
+
+@dataclass
+class Settings:
+    """How one service instance runs. ``api_keys`` empty means no authentication."""
+
+    model: str | None = "default"
+    """A bundle directory, ``"default"`` (also ``None``) or ``"none"`` (entity tags only)."""
+    pipeline: str | None = None
+    index: str | None = None
+    feedback_db: str | None = None
+    api_keys: frozenset[str] = field(default_factory=frozenset)
+    cors_origins: list[str] = field(default_factory=list)
+    max_body_bytes: int = DEFAULT_MAX_BODY
+    timeout: float = DEFAULT_TIMEOUT
+    allow_non_english: bool = False
+    threads: int = 1
+    model_processes: int = 0
+    """0: model work on ``threads`` threads of the web worker; N: a pool of N processes."""
+    batch_requests: int = 1
+    """Most concurrent ``/v1/suggest`` requests answered in one model batch (1: no batching;
+    a trained model's scores can shift slightly with the batch, so batching is opt-in)."""
+
+    def __post_init__(self) -> None:
+        if self.max_body_bytes < 1:
+            raise SettingsError("max body size must be a positive number of bytes")
+        if not self.timeout > 0:
+            raise SettingsError("request time limit must be a positive number of seconds")
+        if self.threads < 1:
+            raise SettingsError("model threads must be at least 1")
+        if self.model_processes < 0:
+            raise SettingsError("model processes must be 0 or more")
+        if not 1 <= self.batch_requests <= 64:
+            raise SettingsError("batch requests must be between 1 and 64")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        """Read ``NEWSTAG_MODEL``, ``NEWSTAG_PIPELINE``, ``NEWSTAG_INDEX``, ``NEWSTAG_FEEDBACK_DB``,
+        ``NEWSTAG_API_KEYS`` / ``NEWSTAG_API_KEYS_FILE``, ``NEWSTAG_CORS_ORIGINS``,
+        ``NEWSTAG_MAX_BODY_BYTES``, ``NEWSTAG_TIMEOUT``, ``NEWSTAG_ALLOW_NON_ENGLISH``,
+        ``NEWSTAG_MODEL_THREADS``, ``NEWSTAG_MODEL_PROCESSES``, ``NEWSTAG_BATCH_REQUESTS``."""
+        env = os.environ
+        keys = parse_keys(env.get("NEWSTAG_API_KEYS", ""))
+        if env.get("NEWSTAG_API_KEYS_FILE"):
+            keys |= read_keys_file(env["NEWSTAG_API_KEYS_FILE"])
+        return cls(
+            model=env.get("NEWSTAG_MODEL") or "default",
+            pipeline=env.get("NEWSTAG_PIPELINE") or None,
+            index=env.get("NEWSTAG_INDEX") or None,
+            feedback_db=env.get("NEWSTAG_FEEDBACK_DB") or None,
+            api_keys=frozenset(keys),
+            cors_origins=[o.strip() for o in env.get("NEWSTAG_CORS_ORIGINS", "").split(",")
+                          if o.strip()],
+            max_body_bytes=_number(env, "NEWSTAG_MAX_BODY_BYTES", DEFAULT_MAX_BODY, int),
+            timeout=_number(env, "NEWSTAG_TIMEOUT", DEFAULT_TIMEOUT, float),
+            allow_non_english=env.get("NEWSTAG_ALLOW_NON_ENGLISH", "") in ("1", "true", "yes"),
+            threads=_number(env, "NEWSTAG_MODEL_THREADS", 1, int),
+            model_processes=_number(env, "NEWSTAG_MODEL_PROCESSES", 0, int),
+            batch_requests=_number(env, "NEWSTAG_BATCH_REQUESTS", 1, int),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The environment that makes :meth:`from_env` return these settings."""
+        env = {
+            "NEWSTAG_MODEL": self.model or "none",
+            "NEWSTAG_API_KEYS": ",".join(sorted(self.api_keys)),
+            "NEWSTAG_CORS_ORIGINS": ",".join(self.cors_origins),
+            "NEWSTAG_MAX_BODY_BYTES": str(self.max_body_bytes),
+            "NEWSTAG_TIMEOUT": str(self.timeout),
+            "NEWSTAG_ALLOW_NON_ENGLISH": "1" if self.allow_non_english else "",
+            "NEWSTAG_MODEL_THREADS": str(self.threads),
+            "NEWSTAG_MODEL_PROCESSES": str(self.model_processes),
+            "NEWSTAG_BATCH_REQUESTS": str(self.batch_requests),
+            "NEWSTAG_API_KEYS_FILE": "",
+        }
+        for key, value in (("NEWSTAG_PIPELINE", self.pipeline), ("NEWSTAG_INDEX", self.index),
+                           ("NEWSTAG_FEEDBACK_DB", self.feedback_db)):
+            env[key] = value or ""
+        return env
+
+
+def parse_keys(text: str) -> set[str]:
+    """Keys separated by commas, spaces or newlines; ``#`` starts a comment line."""
+    keys: set[str] = set()
+    for line in text.splitlines():
+        if line.strip().startswith("#"):
+            continue
+        keys.update(k for k in line.replace(",", " ").split() if k)
+    return keys
+
+
+def read_keys_file(path: str | Path) -> set[str]:
+    try:
+        keys = parse_keys(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path}: cannot read the API keys file ({exc})") from exc
+    if not keys:
+        raise SettingsError(f"{path}: the API keys file has no keys")
+    return keys
+
+
+def _number(env: os._Environ[str], name: str, default: float, kind: type) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return kind(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc
