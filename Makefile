@@ -38,7 +38,8 @@ lint: $(VENV)/.installed-dev
 
 # Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data.
 default-model: $(VENV)/.installed
-	$(BIN)/python benchmarks/build_default_model.py --data $(SHARED)
+	$(BIN)/newstag train '$(SHARED)/wikinews/wikinews_en_part*.jsonl.gz' --out models/default \
+		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -1,0 +1,137 @@
+"""Shared code of the tag-suggestion benchmarks: the baseline, our model, the report rows.
+
+The baseline is TF-IDF (word 1-2 grams, sublinear) + one-vs-rest LinearSVC, run in the
+same process on the same split as newstag's model. Nothing is tuned on the test set.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def baseline(train: Sequence[Any], test: Sequence[Any], min_count: int = 1,
+             Cs: Sequence[float] = (1.0,), cv: int = 3) -> dict[str, Any]:
+    """Fit the baseline (C picked by ``cv``-fold CV on train when several) and predict test."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.model_selection import KFold
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import MultiLabelBinarizer
+    from sklearn.svm import LinearSVC
+
+    counts = Counter(t for r in train for t in r.tags)
+    labels = sorted(t for t, n in counts.items() if n >= min_count)
+    mlb = MultiLabelBinarizer(classes=labels)
+    Y = mlb.fit_transform([[t for t in r.tags if t in counts and counts[t] >= min_count]
+                           for r in train])
+    texts = [r.text for r in train]
+
+    def fit(tx: list[str], y: Any, C: float) -> tuple[Any, Any]:
+        vec = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+        X = vec.fit_transform(tx)
+        keep = y.sum(axis=0) > 0
+        clf = OneVsRestClassifier(LinearSVC(C=C), n_jobs=1).fit(X, y[:, keep])
+        return vec, (clf, np.flatnonzero(keep))
+
+    def predict(model: tuple[Any, Any], tx: list[str]) -> list[list[str]]:
+        vec, (clf, cols) = model
+        P = clf.predict(vec.transform(tx))
+        P = P.toarray() if hasattr(P, "toarray") else P
+        return [[labels[cols[j]] for j in np.flatnonzero(row)] for row in P]
+
+    t0 = time.perf_counter()
+    best_C = Cs[0]
+    if len(Cs) > 1:
+        scores = {}
+        for C in Cs:
+            tp = fp = fn = 0
+            for tr, te in KFold(cv, shuffle=True, random_state=0).split(texts):
+                model = fit([texts[i] for i in tr], Y[tr], C)
+                for i, pred in zip(te, predict(model, [texts[i] for i in te]), strict=True):
+                    g, p = set(train[i].tags), set(pred)
+                    tp += len(g & p)
+                    fp += len(p - g)
+                    fn += len(g - p)
+            scores[C] = 2 * tp / max(2 * tp + fp + fn, 1)
+        best_C = max(scores, key=scores.get)
+    model = fit(texts, Y, best_C)
+    train_s = time.perf_counter() - t0
+    vec, (clf, cols) = model
+    X = vec.transform([r.text for r in test])
+    D = clf.decision_function(X)
+    D = D.reshape(len(test), -1)
+    P = D > 0
+    predicted = [[labels[cols[j]] for j in np.flatnonzero(row)] for row in P]
+    ranked = [[labels[cols[j]] for j in np.argsort(-row)[:10]] for row in D]
+    return {"predicted": predicted, "ranked": ranked, "C": best_C, "train_seconds": train_s,
+            "n_labels": len(labels)}
+
+
+def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
+         **params: Any) -> dict[str, Any]:
+    """Train newstag's model (entities cached on disk) and rank the test articles."""
+    from newstag.model.cache import extract_entities
+    from newstag.model.train import train_model
+
+    t0 = time.perf_counter()
+    model = train_model(train, n_process=n_process, log=lambda m: print("  ", m, flush=True),
+                        **params)
+    train_s = time.perf_counter() - t0
+    ents = extract_entities(test, model.pipeline, n_process=n_process)
+    times = []
+    ranked: list[list[dict[str, Any]]] = []
+    for _ in range(3):
+        t1 = time.perf_counter()
+        ranked = model.rank_batch([r.text for r in test], ents)
+        times.append(time.perf_counter() - t1)
+    t1 = time.perf_counter()
+    sample = min(len(test), 300)
+    model.suggest_batch([r.text for r in test[:sample]], ents[:sample])
+    explain_s = time.perf_counter() - t1
+    cut = model.threshold_
+    return {
+        "predicted": [[c["tag"] for c in cs if c["score"] >= cut] for cs in ranked],
+        "ranked": [[c["tag"] for c in cs[:10]] for cs in ranked],
+        "train_seconds": train_s, "model": model,
+        "rank_docs_per_s": len(test) / statistics.median(times),
+        "suggest_docs_per_s": sample / explain_s,
+    }
+
+
+def score(test: Sequence[Any], result: dict[str, Any], labels: Any = None,
+          known: Any = None) -> dict[str, Any]:
+    from newstag.evaluate import evaluate
+
+    ev = evaluate([r.tags for r in test], result["predicted"], result["ranked"], labels=labels,
+                  known=known)
+    return ev.metrics
+
+
+def report(name: str, rows: list[dict[str, Any]], command: str) -> None:
+    """Print a markdown table and save the raw figures to benchmarks/results/NAME.json."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
+    print(f"\n### {name}\n\n`{command}`\n")
+    print("| what | newstag | baseline | ratio |")
+    print("| --- | --- | --- | --- |")
+    for row in rows:
+        for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "p_at_1",
+                    "p_at_5", "r_at_5"):
+            a, b = row["ours"][key], row["baseline"][key]
+            ratio = a / b if b else float("nan")
+            print(f"| {row['what']} {key} | {a:.3f} | {b:.3f} | {ratio:.2f} |")
+        print(f"| {row['what']} train seconds | {row['ours_train_s']:.0f} | "
+              f"{row['baseline_train_s']:.0f} | |")

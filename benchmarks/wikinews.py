@@ -1,0 +1,55 @@
+"""Wikinews temporal split: train on articles dated before 2013, test on 2013-2015.
+
+The baseline (TF-IDF + LinearSVC, C=1) learns the tags with >= 5 training articles;
+newstag's model learns every tag with >= 2 training articles, with the default model's
+settings (SVMs for the 100 most frequent tags, 2 held-out folds).
+Every test tag is counted (unseen = miss).
+
+    nice .venv/bin/python benchmarks/wikinews.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from train_common import baseline, ours, peak_rss_mb, report, score  # noqa: E402
+
+from newstag.corpus import read_corpus  # noqa: E402
+from newstag.paths import shared_data  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--max-clf-labels", type=int, default=100)
+    ap.add_argument("--folds", type=int, default=2)
+    args = ap.parse_args()
+    folder = shared_data("wikinews")
+    if folder is None:
+        sys.exit("needs ../shared/data/wikinews")
+    records = list(read_corpus(str(folder / "wikinews_en_part*.jsonl.gz")))
+    train = [r for r in records if r.date and r.date < "2013"]
+    test = [r for r in records if r.date and r.date >= "2013"]
+    print(f"{len(train)} train / {len(test)} test", flush=True)
+    t0 = time.perf_counter()
+    base = baseline(train, test, min_count=5, Cs=(1.0,))
+    print(f"  baseline ({time.perf_counter() - t0:.0f}s)", flush=True)
+    mine = ours(train, test, n_process=args.jobs, n_jobs=1, min_tag_count=2,
+                max_clf_labels=args.max_clf_labels, folds=args.folds)
+    known = mine["model"].tag_counts_
+    row = {"what": "Wikinews temporal", "ours": score(test, mine, None, known),
+           "baseline": score(test, base, None, known), "ours_train_s": mine["train_seconds"],
+           "baseline_train_s": base["train_seconds"],
+           "rank_docs_per_s": mine["rank_docs_per_s"],
+           "suggest_docs_per_s": mine["suggest_docs_per_s"], "peak_rss_mb": peak_rss_mb()}
+    print(row, flush=True)
+    report("wikinews", [row], "nice .venv/bin/python benchmarks/wikinews.py")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,214 @@
+"""``newstag train`` and ``newstag eval``: build and score tag-suggestion models."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from newstag.cli.common import (
+    FORMAT_OPTION,
+    MODEL_OPTION,
+    PIPELINE_OPTION,
+    Format,
+    csv_text,
+    fail,
+    table_text,
+    warn,
+    write_json,
+)
+
+
+class CorpusFormat(str, Enum):
+    jsonl = "jsonl"
+    csv = "csv"
+    tsv = "tsv"
+    dir = "dir"
+    reuters = "reuters"
+
+
+class ReutersField(str, Enum):
+    topics = "topics"
+    places = "places"
+    people = "people"
+    orgs = "orgs"
+    exchanges = "exchanges"
+    all = "all"
+
+
+CORPUS_FORMAT = typer.Option(None, "--corpus-format",
+                             help="Corpus format (default: from the path).")
+TEXT_FIELD = typer.Option(None, "--text-field", help="Column/key with the body text.")
+TITLE_FIELD = typer.Option(None, "--title-field", help="Column/key with the headline.")
+TAGS_FIELD = typer.Option(None, "--tags-field", help="Column/key with the tags.")
+TAG_SEP = typer.Option(";", "--tag-sep", help="Separator of tags given as one string.")
+REUTERS = typer.Option(ReutersField.topics, "--reuters-field",
+                       help="Reuters-21578 tag field to learn.")
+JOBS = typer.Option(1, "--jobs", "-j", min=1, help="Processes for spaCy and the classifier.")
+
+
+def _load(corpus: Path, corpus_format: CorpusFormat | None, text_field: str | None,
+          title_field: str | None, tags_field: str | None, tag_sep: str,
+          reuters_field: ReutersField, require_tags: bool = True) -> list:
+    from newstag.corpus import CorpusError, load_corpus
+
+    try:
+        records, report = load_corpus(
+            corpus, corpus_format.value if corpus_format else None, require_tags=require_tags,
+            text_field=text_field, title_field=title_field, tags_field=tags_field,
+            tag_sep=tag_sep, reuters_field=reuters_field.value)
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{corpus}: cannot read ({exc.strerror or exc})") from None
+    for where, reason in report.skipped[:20]:
+        warn(f"skipped {where}: {reason}")
+    if len(report.skipped) > 20:
+        warn(f"... and {len(report.skipped) - 20:,} more skipped rows")
+    typer.echo(report.summary(), err=True)
+    return records
+
+
+def train(
+    corpus: Path = typer.Argument(..., help="Tagged corpus: .jsonl, .csv, .tsv, folder, .sgm."),
+    out: Path = typer.Option(..., "--out", "-o", help="Bundle folder to write (models/NAME)."),
+    corpus_format: CorpusFormat = CORPUS_FORMAT,
+    text_field: str = TEXT_FIELD,
+    title_field: str = TITLE_FIELD,
+    tags_field: str = TAGS_FIELD,
+    tag_sep: str = TAG_SEP,
+    reuters_field: ReutersField = REUTERS,
+    pipeline: str = PIPELINE_OPTION,
+    min_tag_count: int = typer.Option(1, "--min-tag-count", min=1,
+                                      help="Articles a tag needs to be learned."),
+    min_clf_count: int = typer.Option(3, "--min-clf-count", min=1,
+                                      help="Articles a tag needs for its own classifier."),
+    c: float = typer.Option(0.5, "--C", min=1e-6, help="SVM regularisation C."),
+    chars: bool = typer.Option(False, "--chars", help="Add character 3-5-gram features."),
+    max_clf_labels: int = typer.Option(300, "--max-clf-labels", min=0,
+                                       help="Most frequent tags that get their own SVM."),
+    max_features: int = typer.Option(200_000, "--max-features", min=100,
+                                     help="Largest word vocabulary (chars: half of it)."),
+    folds: int = typer.Option(3, "--folds", min=2, help="Held-out folds for the combiner."),
+    jobs: int = JOBS,
+    no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the entity cache."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
+) -> None:
+    """Train a tag-suggestion model on a tagged corpus and save it as a bundle folder."""
+    import time
+
+    if out.exists() and any(out.iterdir()) and not force:
+        raise fail(f"{out}: folder exists and is not empty (use --force to overwrite)")
+    records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
+                    reuters_field)
+    untagged = sum(not r.tags for r in records)
+    if untagged:
+        warn(f"{untagged:,} articles have no tags; they are used as negatives")
+    from newstag.entities import PipelineError
+    from newstag.model.train import train_model
+
+    t0 = time.perf_counter()
+    try:
+        model = train_model(
+            records, out=out, pipeline=pipeline, n_process=jobs, use_cache=not no_cache,
+            log=lambda m: typer.echo(m, err=True), corpus_name=str(corpus),
+            min_tag_count=min_tag_count, min_clf_count=min_clf_count, C=c,
+            char_ngrams=(3, 5) if chars else None, max_word_features=max_features,
+            max_clf_labels=max_clf_labels,
+            max_char_features=max_features // 2, folds=folds, n_jobs=jobs)
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    except ValueError as exc:
+        raise fail(f"{corpus}: {exc}") from None
+    typer.echo(f"trained on {len(records):,} articles, {len(model.tag_counts_):,} tags "
+               f"({time.perf_counter() - t0:.1f}s); held-out micro-F1 "
+               f"{model.heldout_['micro_f1']:.3f}; saved {out}")
+
+
+def eval_cmd(
+    corpus: Path = typer.Argument(..., help="Tagged test corpus."),
+    model: str = MODEL_OPTION,
+    corpus_format: CorpusFormat = CORPUS_FORMAT,
+    text_field: str = TEXT_FIELD,
+    title_field: str = TITLE_FIELD,
+    tags_field: str = TAGS_FIELD,
+    tag_sep: str = TAG_SEP,
+    reuters_field: ReutersField = REUTERS,
+    pipeline: str = PIPELINE_OPTION,
+    per_tag: Path = typer.Option(None, "--per-tag", help="Write a per-tag table (CSV) here."),
+    plot: Path = typer.Option(None, "--plot", help="Write a per-tag F1 + PR-curve PNG here."),
+    fmt: Format = FORMAT_OPTION,
+    jobs: int = JOBS,
+) -> None:
+    """Score a model on a tagged corpus: micro/macro P/R/F1, P@k, R@k (k = 1, 3, 5)."""
+    from newstag.model import ModelError, load_model
+    from newstag.paths import default_model_dir
+
+    path = default_model_dir() if model in (None, "default") else Path(model)
+    try:
+        bundle = load_model(path, pipeline)
+    except ModelError as exc:
+        raise fail(str(exc)) from None
+    records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
+                    reuters_field, require_tags=True)
+    from newstag.entities import PipelineError
+    from newstag.evaluate import evaluate_model
+    from newstag.model.cache import extract_entities
+
+    try:
+        ents = extract_entities(records, bundle.pipeline, n_process=jobs)
+    except PipelineError as exc:
+        raise fail(str(exc)) from None
+    ev, ranked = evaluate_model(bundle, records, ents)
+    if per_tag is not None:
+        cols = ["tag", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1"]
+        per_tag.write_text(csv_text(ev.per_tag, cols), encoding="utf-8")
+    if plot is not None:
+        _plot(plot, ev, ranked, records)
+    metrics = ev.metrics
+    if fmt == Format.json:
+        write_json(metrics)
+    elif fmt == Format.csv:
+        typer.echo(csv_text([metrics], list(metrics)), nl=False)
+    else:
+        rows = [{"metric": k, "value": v} for k, v in metrics.items()]
+        typer.echo(table_text(rows, ["metric", "value"]), nl=False)
+
+
+def _plot(path: Path, ev: object, ranked: list, records: list) -> None:
+    """Per-tag F1 (most frequent tags) and the precision-recall curve over the cut-off."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    rows = sorted(ev.per_tag, key=lambda r: -r["support"])[:30]  # type: ignore[attr-defined]
+    scores, hits = [], []
+    n_gold = sum(len(set(r.tags)) for r in records)
+    for cands, rec in zip(ranked, records, strict=True):
+        gold = set(rec.tags)
+        for c in cands:
+            scores.append(c["score"])
+            hits.append(c["tag"] in gold)
+    order = np.argsort(-np.asarray(scores)) if scores else np.zeros(0, dtype=int)
+    tp = np.cumsum(np.asarray(hits, dtype=float)[order]) if scores else np.zeros(0)
+    precision = tp / np.arange(1, len(tp) + 1) if len(tp) else tp
+    recall = tp / max(n_gold, 1)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 6))
+    a.barh([r["tag"][:30] for r in rows][::-1], [r["f1"] for r in rows][::-1])
+    a.set_xlabel("F1")
+    a.set_title("Per-tag F1 (30 most frequent tags)")
+    b.plot(recall, precision)
+    b.set_xlabel("recall")
+    b.set_ylabel("precision")
+    b.set_title("Precision-recall over the score cut-off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("eval")(eval_cmd)

@@ -1,0 +1,5 @@
+"""The error raised for bundles that are missing, corrupted, tampered or incompatible."""
+
+
+class ModelError(ValueError):
+    """A model bundle that cannot be used. The message names the bundle and the fix."""

