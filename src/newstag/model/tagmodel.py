@@ -192,7 +192,7 @@ class TagModel:
         else:
             label_index = {}
         evidence = linker.candidates(ents)
-        knn_ranked = sorted(votes.items(), key=lambda x: -x[1])
+        knn_ranked = sorted(votes.items(), key=lambda x: (-x[1], x[0]))  # ties: by name
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         out: dict[str, dict[str, Any]] = {}
         top_knn = {t for t, _ in knn_ranked[: self.n_candidates]}
