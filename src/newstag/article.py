@@ -131,7 +131,9 @@ def _run_on_tags(line: str) -> bool:
     """A run-on line of site tags: many capitalised words, no sentence punctuation."""
     if re.match(r"^\s*(tags?|topics?|keywords?|filed under|categories)\s*[:：]", line, re.I):
         return True
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from newstag.lazy import english_stop_words
+
+    STOP_WORDS = english_stop_words()  # noqa: N806
 
     words = _words(line)
     if len(words) < 6 or _TERMINAL.search(line) or re.search(r"[,:;]", line):
@@ -252,7 +254,9 @@ def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> t
 
 def looks_english(text: str) -> bool:
     """Cheap check: English prose has many English function words."""
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from newstag.lazy import english_stop_words
+
+    STOP_WORDS = english_stop_words()  # noqa: N806
 
     words = re.findall(r"[^\W\d_]+", text[:3000].lower())
     if len(words) < 12:

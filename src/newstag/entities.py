@@ -86,8 +86,9 @@ def resolve_pipeline_name(name: str | None = None) -> str:
 @lru_cache(maxsize=4)
 def load_pipeline(name: str | None = None) -> Language:
     """Load a spaCy pipeline once per process, keeping only NER and what NER listens to."""
-    import spacy
+    from newstag.lazy import import_spacy
 
+    spacy = import_spacy()
     name = resolve_pipeline_name(name)
     candidates = [name] + (list(FALLBACK_PIPELINES) if name == DEFAULT_PIPELINE else [])
     nlp = None
@@ -203,7 +204,9 @@ def _title_case(headline: str) -> bool:
 def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
     """Cleaned mentions. Title Case headlines fool NER ("Trump Will Meet Xi", "Price Cap"):
     their spans are split at common words and kept only if the body confirms them."""
-    from spacy.lang.en.stop_words import STOP_WORDS
+    from newstag.lazy import english_stop_words
+
+    STOP_WORDS = english_stop_words()  # noqa: N806
 
     headline_end = article.headline_end
     doubtful = _title_case(article.title) and len(article.body) >= 200

@@ -43,11 +43,30 @@ def _minor(version: str | None) -> str:
     return ".".join((version or "").split(".")[:2])
 
 
+def _dump(obj: Any, path: Path) -> None:
+    """A gzip-compressed pickle: ``joblib.load`` reads it, and so does the fast C unpickler.
+
+    joblib's own format is read by a pure-Python unpickler, which took over ten seconds
+    for the default model's vocabularies and tag tables.
+    """
+    import gzip
+    import pickle
+
+    with gzip.open(path, "wb", compresslevel=6) as fh:
+        pickle.dump(obj, fh, protocol=5)
+
+
+def _load(path: Path) -> Any:
+    import gzip
+    import pickle
+
+    with gzip.open(path, "rb") as fh:
+        return pickle.load(fh)
+
+
 def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None,
                extra: dict[str, Any] | None = None) -> Path:
     """Write ``model`` (a fitted TagModel) as a bundle folder; returns the manifest path."""
-    import joblib
-
     from newstag import __version__
 
     folder = Path(out)
@@ -55,7 +74,7 @@ def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None
     artifacts: dict[str, dict[str, Any]] = {}
     for name, attr in ARTIFACTS.items():
         path = folder / f"{name}.joblib"
-        joblib.dump(getattr(model, attr), path, compress=3)
+        _dump(getattr(model, attr), path)
         artifacts[path.name] = {"sha256": sha256_file(path), "bytes": path.stat().st_size}
     labels = {t: {"count": int(n), "type": model.tag_types_.get(t, "topic")}
               for t, n in sorted(model.tag_counts_.items(), key=lambda x: (-x[1], x[0]))}
@@ -128,8 +147,6 @@ def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[s
 
 def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
     """Load and verify a bundle; ``pipeline`` (if given) must be the one it was trained with."""
-    import joblib
-
     from newstag.model.tagmodel import TagModel
 
     folder = Path(folder)
@@ -142,7 +159,7 @@ def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
                         for k, v in manifest["hyper_parameters"].items()})
     for name, attr in ARTIFACTS.items():
         try:
-            setattr(model, attr, joblib.load(folder / f"{name}.joblib"))
+            setattr(model, attr, _load(folder / f"{name}.joblib"))
         except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad bundle
             raise ModelError(f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: "
                              f"{exc})") from exc
