@@ -92,3 +92,13 @@ def test_unknown_pipeline_is_a_clear_error(cli):
     result = cli("suggest", KIM, "--model", "none", "--pipeline", "no_such_pipeline")
     assert result.returncode == 1
     assert "no_such_pipeline" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_entities_html_page(cli, tmp_path):
+    out = tmp_path / "page.html"
+    result = cli("entities", KIM, str(SAMPLE / "wildfire.json"), "--html", str(out),
+                 "--model", "none")
+    assert result.returncode == 0, result.stderr
+    page = out.read_text()
+    assert page.count("<html") == 1  # one valid page for several articles
+    assert "Vladivostok" in page and "Kyriakos Mitsotakis" in page

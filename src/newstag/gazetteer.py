@@ -74,16 +74,15 @@ def _versions() -> str:
     return "_".join(parts)
 
 
-def _cache_path() -> Path:
-    base = os.environ.get("NEWSTAG_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "newstag")
-    return Path(base) / f"gazetteer-{_versions()}.pkl"
-
-
 @lru_cache(maxsize=1)
 def load() -> Gazetteer:
     """The gazetteer, built from the packages on first use and cached on disk."""
-    path = _cache_path()
+    from newstag.paths import cache_dir
+
+    folder = cache_dir()
+    if folder is None:
+        return build()
+    path = folder / f"gazetteer-{_versions()}.pkl"
     try:
         with path.open("rb") as fh:
             return pickle.load(fh)

@@ -24,3 +24,12 @@ def shared_data(*parts: str) -> Path | None:
     """A path under the shared data folder, or ``None`` when it is absent."""
     path = shared_data_dir().joinpath(*parts)
     return path if path.exists() else None
+
+
+def cache_dir() -> Path | None:
+    """The cache folder (``$NEWSTAG_CACHE_DIR``, default ``~/.cache/newstag``); ``None`` when
+    caching is off (``NEWSTAG_CACHE_DIR=off``)."""
+    env = os.environ.get("NEWSTAG_CACHE_DIR")
+    if env and env.lower() in ("off", "none", "0"):
+        return None
+    return Path(env) if env else Path.home() / ".cache" / "newstag"

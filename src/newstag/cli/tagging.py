@@ -173,15 +173,18 @@ def entities(
     show_cleaning: bool = CLEANING_OPTION,
     max_bytes: int | None = MAX_BYTES_OPTION,
     html: Path | None = typer.Option(None, "--html",
-                                     help="Write the article with its entities highlighted."),
+                                     help="Write the article with its entities highlighted "
+                                          "and its suggested tags."),
+    model: str | None = typer.Option(None, "--model", "-m", envvar="NEWSTAG_MODEL",
+                                     help="Model for the tags listed by --html."),
 ) -> None:
     """List the people, places, organisations and nationalities an article mentions."""
     if not files and not jsonl:
         raise fail("give one or more article files, - for stdin, or --jsonl")
     inputs = _Inputs(files or [], jsonl, max_bytes)
-    tagger = _load_tagger("none", pipeline)
+    tagger = _load_tagger(model if html is not None else "none", pipeline)
     done = 0
-    pages: list[str] = []
+    pages: list[tuple[Article, list[Any], list[dict[str, Any]]]] = []
     for article in inputs:
         _announce(article, show_cleaning)
         found = tagger.extractor.extract(article)
@@ -198,13 +201,12 @@ def entities(
             typer.echo(table_text(rows, ["name", "type", "count", "salience", "country",
                                          "aliases"]))
         if html is not None:
-            from newstag.display import render_html
-            from newstag.suggest import entity_suggestions
-
-            pages.append(render_html(article, found, entity_suggestions(found)))
+            pages.append((article, found, tagger.suggest(article)["tags"]))
         done += 1
     if html is not None and pages:
-        html.write_text("\n<hr>\n".join(pages), encoding="utf-8")
+        from newstag.display import render_pages
+
+        html.write_text(render_pages(pages), encoding="utf-8")
         typer.echo(f"wrote {html}", err=True)
     inputs.finish(done)
 

@@ -9,22 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from newstag.paths import cache_dir
+
 CACHE_VERSION = "1"
 """Bump when the stored entity format changes."""
-
-
-def cache_dir() -> Path | None:
-    """The cache folder, or ``None`` when caching is off."""
-    env = os.environ.get("NEWSTAG_CACHE_DIR")
-    if env and env.lower() in ("off", "none", "0"):
-        return None
-    return Path(env) if env else Path.home() / ".cache" / "newstag"
 
 
 def text_key(text: str) -> str:
