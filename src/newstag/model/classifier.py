@@ -122,7 +122,8 @@ class LinearOvR:
         return self
 
     def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
-        return np.asarray((X @ self.coef_.T).toarray() + self.intercept_, dtype=np.float32)
+        scores = (self.coef_ @ X.T).T.toarray()  # no per-call conversion of coef_.T
+        return np.asarray(scores + self.intercept_, dtype=np.float32)
 
 
 def _fit_many(X: sp.csr_matrix, ys: list[np.ndarray], C: float, class_weight: str | None,
@@ -188,7 +189,8 @@ class KNNTags:
         out = []
         k = min(self.k, self.X_.shape[0])
         for start in range(0, X.shape[0], chunk):
-            sims = (X[start:start + chunk] @ self.X_.T).toarray()
+            # X_ @ block.T keeps the big matrix in CSR: X_.T would be converted on every call
+            sims = (self.X_ @ X[start:start + chunk].T).T.toarray()
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             rows = np.repeat(np.arange(sims.shape[0]), k)
             vals = np.take_along_axis(sims, top, axis=1)

@@ -10,6 +10,7 @@ row into a probability; a global threshold tuned for micro-F1 decides what is su
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -102,10 +103,17 @@ class Combiner:
             return np.zeros(0)
         if self.model_ is None:
             return np.full(len(X), self.base_rate_)
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(self.n_threads):
+        with _threads().limit(limits=self.n_threads):
             return self.model_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
+
+
+@lru_cache(maxsize=1)
+def _threads() -> Any:
+    """One threadpoolctl controller per process: building it scans the loaded libraries
+    (/proc/self/maps), which cost more than scoring an article's candidates."""
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
 
 
 def tune_threshold(p: np.ndarray, y: np.ndarray, n_gold: int) -> tuple[float, float]:
