@@ -97,7 +97,7 @@ def test_txt_folder_with_sidecar_tags(tmp_path: Path) -> None:
 
 
 REUTERS_SGM = """<!DOCTYPE lewis SYSTEM "lewis.dtd">
-<REUTERS TOPICS="YES" LEWISSPLIT="TRAIN" CGISPLIT="TRAINING-SET" OLDID="1" NEWID="1">
+<REUTERS LEWISSPLIT="TRAIN" TOPICS="YES" CGISPLIT="TRAINING-SET" OLDID="1" NEWID="1">
 <DATE>26-FEB-1987 15:01:01.79</DATE>
 <TOPICS><D>cocoa</D></TOPICS>
 <PLACES><D>el-salvador</D><D>usa</D></PLACES>
@@ -106,13 +106,13 @@ REUTERS_SGM = """<!DOCTYPE lewis SYSTEM "lewis.dtd">
 <EXCHANGES></EXCHANGES>
 <COMPANIES></COMPANIES>
 <TEXT>&#2;
-<TITLE>BAHIA COCOA REVIEW</TITLE>
-<DATELINE>    SALVADOR, Feb 26 - </DATELINE><BODY>Showers continued &lt;in&gt; the
-Bahia cocoa zone, Baker said.
+<TITLE>HARBOUR TOWN COCOA NOTES</TITLE>
+<DATELINE>    SALVADOR, Feb 26 - </DATELINE><BODY>Rain &lt;fell&gt; on the
+coastal cocoa farms this week, Baker said.
  Reuter
 &#3;</BODY></TEXT>
 </REUTERS>
-<REUTERS TOPICS="NO" LEWISSPLIT="TEST" CGISPLIT="TRAINING-SET" OLDID="2" NEWID="2">
+<REUTERS LEWISSPLIT="TEST" TOPICS="NO" CGISPLIT="TRAINING-SET" OLDID="2" NEWID="2">
 <DATE>26-FEB-1987 15:02:20.00</DATE>
 <TOPICS></TOPICS>
 <PLACES><D>usa</D></PLACES>
@@ -121,7 +121,7 @@ Bahia cocoa zone, Baker said.
 <EXCHANGES></EXCHANGES>
 <COMPANIES></COMPANIES>
 <TEXT TYPE="BRIEF">&#2;
-<TITLE>STANDARD OIL &lt;SRD> TO FORM FINANCIAL UNIT</TITLE>
+<TITLE>SAMPLE REFINERS &lt;SMP> PLAN FINANCE ARM</TITLE>
 &#3;</TEXT>
 </REUTERS>
 """
@@ -132,11 +132,11 @@ def test_reuters_sgml_fields(tmp_path: Path) -> None:
     path.write_text(REUTERS_SGM, encoding="latin-1")
     topics = list(read_corpus(path))
     assert [r.tags for r in topics] == [["cocoa"], []]
-    assert topics[0].title == "BAHIA COCOA REVIEW"
-    assert topics[0].body.startswith("Showers continued <in> the Bahia") and "Reuter" not in \
+    assert topics[0].title == "HARBOUR TOWN COCOA NOTES"
+    assert topics[0].body.startswith("Rain <fell> on the coastal") and "Reuter" not in \
         topics[0].body
     assert topics[0].meta["lewissplit"] == "TRAIN" and topics[1].meta["topics_attr"] == "NO"
-    assert topics[1].title.startswith("STANDARD OIL <SRD>")
+    assert topics[1].title.startswith("SAMPLE REFINERS <SMP>")
     places = list(read_corpus(tmp_path, reuters_field="places"))  # a folder works too
     assert places[0].tags == ["el-salvador", "usa"]
     everything = list(read_corpus(path, reuters_field="all"))
