@@ -209,6 +209,7 @@ def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
     STOP_WORDS = english_stop_words()  # noqa: N806
 
     headline_end = article.headline_end
+    full_text = article.text  # a property that joins strings: read it once
     doubtful = _title_case(article.title) and len(article.body) >= 200
     raws: list[_Raw] = []
     for text, start, _, label in _spans(doc):
@@ -226,7 +227,7 @@ def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
                 part.append(word)
             elif part:
                 piece = " ".join(part)
-                p_start = article.text.find(piece, pos)
+                p_start = full_text.find(piece, pos)
                 raws.append(_Raw(piece, p_start, p_start + len(piece), label, not doubtful))
                 pos, part = p_start + len(piece), []
     return raws

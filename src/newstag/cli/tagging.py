@@ -72,12 +72,9 @@ class _Inputs:
 
 def _load_tagger(model: str | None, pipeline: str | None) -> Tagger:
     from newstag.entities import PipelineError
+    from newstag.model import ModelError
     from newstag.suggest import Tagger
 
-    try:
-        from newstag.model import ModelError
-    except ImportError:  # pragma: no cover - the model package ships with newstag
-        ModelError = PipelineError  # noqa: N806
     try:
         tagger = Tagger.load(model, pipeline=pipeline)
         tagger.extractor.nlp  # noqa: B018 - load spaCy now so errors surface here
