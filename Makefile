@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model bench clean
+.PHONY: demo test lint install install-dev default-model wordvectors bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,16 +30,20 @@ demo: $(VENV)/.installed
 	$(BIN)/newstag suggest $(SAMPLE)
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
 
 # Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data.
 default-model: $(VENV)/.installed
 	$(BIN)/newstag train '$(SHARED)/wikinews/wikinews_en_part*.jsonl.gz' --out models/default \
 		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
+
+# Rebuild the static word vectors of related-headline ranking from MiniLM and Wikinews.
+wordvectors: $(VENV)/.installed-dev
+	nice $(BIN)/python scripts/build_wordvectors.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -7,8 +7,16 @@ other outlets) are the relevant results. Weights are tuned on train and reported
     nice .venv/bin/python benchmarks/related.py --semantic      # also --semantic and MiniLM
     nice .venv/bin/python benchmarks/related.py --tune          # grid-search weights on train
 
-Needs ../shared/data/neus-related (or $NEWSTAG_SHARED_DATA). Entities and built indexes are
-cached in /tmp/newstag-bench-related (delete it after changing the indexing code).
+Rows printed per fields: the TF-IDF baseline, the default mode, the default mode with the static
+word-vector channel off (the previous default), the static vectors alone, and with --semantic
+MiniLM alone and the semantic mode. The default mode is scored exactly as queries rank (the
+static channel rescores each query's best lexical candidates); ``--tune`` scores every channel
+over all items (the same R@2 on train, see ``newstag.related.static_candidates``).
+
+Needs ../shared/data/neus-related (or $NEWSTAG_SHARED_DATA). Entities, MiniLM embeddings and built
+indexes are cached in /tmp/newstag-bench-related; a cached index that this newstag cannot load
+(older format, other word vectors) is rebuilt. Delete the cached indexes after changing the
+indexing code.
 """
 
 from __future__ import annotations
@@ -26,7 +34,9 @@ from newstag.paths import shared_data
 from newstag.related import (
     DEFAULT_SEMANTIC_WEIGHTS,
     DEFAULT_WEIGHTS,
+    RelatedError,
     RelatedIndex,
+    fuse,
     semantic_available,
 )
 
@@ -66,15 +76,44 @@ def known_entities(rows: list[dict], fields: str) -> dict[str, list]:
     return out
 
 
+def known_embeddings(rows: list[dict], fields: str) -> np.ndarray:
+    """MiniLM embeddings of ``rows`` (cached by id in CACHE/minilm_<fields>.npz)."""
+    from newstag.related import encode
+
+    path = CACHE / f"minilm_{fields.replace('+', '_')}.npz"
+    cached: dict[str, np.ndarray] = {}
+    if path.exists():
+        with np.load(path) as data:
+            cached = dict(zip(data["ids"].tolist(), data["emb"], strict=True))
+    todo = [r for r in rows if r["id"] not in cached]
+    if todo:
+        t0 = time.perf_counter()
+        texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" and r["lead"]
+                                  else "") for r in todo]
+        for r, e in zip(todo, encode(texts), strict=True):
+            cached[r["id"]] = e
+        print(f"  MiniLM encoded {len(todo)} texts in {time.perf_counter() - t0:.0f} s",
+              file=sys.stderr)
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(path, ids=np.array(list(cached)), emb=np.vstack(list(cached.values())))
+    return np.vstack([cached[r["id"]] for r in rows]).astype(np.float32)
+
+
 def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
-    """The index of one pool of headlines (cached on disk between runs)."""
+    """The index of one pool of headlines (cached on disk between runs; rebuilt when stale)."""
     where = CACHE / f"{pool}_{fields.replace('+', '_')}{'_sem' if semantic else ''}"
     if (where / "manifest.json").exists():
-        return RelatedIndex.load(where)
-    index = RelatedIndex(fields=fields, semantic=semantic)
+        try:
+            return RelatedIndex.load(where)
+        except RelatedError as exc:
+            print(f"  {exc}: rebuilding", file=sys.stderr)
+    index = RelatedIndex(fields=fields)
     index.known_entities = known_entities(ALL_ROWS, fields)
     t0 = time.perf_counter()
     index.fit(rows)
+    if semantic:  # MiniLM embeddings are cached separately (encoding is the slow part)
+        index.embeddings_ = known_embeddings(rows, fields)
+        index.semantic = True
     print(f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
     index.save(where)
@@ -129,11 +168,20 @@ def chunks(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500)
         yield start, index.components(ids=ids[start:start + size], semantic=semantic)
 
 
+def chunks_ranked(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500):
+    """Like :func:`chunks` but the static channel only rescores candidates, as queries do."""
+    for start in range(0, len(ids), size):
+        yield start, index.components(ids=ids[start:start + size], semantic=semantic,
+                                      static=False)
+
+
 def run_fused(index, rows, qpos, sibs, weights, semantic) -> dict[str, float]:
+    """The ranking of ``RelatedIndex.query`` (same fusion, same static candidates)."""
     ids = [rows[i]["id"] for i in qpos]
+    weights = {n: w for n, w in weights.items() if n != "static" or index.static_ is not None}
     out = []
-    for start, comps in chunks(index, ids, semantic):
-        fused = sum(w * comps[n] for n, w in weights.items() if n in comps)
+    for start, comps in chunks_ranked(index, ids, semantic):
+        fused = fuse(comps, weights, index.static_)
         out.append(fast_metrics(fused, qpos[start:start + len(fused)],
                                 sibs[qpos[start:start + len(fused)]]))
     m = np.vstack(out)
@@ -154,8 +202,7 @@ def tfidf_baseline(rows, fields, qpos, sibs) -> dict[str, float]:
     return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
 
 
-def minilm_baseline(index, qpos, sibs) -> dict[str, float]:
-    emb = index.embeddings_
+def dense_baseline(emb, qpos, sibs) -> dict[str, float]:
     out = []
     for start in range(0, len(qpos), 500):
         q = qpos[start:start + 500]
@@ -169,6 +216,9 @@ def tune(index, rows, qpos, sibs, semantic: bool) -> list[tuple[float, float, di
     ids = [rows[i]["id"] for i in qpos]
     grid = {"word": [1.0], "char": [0.0, 0.5, 1.0, 1.5, 2.0],
             "entity": [0.0, 0.25, 0.5, 0.75, 1.0]}
+    if index.static_ is not None:
+        grid["entity"] = [0.0, 0.25, 0.5]
+        grid["static"] = [0.0, 1.0, 2.0, 3.0, 4.0, 6.0]
     if semantic:
         grid["semantic"] = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0]
     names = list(grid)
@@ -217,8 +267,13 @@ def main() -> None:
         t0 = time.perf_counter()
         res = {"tfidf": tfidf_baseline(rows, fields, qpos, sibs),
                "newstag default": run_fused(index, rows, qpos, sibs, DEFAULT_WEIGHTS, False)}
+        if index.static_ is not None:
+            res["default, static off"] = run_fused(
+                index, rows, qpos, sibs,
+                {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "static"}, False)
+            res["static vectors alone"] = dense_baseline(index.static_, qpos, sibs)
         if args.semantic:
-            res["minilm"] = minilm_baseline(index, qpos, sibs)
+            res["minilm"] = dense_baseline(index.embeddings_, qpos, sibs)
             res["newstag --semantic"] = run_fused(index, rows, qpos, sibs,
                                                   DEFAULT_SEMANTIC_WEIGHTS, True)
         for name, m in res.items():

@@ -12,7 +12,8 @@ throughput is reported so the cost for N fresh headlines can be computed.
 
 Query latency is measured in a fresh process that loads the saved index: 300 text queries (held-out
 real titles, entity extraction included, one at a time) and 300 ``--id`` queries; p50/p95 in ms.
-The baseline in the same run is brute-force word TF-IDF cosine (sklearn) on the same headlines.
+The baseline in the same run is brute-force word TF-IDF cosine (sklearn) on the same headlines;
+the text queries are also timed without the static word-vector channel (``text_no_static_*``).
 """
 
 from __future__ import annotations
@@ -146,6 +147,11 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
         return times
 
     text_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "text")
+    static = index.static_
+    if static is not None:  # the same queries without the static word-vector channel
+        index.static_ = None
+        plain_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "plain")
+        index.static_ = static
     ids = [f"h{(i * 7919) % n}" for i in range(n_queries)]
     id_ms = timed([lambda i=i: index.query(id=i, k=10) for i in ids], "id")
     texts = [r.headline for r in index.rows_]
@@ -165,6 +171,10 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
             "text_cpu_p50_ms": pct(cpu["text"], 50), "text_cpu_p95_ms": pct(cpu["text"], 95),
             "id_cpu_p50_ms": pct(cpu["id"], 50), "id_cpu_p95_ms": pct(cpu["id"], 95),
             "baseline_cpu_p50_ms": pct(cpu[""], 50), "baseline_cpu_p95_ms": pct(cpu[""], 95),
+            **({"text_no_static_p50_ms": pct(plain_ms, 50),
+                "text_no_static_p95_ms": pct(plain_ms, 95),
+                "text_no_static_cpu_p50_ms": pct(cpu["plain"], 50),
+                "text_no_static_cpu_p95_ms": pct(cpu["plain"], 95)} if static is not None else {}),
             "queries": len(queries), "fake_embeddings": fake,
             "loadavg": Path("/proc/loadavg").read_text().split()[0]}
 

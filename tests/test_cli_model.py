@@ -105,3 +105,32 @@ def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: P
     (broken / "linker.joblib").write_bytes(b"garbage")
     proc = run("eval", str(SAMPLE), "--model", str(broken), cache=cache)
     assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
+                                                  tmp_path: Path) -> None:
+    _, cache = trained
+    aliases = tmp_path / "aliases.tsv"
+    aliases.write_text("# tag<TAB>alias\n"
+                       "Spain\tKingdom of Spain\tEspaña\n"
+                       "Economy\n"  # line 3: no alias
+                       '{"tag": "Politics", "aliases": ["Political affairs"]}\n'
+                       '{"tag": "Japan", "aliases": 5}\n',  # line 5: aliases not a list
+                       encoding="utf-8")
+    out = tmp_path / "with-aliases"
+    proc = run("train", str(SAMPLE), "--out", str(out), "--folds", "3", "--tag-aliases",
+               str(aliases), cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert f"skipped {aliases}:3: no alias" in proc.stderr
+    assert f"skipped {aliases}:5:" in proc.stderr
+    assert "3 aliases of 2 tags" in proc.stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["tag_aliases"] == {"source": str(aliases), "tags": 2, "aliases": 3}
+    assert "tag_thresholds" in manifest["heldout_metrics"]
+    from newstag.model import load_model
+
+    assert load_model(out).linker_.aliases_["Spain"] == ["Kingdom of Spain", "España"]
+    missing = run("train", str(SAMPLE), "--out", str(tmp_path / "m"), "--tag-aliases",
+                  str(tmp_path / "nope.tsv"), cache=cache)
+    assert missing.returncode != 0 and "no such alias file" in missing.stderr
+    assert "Traceback" not in missing.stderr

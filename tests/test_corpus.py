@@ -143,6 +143,10 @@ def test_reuters_sgml_fields(tmp_path: Path) -> None:
     assert everything[0].tags == ["cocoa", "el-salvador", "usa", "james-baker"]
     with pytest.raises(CorpusError, match="Reuters tag field"):
         list(read_corpus(path, reuters_field="nope"))
+    assert topics[0].meta["dateline"] == "SALVADOR, Feb 26 -"
+    dated = list(read_corpus(path, reuters_dateline=True))
+    assert dated[0].body.startswith("SALVADOR, Feb 26 - Rain <fell> on the coastal")
+    assert dated[1].body == topics[1].body  # no dateline, nothing added
 
 
 def test_read_corpus_frame(tmp_path: Path) -> None:
@@ -177,3 +181,117 @@ def test_reuters_modapte_split_sizes() -> None:
     cats = train_tags & {t for r in test for t in r.tags}
     assert len(cats) == 90
     assert sum(bool(set(r.tags) & cats) for r in test) == 3019
+
+
+# ---------------------------------------------------------------- tag aliases
+
+
+def test_tag_aliases_tsv_and_json_lines_with_bad_lines_reported(tmp_path: Path) -> None:
+    from newstag.corpus import read_tag_aliases
+
+    path = tmp_path / "aliases.tsv"
+    path.write_text(
+        "# tag<TAB>alias...\n"
+        "\n"
+        "okafor\tGrace Okafor\tG. Okafor\n"
+        '{"tag": "kestrel-bank", "aliases": ["Kestrel Bank", "Kestrel"]}\n'
+        "just-a-tag\n"  # line 5: no alias
+        '{"tag": "x", "aliases": "single alias"}\n'
+        '{"tag": 3, "aliases": ["a"]}\n'  # line 7: tag not a string
+        '{"tag": "y", "aliases": [1, 2]}\n'  # line 8: aliases not strings
+        "{broken json\n"  # line 9
+        "\tAlias without tag\n"  # line 10
+        "okafor\tDr Grace Okafor\tGrace Okafor\n",  # adds to the first line's tag
+        encoding="utf-8")
+    report = CorpusReport()
+    aliases = read_tag_aliases(path, report)
+    assert aliases == {"okafor": ["Grace Okafor", "G. Okafor", "Dr Grace Okafor"],
+                       "kestrel-bank": ["Kestrel Bank", "Kestrel"], "x": ["single alias"]}
+    lines = {int(where.rsplit(":", 1)[1]): reason for where, reason in report.skipped}
+    assert sorted(lines) == [5, 7, 8, 9, 10]
+    assert "no alias" in lines[5] and "tag" in lines[7] and "list of strings" in lines[8]
+    assert "malformed JSON" in lines[9]
+    assert report.used == 4
+
+
+def test_tag_aliases_missing_or_empty_file_fails(tmp_path: Path) -> None:
+    from newstag.corpus import read_tag_aliases
+
+    with pytest.raises(CorpusError, match="no such alias file"):
+        read_tag_aliases(tmp_path / "nope.tsv")
+    empty = tmp_path / "empty.tsv"
+    empty.write_text("# nothing\nlonely-tag\n", encoding="utf-8")
+    with pytest.raises(CorpusError, match=r"no usable tag aliases.*empty.tsv:2"):
+        read_tag_aliases(empty)
+
+
+def test_tag_aliases_round_trip(tmp_path: Path) -> None:
+    from newstag.corpus import read_tag_aliases, write_tag_aliases
+
+    aliases = {"b-tag": ["Bee Tag"], "a-tag": ["Ay Tag", "A\ttabbed"]}
+    path = write_tag_aliases(aliases, tmp_path / "out.tsv")
+    assert read_tag_aliases(path) == {"a-tag": ["Ay Tag", "A tabbed"], "b-tag": ["Bee Tag"]}
+
+
+def test_reuters_description_converter_on_own_fixture(tmp_path: Path) -> None:
+    """The converter reads the Reuters cat-descriptions layout (made-up entries here)."""
+    from newstag.corpus import reuters_tag_aliases
+
+    text = """Some notes on the categories
+
+****Subject Codes (3)
+
+Widget Exports (WIDGET-X)
+Harbour Traffic (HARBOUR)
+
+**Commodity Codes (2)
+
+GRAVEL
+PEAT
+________________________________________________________________
+@heading[Organization Codes (2)]
+@begin[format]
+Northern Gravel Council (NGC)@*
+Union of Peat Producing Towns
+[Union des Villes Tourbieres]
+(UPPT)@*
+@end[format]
+@heading[Country Codes (2)]
+@begin[format]
+RURITANIA@*
+GRAND-FENWICK @*
+@end[format]
+@heading[People Codes (5)]
+@begin[itemize]
+Ruritania
+@begin[itemize]
+   President Rudolf (Rudi) Rassendyll  (RASSENDYLL)
+
+   Finance Minister Anna Maria de Vries  (DE-VRIES)
+
+   Central Bank (Ruritanian Bank) Governor Otto Klein
+                                            (OTTO-KLEIN)
+@end[itemize]
+
+GRAND-FENWICK (Duchy of Grand Fenwick)
+@begin[itemize]
+Gloriana Twelfth, Duchess of Grand Fenwick  (TWELFTH)
+@end[itemize]
+
+Tully Bascombe, prime minister  (BASCOMBE)
+@end[itemize]
+"""
+    path = tmp_path / "cat-descriptions.txt"
+    path.write_bytes(text.encode("latin-1"))
+    aliases = reuters_tag_aliases(path)
+    assert aliases["widget-x"] == ["Widget Exports"]
+    assert aliases["ngc"] == ["Northern Gravel Council"]
+    assert aliases["uppt"] == ["Union of Peat Producing Towns", "Union des Villes Tourbieres"]
+    assert aliases["rassendyll"][:2] == ["Rudolf Rassendyll", "Rudi Rassendyll"]
+    assert aliases["de-vries"] == ["Anna Maria de Vries", "Maria de Vries"]
+    assert "otto-klein" not in aliases  # the full name is the code itself: nothing to add
+    assert aliases["twelfth"] == ["Gloriana Twelfth"]
+    assert aliases["bascombe"] == ["Tully Bascombe"]
+    assert aliases["grand-fenwick"] == ["Duchy of Grand Fenwick"]
+    assert "gravel" not in aliases and "ruritania" not in aliases  # bare codes
+    assert not any("Governor" in a or "Minister" in a for v in aliases.values() for a in v)

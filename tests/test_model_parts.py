@@ -152,3 +152,100 @@ def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelError, match="no manifest.json"):
         load_model(tmp_path / "empty")
+
+
+def test_linker_matches_tag_aliases() -> None:
+    docs = [([ent("Grace Okafor")], ["okafor"]), ([ent("Grace Okafor")], ["okafor"]),
+            ([ent("Kestrel Bank", "organisation")], ["kestrel"])]
+    plain = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs])
+    assert "okafor" not in plain.string_index_.get(norm("Grace Okafor"), ("",))[0]
+    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs],
+                             aliases={"okafor": ["Grace Okafor", "Dr. Grace N. Okafor"],
+                                      "never-seen": ["Somebody Else"]})
+    cands = linker.candidates([ent("Grace Okafor")])
+    assert cands["okafor"]["str_quality"] == pytest.approx(0.95)  # below a tag's own form
+    assert linker.string_index_[norm("Dr Grace Okafor")][0] == "okafor"
+    assert norm("Somebody Else") not in linker.string_index_  # aliases of unknown tags
+    assert linker.aliases_ == {"okafor": ["Grace Okafor", "Dr. Grace N. Okafor"]}
+    # an alias never displaces another tag's own form
+    clash = TagLinker().fit([[ent("Kestrel Bank", "organisation")]] * 2, [["kestrel"]] * 2,
+                            aliases={"kestrel": ["okafor"]})
+    clash2 = TagLinker().fit([[ent("X")], [ent("Y")]], [["okafor", "kestrel"]] * 2,
+                             aliases={"kestrel": ["okafor"]})
+    assert clash.string_index_["okafor"][0] == "kestrel"
+    assert clash2.string_index_["okafor"][0] == "okafor"
+
+
+def test_co_occurrence_link_from_an_entity_naming_another_tag_is_shadowed() -> None:
+    docs = [([ent("Kim Jong Un")], ["Kim Jong-un", "Kim Jong-il"])] * 3 + \
+        [([ent("Kim Jong Un")], ["Kim Jong-un"])] * 3
+    linker = TagLinker(min_support=2).fit([d[0] for d in docs], [d[1] for d in docs])
+    cands = linker.candidates([ent("Kim Jong Un", salience=0.8)])
+    il, un = cands["Kim Jong-il"], cands["Kim Jong-un"]
+    assert il["str_quality"] == 0 and il["link_conf"] == pytest.approx(0.5)
+    assert il["shadow_weight"] == pytest.approx(0.4) and il["free_link_weight"] == 0
+    assert un["str_salience"] == pytest.approx(0.8) and un["shadow_weight"] == 0
+    assert un["free_link_weight"] == pytest.approx(0.8)
+
+
+def test_per_tag_thresholds_and_remap() -> None:
+    from newstag.model.combiner import remap, tag_thresholds
+
+    # "rare-ish" tag: true positives score low (0.3), negatives lower (0.1)
+    p = np.array([0.3, 0.3, 0.3, 0.1, 0.1, 0.9, 0.8, 0.2])
+    y = np.array([1, 1, 1, 0, 0, 1, 1, 0])
+    tags = np.array(["low"] * 5 + ["high"] * 3, dtype=object)
+    gold = {0: ["low", "high"], 1: ["low", "high"], 2: ["low"], 3: [], 4: []}
+    th = tag_thresholds(p, y, tags, gold, global_threshold=0.5, shrink=0.0, min_positives=2)
+    assert th["low"] == pytest.approx(0.2)  # halfway between 0.3 and 0.1
+    assert 0.2 < th["high"] < 0.8
+    shrunk = tag_thresholds(p, y, tags, gold, 0.5, shrink=3.0, min_positives=2)
+    assert th["low"] < shrunk["low"] < 0.5  # 3 positives, shrink 3: halfway to global
+    assert shrunk["low"] == pytest.approx(0.35)
+    assert "low" not in tag_thresholds(p, y, tags, gold, 0.5, 0.0, min_positives=4)
+    q = remap(p, tags, th, 0.5, 0.5)
+    assert (q[:3] > 0.5).all() and (q[3:5] < 0.5).all()  # "low" positives now pass
+    assert np.all(np.diff(remap(np.linspace(0, 1, 11), np.array(["low"] * 11, dtype=object),
+                                th, 0.5, 0.5)) > 0)  # monotone
+    assert remap(np.array([0.5]), np.array(["other"], dtype=object), th, 0.5, 0.5)[0] == 0.5
+
+
+def test_combiner_per_tag_thresholds_are_cross_fitted_and_applied() -> None:
+    from newstag.model.combiner import Combiner
+
+    rng = np.random.default_rng(0)
+    n_docs = 400
+    X, y, docs, tags = [], [], [], []
+    gold: dict[int, list[str]] = {}
+    for d in range(n_docs):
+        gold[d] = []
+        for tag, shift in (("common", 0.0), ("shy", -1.5)):
+            pos = rng.random() < 0.4
+            X.append([rng.normal(1.0 if pos else -1.0) + shift, float(tag == "shy")])
+            y.append(int(pos))
+            docs.append(d)
+            tags.append(tag)
+            if pos:
+                gold[d].append(tag)
+    X = np.array(X)
+    y = np.array(y)
+    n_gold = sum(len(v) for v in gold.values())
+    comb = Combiner(max_iter=30).fit(X, y, np.array(docs), n_gold, tags=tags, gold=gold)
+    assert set(comb.crossfit_) >= {"off", "10"}
+    assert all({"micro_f1", "macro_f1", "p_at_5"} <= set(v) for v in comb.crossfit_.values())
+    off = Combiner(max_iter=30, tag_thresholds=False).fit(X, y, np.array(docs), n_gold,
+                                                           tags=tags, gold=gold)
+    assert off.tag_thresholds_ == {} and off.crossfit_ == {}
+    scored = comb.score(X, tags)
+    if comb.tag_thresholds_:  # applied: the scores are remapped per tag
+        assert not np.allclose(scored, comb.predict_proba(X))
+    np.testing.assert_allclose(off.score(X, tags), off.predict_proba(X))
+    # bundles from before the extra features: their combiner sees only its own columns
+    narrow = Combiner(max_iter=10).fit(X[:, :1], y, np.array(docs), n_gold)
+    assert narrow.predict_proba(X).shape == (len(X),)
+
+
+def test_toy_model_reports_per_tag_threshold_choice(toy_model: TagModel) -> None:
+    held = toy_model.heldout_
+    assert {"tag_thresholds", "tag_threshold_shrink", "crossfit"} <= set(held)
+    assert "off" in held["crossfit"]

@@ -38,7 +38,7 @@ def test_query_ranks_the_same_event_first():
         "a1", "a2"]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
     assert "italy" in hits[0]["shared_terms"]
-    assert set(hits[0]["scores"]) == {"word", "char"}
+    assert set(hits[0]["scores"]) == {"word", "char", "static"}
 
 
 def test_query_by_id_excludes_itself_and_finds_sibling():
@@ -189,3 +189,91 @@ def test_nothing_in_common_is_not_returned():
     assert index.query(text="qqq", k=5) == []
     with pytest.raises(RelatedError, match="cannot index"):
         lexical([{"id": "x", "headline": "The"}])
+
+
+# -- static word vectors ---------------------------------------------------------------
+
+
+def test_word_vector_table_loads_and_embeds():
+    import numpy as np
+
+    from newstag import wordvectors
+
+    table = wordvectors.load()
+    assert table is not None, "src/newstag/data/wordvectors.npz is missing"
+    assert wordvectors.TABLE.stat().st_size < 10_000_000
+    assert len(table.vocab) > 40_000 and table.dim >= 64
+    for word in ("election", "senate", "earthquake", "trump", "obama", "said"):
+        assert word in table.vocab
+    vecs = table.embed(["Senate passes the budget", "qqqzzz xxyyzz", ""])
+    assert vecs.dtype == np.float32 and vecs.shape == (3, table.dim)
+    assert abs(float(np.linalg.norm(vecs[0])) - 1.0) < 1e-4
+    assert not vecs[1].any() and not vecs[2].any()  # no known word: a zero vector
+
+
+def test_static_vectors_relate_synonyms():
+    from newstag import wordvectors
+
+    table = wordvectors.load()
+    a, b, c = table.embed(["Automaker recalls cars", "Carmaker recalls vehicles",
+                           "Orchestra performs symphony"])
+    assert float(a @ b) > float(a @ c) + 0.2
+
+
+def test_static_channel_ranks_a_paraphrase_above_an_unrelated_headline():
+    rows = [{"id": "p", "headline": "Physicians warn of influenza outbreak"},
+            {"id": "u", "headline": "Stock markets fall on trade worries"},
+            {"id": "v", "headline": "Football club signs new striker"}]
+    index = lexical(rows)
+    hits = index.query(text="Doctors alert public to flu epidemic", k=3)
+    assert hits and hits[0]["id"] == "p"
+    assert hits[0]["scores"]["static"] > max(h["scores"]["static"] for h in hits[1:])
+    plain = lexical(rows, static=False)
+    assert "static" not in plain._weights(False)
+    hits = plain.query(text="Doctors alert public to flu epidemic", k=3)
+    assert hits[0]["id"] != "p"  # without the static channel the character n-grams mislead
+    assert all("static" not in h["scores"] for h in hits)
+
+
+def test_static_channel_rescores_only_the_best_candidates(monkeypatch):
+    import numpy as np
+
+    import newstag.related as related
+
+    index = lexical()
+    full = index.components(texts=["Italy floods"])
+    full_fused = related.fuse(dict(full), index._weights(False))
+    comps = index.components(texts=["Italy floods"], static=False)
+    assert "static" not in comps and comps["_static_query"].shape == (1, index.static_.shape[1])
+    assert np.allclose(related.fuse(dict(comps), index._weights(False), index.static_),
+                       full_fused, atol=1e-6)  # all 5 items are candidates: same ranking
+    monkeypatch.setattr(related, "static_candidates", lambda n: 2)
+    hits = index.query(text="Italy floods", k=5)
+    assert sum(h["scores"]["static"] > 0 for h in hits) == 2
+    assert [h["id"] for h in hits[:2]] in (["a1", "a2"], ["a2", "a1"])
+
+
+def test_static_vectors_survive_save_load_add(tmp_path):
+    index = lexical()
+    index.save(tmp_path / "idx")
+    again = RelatedIndex.load(tmp_path / "idx")
+    assert again.static_.shape == index.static_.shape and again.info()["static"] is True
+    again.add([{"id": "d1", "headline": "Interest rates unchanged in Japan"}])
+    assert again.static_.shape[0] == 6
+    assert again.query(text="Japanese borrowing costs steady", k=1)[0]["id"] == "d1"
+
+
+def test_old_index_format_asks_for_a_rebuild(tmp_path):
+    import json
+
+    index = lexical()
+    index.save(tmp_path / "idx")
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    manifest["version"] = 1
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RelatedError, match="rebuild the index"):
+        RelatedIndex.load(tmp_path / "idx")
+    manifest["version"], manifest["static_table"] = 2, "another table"
+    (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RelatedError, match="rebuild the index"):
+        RelatedIndex.load(tmp_path / "idx")

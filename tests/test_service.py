@@ -328,3 +328,40 @@ def test_no_request_batching_by_default(tmp_path: Path) -> None:
         for t in threads:
             t.join()
     assert tagger.batches == [1] * 6
+
+
+def test_a_broken_model_pool_answers_503_and_is_rebuilt_once(tmp_path: Path) -> None:
+    import asyncio
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from newstag.service.app import ServiceState
+    from newstag.service.worker import ApiError
+
+    class Broken:
+        """An executor whose processes died: submit fails, or running work fails."""
+
+        def __init__(self, on_submit: bool) -> None:
+            self.on_submit, self.shut = on_submit, False
+
+        def submit(self, *args: Any) -> Future:
+            if self.on_submit:
+                raise BrokenProcessPool("a process died")
+            future: Future = Future()
+            future.set_exception(BrokenProcessPool("a process died"))
+            return future
+
+        def shutdown(self, **kwargs: Any) -> None:
+            self.shut = True
+
+    state = ServiceState(Settings(feedback_db=str(tmp_path / "fb.sqlite3")), tagger=FakeTagger())
+    for on_submit in (True, False):
+        broken = state.executor = Broken(on_submit)  # type: ignore[assignment]
+        with pytest.raises(ApiError) as err:
+            asyncio.run(state.run("entities", STORY, False))
+        assert err.value.status == 503 and broken.shut and state.executor is not broken
+        fresh = state.executor
+        assert state._pool_died(broken).status == 503  # a late request of the old pool
+        assert state.executor is fresh  # does not replace the new pool again
+    assert asyncio.run(state.run("entities", STORY, False))  # the new pool answers
+    state.close()

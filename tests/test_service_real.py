@@ -234,3 +234,28 @@ def test_generated_text_never_5xx_with_the_real_tagger(real_client: TestClient, 
         r = real_client.post(path, content=json.dumps({"title": title, "body": body}),
                              headers={"content-type": "application/json"})
         assert r.status_code < 500, r.text[:300]
+
+
+def test_model_processes_end_with_the_server_on_sigterm(tmp_path: Path) -> None:
+    """uvicorn re-raises SIGTERM after its shutdown; the model processes must not outlive it."""
+    import time
+
+    if not Path("/proc/self/stat").exists():
+        pytest.skip("needs /proc (Linux)")
+    proc, url = start_server(["--model", "none", "--model-processes", "2", "--feedback-db",
+                              str(tmp_path / "fb.sqlite3")], ready="/readyz")
+    try:
+        status, ready = call(url, "/readyz")
+        assert status == 200 and len(ready["pid"]) == 2
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    deadline = time.monotonic() + 10
+    alive = list(ready["pid"])
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if Path(f"/proc/{p}").exists()
+                 and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1][:3]]
+        time.sleep(0.1)
+    for pid in alive:  # clean up before failing
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, f"model processes {alive} outlived the server"

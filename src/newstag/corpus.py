@@ -169,19 +169,27 @@ def _make_record(row: dict[str, Any], where: str, no: int, sep: str, text_field:
                         meta={"source": where})
 
 
+def _json_object(line: str, where: str, report: CorpusReport) -> dict[str, Any] | None:
+    """The JSON object on ``line``, or None after reporting why it is skipped."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        report.skip(where, f"malformed JSON ({exc.msg})")
+        return None
+    if not isinstance(row, dict):
+        report.skip(where, "not a JSON object")
+        return None
+    return row
+
+
 def _read_jsonl(path: Path, report: CorpusReport, **kw: Any) -> Iterator[CorpusRecord]:
     with _open_text(path) as fh:
         for no, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             where = f"{path}:{no}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                report.skip(where, f"malformed JSON ({exc.msg})")
-                continue
-            if not isinstance(row, dict):
-                report.skip(where, "not a JSON object")
+            row = _json_object(line, where, report)
+            if row is None:
                 continue
             rec = _make_record(row, where, no, report=report, **kw)
             if rec is not None:
@@ -249,7 +257,7 @@ def _sgml_text(text: str) -> str:
 
 
 def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics",
-                  **_: Any) -> Iterator[CorpusRecord]:
+                  dateline: bool = False, **_: Any) -> Iterator[CorpusRecord]:
     if reuters_field not in REUTERS_FIELDS:
         raise CorpusError(f"unknown Reuters tag field {reuters_field!r} "
                           f"(choose from {', '.join(REUTERS_FIELDS)})")
@@ -271,6 +279,9 @@ def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics
             if not main and not title:  # TYPE="UNPROC" etc: the text is bare
                 main = re.sub(r"<[^>]+>", " ", text_part)
             main = _sgml_text(main)
+            place_line = " ".join(_sgml_text(_tag(text_part, "DATELINE")).split())
+            if dateline and place_line and main:  # "LONDON, March 3 - " starts the story
+                main = f"{place_line.rstrip(' -')} - {main}"
             if not title and not main:
                 report.skip(where, "no title or text")
                 continue
@@ -281,18 +292,21 @@ def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics
                 id=attrs.get("NEWID", str(no)), title=title, body=main, tags=_dedupe(tags),
                 date=_sgml_text(_tag(body, "DATE")) or None, line=no,
                 meta={"source": where, "lewissplit": attrs.get("LEWISSPLIT"),
-                      "topics_attr": attrs.get("TOPICS")})
+                      "topics_attr": attrs.get("TOPICS"), "dateline": place_line or None})
 
 
 def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | None = None,
                 title_field: str | None = None, tags_field: str | None = None,
                 tag_sep: str = ";", reuters_field: str = "topics",
-                report: CorpusReport | None = None) -> Iterator[CorpusRecord]:
+                report: CorpusReport | None = None,
+                reuters_dateline: bool = False) -> Iterator[CorpusRecord]:
     """Yield the records of a corpus; bad rows go to ``report.skipped`` with line numbers.
 
     ``path`` may be a glob pattern (``data/part*.jsonl.gz``) to read several files.
     ``fmt`` is one of :data:`FORMATS` (default: from the path). ``text_field``,
     ``title_field`` and ``tags_field`` name other columns; ``tag_sep`` splits string tags.
+    ``reuters_dateline`` starts a Reuters story's body with its dateline, as it ran on the
+    wire ("LONDON, March 3 - ..."); it is always kept in ``meta["dateline"]``.
     """
     report = report if report is not None else CorpusReport()
     if any(ch in str(path) for ch in "*?["):
@@ -302,7 +316,8 @@ def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | N
         for file in files:
             yield from read_corpus(file, fmt, text_field=text_field, title_field=title_field,
                                    tags_field=tags_field, tag_sep=tag_sep,
-                                   reuters_field=reuters_field, report=report)
+                                   reuters_field=reuters_field, report=report,
+                                   reuters_dateline=reuters_dateline)
         report.source = str(path)
         return
     p = Path(path)
@@ -325,7 +340,7 @@ def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | N
             raise CorpusError(f"{path}: not a folder of .txt and .tags files")
         it = _read_dir(p, report, sep=tag_sep)
     else:
-        it = _read_reuters(p, report, reuters_field=reuters_field)
+        it = _read_reuters(p, report, reuters_field=reuters_field, dateline=reuters_dateline)
     for rec in it:
         report.used += 1
         report.untagged += not rec.tags
@@ -368,3 +383,193 @@ def split_by_date(records: list[CorpusRecord], train_fraction: float = 0.8
     dated = sorted((r for r in records if r.date), key=lambda r: r.date or "")
     cut = int(len(dated) * train_fraction)
     return dated[:cut], dated[cut:]
+
+
+# --------------------------------------------------------------------------- tag aliases
+
+ALIAS_FORMATS = """\
+A tag alias file lists other names a tag is written as, one tag per line, in either form
+(both may be mixed; blank lines and lines starting with # are skipped):
+
+    tag<TAB>alias<TAB>alias...
+    {"tag": "tag", "aliases": ["alias", "alias"]}
+
+Aliases feed the linker's string matching: an entity whose name (or one of its own aliases)
+normalises to a tag's alias counts as naming that tag ("alfonsin" / "Raul Alfonsin").
+Lines of the same tag add up."""
+
+
+def read_tag_aliases(path: str | Path, report: CorpusReport | None = None
+                     ) -> dict[str, list[str]]:
+    """Read a tag alias file (see :data:`ALIAS_FORMATS`); bad lines go to ``report.skipped``.
+
+    Raises :class:`CorpusError` when the file is missing or has no usable line.
+    """
+    report = report if report is not None else CorpusReport()
+    p = Path(path)
+    if not p.exists():
+        raise CorpusError(f"{path}: no such alias file")
+    if p.is_dir():
+        raise CorpusError(f"{path}: is a folder, not a tag alias file")
+    report.source = str(path)
+    out: dict[str, list[str]] = {}
+    with _open_text(p) as fh:
+        for no, raw in enumerate(fh, 1):
+            line = raw.rstrip("\r\n")
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            where = f"{path}:{no}"
+            if line.lstrip().startswith("{"):
+                row = _json_object(line, where, report)
+                if row is None:
+                    continue
+                tag, names = row.get("tag"), row.get("aliases")
+                if isinstance(names, str):
+                    names = [names]
+                if not isinstance(tag, str) or not tag.strip():
+                    report.skip(where, 'no "tag" string')
+                    continue
+                if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
+                    report.skip(where, '"aliases" must be a list of strings')
+                    continue
+            else:
+                tag, *names = line.split("\t")
+                if not tag.strip():
+                    report.skip(where, "no tag before the first tab")
+                    continue
+            tag = tag.strip()
+            names = [a.strip() for a in names if a.strip() and a.strip() != tag]
+            if not names:
+                report.skip(where, "no alias (expected tag<TAB>alias or a JSON object)")
+                continue
+            known = out.setdefault(tag, [])
+            known += [a for a in names if a not in known]
+            report.used += 1
+    if not out:
+        detail = f" ({len(report.skipped)} lines skipped; first: {report.skipped[0][0]}: " \
+                 f"{report.skipped[0][1]})" if report.skipped else ""
+        raise CorpusError(f"{path}: no usable tag aliases{detail}")
+    return out
+
+
+def write_tag_aliases(aliases: dict[str, list[str]], path: str | Path) -> Path:
+    """Write ``aliases`` as a TSV alias file (``tag<TAB>alias...``), tags sorted."""
+    p = Path(path)
+    lines = ["# tag<TAB>alias...  (newstag tag alias file)"]
+    for tag in sorted(aliases):
+        names = [a.replace("\t", " ").strip() for a in aliases[tag]]
+        names = [a for a in names if a]
+        if names:
+            lines.append("\t".join([tag, *names]))
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return p
+
+
+_CODE_AT_END = re.compile(r"^(?P<desc>.*?)\s*\((?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\)\s*$",
+                          re.S)
+_NAME_FIRST = re.compile(r"^(?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*\((?P<name>[^)]+)\)\s*$")
+_ROLE_WORDS = {"president", "minister", "prime", "secretary", "governor", "chairman",
+               "chancellor", "premier", "director", "director-general", "general",
+               "commissioner", "head", "deputy", "representative", "speaker", "leader", "mrs",
+               "mr", "dr", "lord", "major-general", "former", "elder", "statesman",
+               "secretary-general", "treasurer", "ayatollah", "hojatoleslam", "sheikh"}
+_PARTICLES = {"de", "la", "del", "da", "du", "von", "van", "der", "le", "al", "bin", "ibn"}
+
+
+def _person_names(desc: str, code: str) -> list[str]:
+    """Full-name aliases of a person described as "Finance Minister Jose Luis Machinea".
+
+    The name is the run of capitalised words (and name particles) that ends at the code's
+    surname; without it, the text before a comma ("Fidel Castro, President of Cuba") or the
+    trailing capitalised run. The run and its suffixes of two words or more are returned
+    (role words stop the run, so "Treasury Secretary James Baker" gives "James Baker").
+    """
+    variants = [desc]
+    nick = re.search(r"(\w+)\s*\((\w+)\)\s+(\w+)", desc)  # "Robert (Bob) Hawke"
+    if nick:
+        variants.append(desc[: nick.start()] + f"{nick.group(2)} {nick.group(3)}"
+                        + desc[nick.end():])
+    code_words = code.lower().split("-")
+    names: list[str] = []
+    for text in variants:
+        text = re.sub(r"\([^)]*\)", " ", text)
+        words = text.replace(",", " , ").split()
+        low = [w.lower() for w in words]
+        end = None
+        for i in range(len(low) - len(code_words), -1, -1):
+            if low[i:i + len(code_words)] == code_words:
+                end = i + len(code_words)
+                break
+        if end is None:
+            end = low.index(",") if "," in low else len(words)
+        start = end - 1
+        while start > 0:
+            w = words[start - 1]
+            if w == "," or w.lower() in _ROLE_WORDS:
+                break
+            if not (w[:1].isupper() or w.lower() in _PARTICLES):
+                break
+            start -= 1
+        run = words[start:end]
+        for k in range(len(run) - 1):
+            first = run[k]
+            if k and (first.lower() in _PARTICLES or first.endswith(".") or len(first) == 1):
+                continue  # "la Madrid", "K. Bouey": not a way the name is written
+            names.append(" ".join(run[k:]))
+    full = " ".join(code_words)
+    return list(dict.fromkeys(n for n in names if n.lower() != full))
+
+
+def reuters_tag_aliases(path: str | Path) -> dict[str, list[str]]:
+    """Tag aliases from a Reuters-21578 category description file (``cat-descriptions``).
+
+    Entries look like ``Full Name (CODE)``, possibly over several lines and with ``@*``
+    markup; people are ``Role Full Name (CODE)`` or ``Full Name, role (CODE)`` and give their
+    full names (``alfonsin`` -> "Raul Alfonsin"); organisations, exchanges and topic codes
+    give their full names; ``CODE (Other Name)`` gives the other name. Codes become the
+    corpus's lower-case tags. Bare codes (commodities, countries) give nothing.
+    """
+    text = Path(path).read_text(encoding="latin-1")
+    aliases: dict[str, list[str]] = {}
+    section = ""
+    pending: list[str] = []
+
+    def add(code: str, names: list[str]) -> None:
+        tag = code.lower()
+        known = aliases.setdefault(tag, [])
+        known += [n for n in names if n and n not in known and n.lower() != tag]
+
+    for raw in text.splitlines():
+        line = raw.replace("@*", "").strip()
+        heading = re.match(r"^(?:\*+|@heading\[)\s*(.*?)\s*(?:\(\d+\)\s*)?\]?$", line)
+        if heading and (line.startswith("*") or line.startswith("@heading")):
+            section = heading.group(1).lower()
+            pending = []
+            continue
+        if not line or line.startswith("@") or set(line) <= {"_"}:
+            pending = []
+            continue
+        pending.append(line)
+        entry = " ".join(pending)
+        m = _CODE_AT_END.match(entry)
+        if m:
+            pending = []
+            desc = " ".join(m.group("desc").split())
+            code = m.group("code")
+            if not desc:
+                continue
+            if "people" in section:
+                add(code, _person_names(desc, code))
+            else:
+                names = [re.sub(r"\s*\[[^\]]*\]", "", desc).strip()]
+                names += re.findall(r"\[([^\]]+)\]", desc)
+                add(code, names)
+            continue
+        m2 = _NAME_FIRST.match(line)
+        if m2:
+            pending = []
+            add(m2.group("code"), [m2.group("name").strip()])
+            continue
+        if len(pending) > 4 or re.fullmatch(r"[A-Z0-9 -]+", line):
+            pending = []  # a bare code or a heading: no entry continues across it
+    return {t: a for t, a in aliases.items() if a}

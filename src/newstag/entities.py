@@ -368,7 +368,7 @@ def _find_in_headline(entities: list[Entity], article: Article) -> None:
         if entity.type == "group":
             continue
         for alias in sorted(entity.aliases | {entity.name}, key=len, reverse=True):
-            if len(alias) < 3:
+            if len(alias) < 3 or alias not in headline:  # skip compiling a regex per alias
                 continue
             for match in re.finditer(rf"(?<!\w){re.escape(alias)}(?!\w)", headline):
                 span = match.span()

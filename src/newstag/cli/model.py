@@ -45,29 +45,56 @@ TAGS_FIELD = typer.Option(None, "--tags-field", help="Column/key with the tags."
 TAG_SEP = typer.Option(";", "--tag-sep", help="Separator of tags given as one string.")
 REUTERS = typer.Option(ReutersField.topics, "--reuters-field",
                        help="Reuters-21578 tag field to learn.")
+DATELINE = typer.Option(False, "--reuters-dateline",
+                        help="Start Reuters-21578 stories with their dateline "
+                             "('LONDON, March 3 - ...'), as they ran on the wire.")
 JOBS = typer.Option(1, "--jobs", "-j", min=1, help="Processes for spaCy and the classifier.")
 
 
 def _load(corpus: Path, corpus_format: CorpusFormat | None, text_field: str | None,
           title_field: str | None, tags_field: str | None, tag_sep: str,
-          reuters_field: ReutersField, require_tags: bool = True) -> list:
+          reuters_field: ReutersField, require_tags: bool = True,
+          reuters_dateline: bool = False) -> list:
     from newstag.corpus import CorpusError, load_corpus
 
     try:
         records, report = load_corpus(
             corpus, corpus_format.value if corpus_format else None, require_tags=require_tags,
             text_field=text_field, title_field=title_field, tags_field=tags_field,
-            tag_sep=tag_sep, reuters_field=reuters_field.value)
+            tag_sep=tag_sep, reuters_field=reuters_field.value,
+            reuters_dateline=reuters_dateline)
     except CorpusError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"{corpus}: cannot read ({exc.strerror or exc})") from None
-    for where, reason in report.skipped[:20]:
-        warn(f"skipped {where}: {reason}")
-    if len(report.skipped) > 20:
-        warn(f"... and {len(report.skipped) - 20:,} more skipped rows")
+    _warn_skipped(report.skipped, "rows")
     typer.echo(report.summary(), err=True)
     return records
+
+
+def _warn_skipped(skipped: list[tuple[str, str]], what: str, shown: int = 20) -> None:
+    """Warn about the first ``shown`` skipped items with where and why, then count the rest."""
+    for where, reason in skipped[:shown]:
+        warn(f"skipped {where}: {reason}")
+    if len(skipped) > shown:
+        warn(f"... and {len(skipped) - shown:,} more skipped {what}")
+
+
+def _aliases(path: Path) -> dict[str, list[str]]:
+    """Read a tag alias file; bad lines are warned about with their line numbers."""
+    from newstag.corpus import CorpusError, CorpusReport, read_tag_aliases
+
+    report = CorpusReport()
+    try:
+        aliases = read_tag_aliases(path, report)
+    except CorpusError as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"{path}: cannot read ({exc.strerror or exc})") from None
+    _warn_skipped(report.skipped, "alias lines")
+    typer.echo(f"{path}: {sum(map(len, aliases.values())):,} aliases of {len(aliases):,} tags",
+               err=True)
+    return aliases
 
 
 def train(
@@ -79,6 +106,7 @@ def train(
     tags_field: str = TAGS_FIELD,
     tag_sep: str = TAG_SEP,
     reuters_field: ReutersField = REUTERS,
+    reuters_dateline: bool = DATELINE,
     pipeline: str = PIPELINE_OPTION,
     min_tag_count: int = typer.Option(1, "--min-tag-count", min=1,
                                       help="Articles a tag needs to be learned."),
@@ -93,6 +121,14 @@ def train(
     folds: int = typer.Option(3, "--folds", min=2, help="Held-out folds for the combiner."),
     jobs: int = JOBS,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the entity cache."),
+    tag_aliases: Path = typer.Option(
+        None, "--tag-aliases",
+        help="File of other names for tags (synonyms, full names), one tag a line: "
+             "'tag<TAB>alias<TAB>...' or JSON {\"tag\": ..., \"aliases\": [...]}. "
+             "Entities named by an alias link to the tag."),
+    no_tag_thresholds: bool = typer.Option(
+        False, "--no-tag-thresholds",
+        help="Use only the global threshold (no per-tag thresholds)."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
 ) -> None:
     """Train a tag-suggestion model on a tagged corpus and save it as a bundle folder."""
@@ -100,8 +136,9 @@ def train(
 
     if out.exists() and any(out.iterdir()) and not force:
         raise fail(f"{out}: folder exists and is not empty (use --force to overwrite)")
+    aliases = _aliases(tag_aliases) if tag_aliases is not None else None
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
-                    reuters_field)
+                    reuters_field, reuters_dateline=reuters_dateline)
     untagged = sum(not r.tags for r in records)
     if untagged:
         warn(f"{untagged:,} articles have no tags; they are used as negatives")
@@ -116,7 +153,9 @@ def train(
             min_tag_count=min_tag_count, min_clf_count=min_clf_count, C=c,
             char_ngrams=(3, 5) if chars else None, max_word_features=max_features,
             max_clf_labels=max_clf_labels,
-            max_char_features=max_features // 2, folds=folds, n_jobs=jobs)
+            max_char_features=max_features // 2, folds=folds, n_jobs=jobs,
+            aliases=aliases, aliases_source=str(tag_aliases) if tag_aliases else "",
+            tag_thresholds=not no_tag_thresholds)
     except PipelineError as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:
@@ -135,6 +174,7 @@ def eval_cmd(
     tags_field: str = TAGS_FIELD,
     tag_sep: str = TAG_SEP,
     reuters_field: ReutersField = REUTERS,
+    reuters_dateline: bool = DATELINE,
     pipeline: str = PIPELINE_OPTION,
     per_tag: Path = typer.Option(None, "--per-tag", help="Write a per-tag table (CSV) here."),
     plot: Path = typer.Option(None, "--plot", help="Write a per-tag F1 + PR-curve PNG here."),
@@ -151,7 +191,7 @@ def eval_cmd(
     except ModelError as exc:
         raise fail(str(exc)) from None
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
-                    reuters_field, require_tags=True)
+                    reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
     from newstag.entities import PipelineError
     from newstag.evaluate import evaluate_model
     from newstag.model.cache import extract_entities

@@ -5,6 +5,16 @@ entity evidence (salience, mentions, headline/lead presence, string-match qualit
 confidence and support, country roll-up), the tag's prior and whether the tag is new.
 A gradient-boosted tree model, fitted on held-out folds of the training data, turns the
 row into a probability; a global threshold tuned for micro-F1 decides what is suggested.
+
+Per-tag thresholds: for tags with enough held-out positives, the F1-best cut-off of the
+tag's own held-out rows, shrunk toward the global threshold by ``n / (n + shrink)`` (``n``:
+the tag's held-out gold count). ``shrink`` is chosen on the held-out rows themselves by
+cross-fitting (tune on one half of the articles, score the other half, and back; averaged
+over ``crossfit_repeats`` random halvings), from a
+grid that includes "no per-tag thresholds", by micro-F1 + macro-F1; per-tag thresholds are
+used only when they gain at least ``min_gain`` on that sum. Scores are then remapped per
+tag, monotonically, so that the tag's threshold lands on the global one:
+``score >= threshold_`` keeps meaning "suggested" for every tag.
 """
 
 from __future__ import annotations
@@ -17,7 +27,9 @@ import numpy as np
 
 FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salience", "mentions",
             "in_headline", "in_lead", "str_quality", "link_conf", "link_support", "via_country",
-            "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity")
+            "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity",
+            "str_salience", "str_in_headline", "link_weight", "free_link_weight",
+            "shadow_weight")
 NO_SCORE = -3.0
 
 
@@ -47,6 +59,11 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         float(etype == "place"),
         float(etype == "organisation"),
         float(bool(ev)),
+        float(ev.get("str_salience", 0.0)),
+        float(bool(ev.get("str_in_headline"))),
+        float(ev.get("link_weight", 0.0)),
+        float(ev.get("free_link_weight", 0.0)),
+        float(ev.get("shadow_weight", 0.0)),
     ]
 
 
@@ -58,21 +75,40 @@ class Combiner:
     """
 
     def __init__(self, max_iter: int = 200, learning_rate: float = 0.08,
-                 max_leaf_nodes: int = 31, random_state: int = 0, n_threads: int = 1) -> None:
+                 max_leaf_nodes: int = 31, random_state: int = 0, n_threads: int = 1,
+                 tag_thresholds: bool = True, min_tag_positives: int = 3,
+                 shrink_grid: tuple[float, ...] = (30.0, 10.0, 3.0),
+                 min_gain: float = 0.005, crossfit_repeats: int = 3) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
         self.random_state = random_state
         self.n_threads = n_threads
+        self.tag_thresholds = tag_thresholds
+        self.min_tag_positives = min_tag_positives
+        self.shrink_grid = shrink_grid
+        self.min_gain = min_gain
+        self.crossfit_repeats = crossfit_repeats
 
     def fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
-            n_gold: int) -> Combiner:
-        """Fit on candidate rows; ``n_gold`` counts all gold tags (found or not) for recall."""
+            n_gold: int, tags: Any = None, gold: dict[int, Any] | None = None) -> Combiner:
+        """Fit on candidate rows; ``n_gold`` counts all gold tags (found or not) for recall.
+
+        ``tags`` (the candidate tag of each row) and ``gold`` (each held-out article's gold
+        tags, by doc id) enable per-tag thresholds.
+        """
         from sklearn.model_selection import GroupKFold
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(self.n_threads):
-            return self._fit(X, y, doc_ids, n_gold, GroupKFold)
+            self._fit(X, y, doc_ids, n_gold, GroupKFold)
+        self.tag_thresholds_: dict[str, float] = {}
+        self.shrink_ = None
+        self.crossfit_: dict[str, Any] = {}
+        if self.tag_thresholds and tags is not None and gold is not None and len(y):
+            self._fit_tag_thresholds(np.asarray(tags, dtype=object), np.asarray(y),
+                                     np.asarray(doc_ids), gold)
+        return self
 
     def _fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray, n_gold: int,
              GroupKFold: Any) -> Combiner:
@@ -88,7 +124,53 @@ class Combiner:
         self.model_ = self._new_model().fit(X, y) if 0 < y.sum() < len(y) else None
         self.base_rate_ = float(y.mean()) if len(y) else 0.0
         self.threshold_, self.oof_f1_ = tune_threshold(oof, y, n_gold)
+        self.oof_ = oof
         return self
+
+    def _fit_tag_thresholds(self, tags: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
+                            gold: dict[int, Any]) -> None:
+        """Choose ``shrink`` by cross-fitting on the held-out rows, then fit on all of them."""
+        oof = self.oof_
+        docs = np.unique(doc_ids)
+        rng = np.random.default_rng(self.random_state)
+        runs: dict[str, list[dict[str, float]]] = {}
+        for _ in range(self.crossfit_repeats):  # several random halvings: a steadier choice
+            half = set(rng.permutation(docs)[: len(docs) // 2].tolist())
+            in_a = np.fromiter((d in half for d in doc_ids), dtype=bool, count=len(doc_ids))
+            for shrink in (None, *self.shrink_grid):
+                scored = np.empty(len(oof))
+                for fit_rows in (in_a, ~in_a):
+                    fit_docs = set(np.unique(doc_ids[fit_rows]).tolist())
+                    g = {d: gold[d] for d in fit_docs if d in gold}
+                    n_fit = sum(len(v) for v in g.values())
+                    thr, _ = tune_threshold(oof[fit_rows], y[fit_rows], n_fit)
+                    per_tag = {} if shrink is None else tag_thresholds(
+                        oof[fit_rows], y[fit_rows], tags[fit_rows], g, thr, shrink,
+                        self.min_tag_positives)
+                    scored[~fit_rows] = remap(oof[~fit_rows], tags[~fit_rows], per_tag, thr,
+                                              0.5)
+                runs.setdefault("off" if shrink is None else f"{shrink:g}", []).append(
+                    _scores(scored, 0.5, tags, y, doc_ids, gold))
+        results = {k: {m: round(float(np.mean([r[m] for r in v])), 4) for m in v[0]}
+                   for k, v in runs.items()}
+        def gain(k: str) -> float:
+            return results[k]["micro_f1"] + results[k]["macro_f1"]
+
+        best = max(results, key=gain)
+        self.crossfit_ = results
+        if best != "off" and gain(best) - gain("off") >= self.min_gain:
+            self.shrink_ = float(best)
+            self.tag_thresholds_ = tag_thresholds(oof, y, tags, gold, self.threshold_,
+                                                  self.shrink_, self.min_tag_positives)
+
+    def score(self, X: np.ndarray, tags: Any) -> np.ndarray:
+        """Probabilities remapped per tag so that ``threshold_`` is every tag's cut-off."""
+        p = self.predict_proba(X)
+        per_tag = getattr(self, "tag_thresholds_", None)
+        if not per_tag or len(p) == 0:
+            return p
+        return remap(p, np.asarray(tags, dtype=object), per_tag, self.threshold_,
+                     self.threshold_)
 
     def _new_model(self) -> Any:
         from sklearn.ensemble import HistGradientBoostingClassifier
@@ -103,8 +185,12 @@ class Combiner:
             return np.zeros(0)
         if self.model_ is None:
             return np.full(len(X), self.base_rate_)
+        X = np.asarray(X, dtype=np.float64)
+        n_in = getattr(self.model_, "n_features_in_", X.shape[1])
+        if X.shape[1] > n_in:  # a bundle trained before features were added: its columns
+            X = X[:, :n_in]
         with _threads().limit(limits=self.n_threads):
-            return self.model_.predict_proba(np.asarray(X, dtype=np.float64))[:, 1]
+            return self.model_.predict_proba(X)[:, 1]
 
 
 @lru_cache(maxsize=1)
@@ -126,3 +212,75 @@ def tune_threshold(p: np.ndarray, y: np.ndarray, n_gold: int) -> tuple[float, fl
     f1 = 2 * tp / (k + n_gold)
     best = int(np.argmax(f1))
     return float(max(p[order][best], 0.05)), float(f1[best])
+
+
+def tag_thresholds(p: np.ndarray, y: np.ndarray, tags: np.ndarray, gold: dict[int, Any],
+                   global_threshold: float, shrink: float, min_positives: int = 3
+                   ) -> dict[str, float]:
+    """Per-tag F1-best cut-offs, shrunk toward ``global_threshold`` by ``n / (n + shrink)``.
+
+    ``gold`` maps each article to its gold tags (found among the candidates or not), so a
+    tag's recall counts the gold tags its rows never reached. Tags with fewer than
+    ``min_positives`` gold articles keep the global threshold.
+    """
+    from collections import Counter
+
+    n_pos = Counter(t for ts in gold.values() for t in set(ts))
+    order = np.argsort(tags, kind="stable")
+    sorted_tags = tags[order]
+    out: dict[str, float] = {}
+    bounds = np.flatnonzero(sorted_tags[1:] != sorted_tags[:-1]) + 1
+    for idx in np.split(order, bounds):
+        if not len(idx):
+            continue
+        tag = tags[idx[0]]
+        n = n_pos.get(tag, 0)
+        if n < min_positives or not y[idx].any():
+            continue
+        pt, yt = p[idx], y[idx]
+        o = np.argsort(-pt)
+        tp = np.cumsum(yt[o])
+        f1 = 2 * tp / (np.arange(1, len(o) + 1) + n)
+        best = int(np.argmax(f1))
+        cut = pt[o][best]
+        if best + 1 < len(o):  # halfway to the next lower score: less brittle
+            cut = (cut + pt[o][best + 1]) / 2
+        w = n / (n + shrink)
+        out[str(tag)] = float(np.clip(w * cut + (1 - w) * global_threshold, 0.02, 0.98))
+    return out
+
+
+def remap(p: np.ndarray, tags: np.ndarray, per_tag: dict[str, float], global_threshold: float,
+          target: float) -> np.ndarray:
+    """Map each row's probability monotonically so its tag's cut-off lands on ``target``.
+
+    Rows of tags without their own threshold use ``global_threshold``. Piecewise linear:
+    [0, t] -> [0, target] and [t, 1] -> [target, 1].
+    """
+    t = np.fromiter((per_tag.get(tag, global_threshold) for tag in tags), dtype=np.float64,
+                    count=len(tags))
+    t = np.clip(t, 1e-6, 1 - 1e-6)
+    low = p * target / t
+    high = target + (p - t) * (1 - target) / (1 - t)
+    return np.where(p <= t, low, high)
+
+
+def _scores(p: np.ndarray, cut: float, tags: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
+            gold: dict[int, Any]) -> dict[str, float]:
+    """Micro/macro F1 of ``p >= cut`` and P@5 against every gold tag of the articles."""
+    from collections import Counter, defaultdict
+
+    chosen = p >= cut
+    tp = Counter(tags[chosen & (y == 1)].tolist())
+    pred = Counter(tags[chosen].tolist())
+    support = Counter(t for d in np.unique(doc_ids).tolist() for t in set(gold.get(d, ())))
+    n_tp, n_pred, n_gold = sum(tp.values()), sum(pred.values()), sum(support.values())
+    micro = 2 * n_tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
+    macro = float(np.mean([2 * tp[t] / (pred[t] + n) for t, n in support.items()])) \
+        if support else 0.0
+    by_doc: dict[Any, list[tuple[float, int]]] = defaultdict(list)
+    for d, s, hit in zip(doc_ids.tolist(), p.tolist(), y.tolist(), strict=True):
+        by_doc[d].append((s, hit))
+    p5 = float(np.mean([sum(h for _, h in sorted(v, key=lambda x: -x[0])[:5]) / 5
+                        for v in by_doc.values()])) if by_doc else 0.0
+    return {"micro_f1": round(micro, 4), "macro_f1": round(macro, 4), "p_at_5": round(p5, 4)}

@@ -4,12 +4,20 @@ Two kinds of link:
 
 * string links: a tag and an entity name that normalise to the same key
   ("Kim Jong-un" / "Kim Jong Un", NYT style "Putin, Vladimir V" / "Vladimir Putin",
-  slugs such as "james-baker" / "James Baker");
+  slugs such as "james-baker" / "James Baker"), or an entity name that normalises to one of
+  the tag's aliases given at training time (a tag vocabulary's synonyms: "alfonsin" /
+  "Raul Alfonsin", see :func:`newstag.corpus.read_tag_aliases`);
 * co-occurrence links: an entity key seen in ``n`` training articles, ``k`` of which carry
   the tag, links to the tag with confidence ``k / n`` ("U.S." -> "usa", "Kyiv" -> "Ukraine",
   "Australia" -> "Oceania").
 
 Places also contribute their country, so cities roll up to country tags.
+
+Each candidate keeps the evidence of its string matches apart from its co-occurrence links
+(how salient the matched entity is, how salient the linking entity is times the link's
+confidence), and marks co-occurrence links whose entity names another tag by string
+("Kim Jong Un" is linked to "Kim Jong-il" by co-occurrence but names "Kim Jong-un"): the
+combiner learns how much such shadowed links are worth.
 """
 
 from __future__ import annotations
@@ -85,13 +93,20 @@ class TagLinker:
     """
 
     def __init__(self, min_support: int = 2, min_confidence: float = 0.1,
-                 max_links: int = 8) -> None:
+                 max_links: int = 8, alias_quality: float = 0.95) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.max_links = max_links
+        self.alias_quality = alias_quality
 
     def fit(self, entities: Sequence[Sequence[dict[str, Any]]],
-            tags: Sequence[Sequence[str]]) -> TagLinker:
+            tags: Sequence[Sequence[str]],
+            aliases: dict[str, Sequence[str]] | None = None) -> TagLinker:
+        """Learn links; ``aliases`` maps tags to other names they are written as.
+
+        Aliases of tags that no training article carries are ignored (the linker only
+        suggests known tags); an alias key never displaces a tag's own form.
+        """
         tag_counts = Counter(t for ts in tags for t in set(ts))
         self.tag_counts_ = dict(tag_counts)
         self.n_docs_ = len(tags)
@@ -100,6 +115,20 @@ class TagLinker:
             for key, quality in tag_forms(tag):
                 if key not in self.string_index_ or self.string_index_[key][1] < quality:
                     self.string_index_[key] = (tag, quality)
+        own_keys = set(self.string_index_)
+        self.aliases_: dict[str, list[str]] = {}
+        for tag, _ in tag_counts.most_common():
+            names = [a for a in (aliases or {}).get(tag, ()) if a and a != tag]
+            if not names:
+                continue
+            self.aliases_[tag] = list(dict.fromkeys(names))
+            for alias in self.aliases_[tag]:
+                for key, quality in tag_forms(alias):
+                    q = quality * self.alias_quality
+                    if key in own_keys:
+                        continue
+                    if key not in self.string_index_ or self.string_index_[key][1] < q:
+                        self.string_index_[key] = (tag, q)
         key_docs: Counter[str] = Counter()
         pair_docs: Counter[tuple[str, str]] = Counter()
         for ents, ts in zip(entities, tags, strict=True):
@@ -124,10 +153,17 @@ class TagLinker:
         """True if the entity matches a known tag by string or a learned link."""
         return any(k in self.string_index_ or k in self.links_ for k, _, _ in entity_keys(entity))
 
+    def named_tags(self, entity: dict[str, Any]) -> set[str]:
+        """Tags the entity's own name or aliases match by string (not via its country)."""
+        return {self.string_index_[k][0] for k, _, how in entity_keys(entity)
+                if how != "country" and k in self.string_index_}
+
     def candidates(self, entities: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Tags the entities point to, each with aggregated evidence features."""
         out: dict[str, dict[str, Any]] = {}
         for entity in entities:
+            named = self.named_tags(entity)
+            salience = float(entity.get("salience", 0.0))
             for key, key_quality, how in entity_keys(entity):
                 hits: list[tuple[str, float, float, int]] = []  # tag, str quality, conf, support
                 if key in self.string_index_:
@@ -142,10 +178,22 @@ class TagLinker:
                                         "salience": 0.0, "mentions": 0, "in_headline": False,
                                         "in_lead": False, "via_country": True, "n_entities": 0,
                                         "entity_type": entity.get("type", ""), "entities": [],
-                                        "strength": {}}
+                                        "strength": {}, "str_salience": 0.0,
+                                        "str_in_headline": False, "link_weight": 0.0,
+                                        "free_link_weight": 0.0, "shadow_weight": 0.0}
                     c["str_quality"] = max(c["str_quality"], quality)
                     c["link_conf"] = max(c["link_conf"], conf)
                     c["link_support"] = max(c["link_support"], support)
+                    if quality > 0 and how != "country":
+                        c["str_salience"] = max(c["str_salience"], salience)
+                        c["str_in_headline"] |= bool(entity.get("in_headline"))
+                    if conf > 0:
+                        weight = conf * salience
+                        c["link_weight"] = max(c["link_weight"], weight)
+                        if named and tag not in named:  # the entity names another tag
+                            c["shadow_weight"] = max(c["shadow_weight"], weight)
+                        else:
+                            c["free_link_weight"] = max(c["free_link_weight"], weight)
                     if how != "country":
                         c["via_country"] = False
                     strength = c["strength"]

@@ -7,8 +7,12 @@ Training (:meth:`TagModel.fit`):
    other folds, and every candidate tag of the held-out articles (the classifier's top
    tags, the tags the entities link to, and new salient entities) becomes a feature row
    labelled by the article's real tags;
-3. the combiner is fitted on those rows and its threshold tuned for micro-F1;
+3. the combiner is fitted on those rows, its global threshold tuned for micro-F1 and,
+   where the held-out rows support it, per-tag thresholds (see :mod:`.combiner`);
 4. the classifier and linker are refitted on all articles.
+
+``aliases`` (tag -> other names, e.g. from ``newstag train --tag-aliases FILE``) feed the
+linker's string matching, in the held-out folds as in the final model.
 """
 
 from __future__ import annotations
@@ -47,7 +51,9 @@ class TagModel:
     whose tags vote for every tag),
     ``char_ngrams``, ``max_word_features``, ``max_char_features``, ``entity_weight``,
     ``n_candidates`` (classifier tags considered per article), ``folds``,
-    ``new_min_salience`` (for new-entity tags), ``link_min_support``, ``n_jobs``.
+    ``new_min_salience`` (for new-entity tags), ``link_min_support``, ``n_jobs``,
+    ``tag_thresholds`` (allow per-tag thresholds when cross-fitting on the held-out rows
+    shows a gain).
     """
 
     def __init__(self, min_tag_count: int = 1, min_clf_count: int = 3, C: float = 0.5,
@@ -57,7 +63,7 @@ class TagModel:
                  max_char_features: int | None = 100_000, entity_weight: float = 0.5,
                  n_candidates: int = 15, folds: int = 3, new_min_salience: float = 0.3,
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, tag_thresholds: bool = True) -> None:
         self.min_tag_count = min_tag_count
         self.min_clf_count = min_clf_count
         self.C = C
@@ -74,6 +80,7 @@ class TagModel:
         self.prune = prune
         self.n_jobs = n_jobs
         self.random_state = random_state
+        self.tag_thresholds = tag_thresholds
 
     # ------------------------------------------------------------------ training
 
@@ -81,12 +88,16 @@ class TagModel:
         return {k: getattr(self, k) for k in (
             "min_tag_count", "min_clf_count", "C", "max_clf_labels", "knn_k", "char_ngrams",
             "max_word_features", "max_char_features", "entity_weight", "n_candidates", "folds",
-            "new_min_salience", "link_min_support", "prune", "n_jobs", "random_state")}
+            "new_min_salience", "link_min_support", "prune", "n_jobs", "random_state",
+            "tag_thresholds")}
 
     def fit(self, texts: Sequence[str], entities: Sequence[Sequence[Any]],
             tags: Sequence[Sequence[str]], pipeline: str = "",
-            log: Any = None) -> TagModel:
-        """Fit on parallel lists of texts, entities (objects or dicts) and tag lists."""
+            log: Any = None, aliases: dict[str, Sequence[str]] | None = None) -> TagModel:
+        """Fit on parallel lists of texts, entities (objects or dicts) and tag lists.
+
+        ``aliases`` maps tags to other names the tag is written as (synonyms, full names).
+        """
         from sklearn.model_selection import KFold
 
         from newstag.model.classifier import FeatureBuilder
@@ -101,6 +112,7 @@ class TagModel:
         if not known:
             raise ValueError("no tag has enough articles to learn from")
         self.pipeline_ = pipeline
+        self.aliases_ = {t: list(a) for t, a in (aliases or {}).items() if t in known and a}
         self.features_ = FeatureBuilder(
             char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
             max_char_features=self.max_char_features, entity_weight=self.entity_weight)
@@ -111,6 +123,8 @@ class TagModel:
         rows: list[list[float]] = []
         labels: list[int] = []
         groups: list[int] = []
+        row_tags: list[str] = []
+        gold_of: dict[int, list[str]] = {}
         n_gold = 0
         n = len(tags)
         k = min(self.folds, n)
@@ -126,22 +140,37 @@ class TagModel:
                                              _row(votes, j, knn), linker, ents[i])
                     gold = set(tags[i])
                     n_gold += len(gold)
+                    gold_of[int(i)] = sorted(gold)
                     for tag, row in cands.items():
                         rows.append(row["x"])
                         labels.append(int(tag in gold))
                         groups.append(int(i))
+                        row_tags.append(tag)
                 say(f"fold {f + 1}/{k}: {len(rows):,} candidate rows "
                     f"({time.perf_counter() - t0:.1f}s)")
-        self.combiner_ = Combiner(random_state=self.random_state)
+        self.combiner_ = Combiner(random_state=self.random_state,
+                                  tag_thresholds=self.tag_thresholds)
         self.combiner_.fit(np.asarray(rows, dtype=np.float64).reshape(-1, len(feature_row(
-            None, None, None, 0.0, False))), np.asarray(labels), np.asarray(groups), n_gold)
+            None, None, None, 0.0, False))), np.asarray(labels), np.asarray(groups), n_gold,
+            tags=row_tags, gold=gold_of)
+        self.combiner_.oof_ = None  # only needed while fitting
         self.threshold_ = self.combiner_.threshold_
         recall_bound = sum(labels) / n_gold if n_gold else 0.0
+        per_tag = self.combiner_.tag_thresholds_
         self.heldout_ = {"micro_f1": round(self.combiner_.oof_f1_, 4),
                          "candidate_recall": round(recall_bound, 4),
-                         "threshold": round(self.threshold_, 4), "folds": k}
+                         "threshold": round(self.threshold_, 4), "folds": k,
+                         "tag_thresholds": len(per_tag),
+                         "tag_threshold_shrink": self.combiner_.shrink_,
+                         "crossfit": self.combiner_.crossfit_}
         say(f"combiner: held-out micro-F1 {self.combiner_.oof_f1_:.3f} at threshold "
             f"{self.threshold_:.3f} (candidates cover {recall_bound:.1%} of gold tags)")
+        if self.combiner_.crossfit_:
+            say("per-tag thresholds, cross-fitted on held-out rows (shrink: micro/macro/P@5): "
+                + "; ".join(f"{k}: {v['micro_f1']:.3f}/{v['macro_f1']:.3f}/{v['p_at_5']:.3f}"
+                            for k, v in self.combiner_.crossfit_.items())
+                + f" -> {len(per_tag):,} tags with their own threshold "
+                  f"(shrink {self.combiner_.shrink_})")
         self.clf_, self.knn_, self.linker_ = self._fit_parts(X, ents, tags)
         self.tag_counts_ = dict(Counter(t for ts in tags for t in ts))
         self.tag_types_ = self._tag_types(ents, tags)
@@ -170,7 +199,8 @@ class TagModel:
             Y = sp.csc_matrix((np.ones(len(r), dtype=np.int8), (r, c)),
                               shape=(X.shape[0], len(labels)))
             clf = LinearOvR(C=self.C, prune=self.prune, n_jobs=self.n_jobs).fit(X, Y, labels)
-        linker = TagLinker(min_support=self.link_min_support).fit(ents, tags)
+        linker = TagLinker(min_support=self.link_min_support).fit(
+            ents, tags, aliases=getattr(self, "aliases_", None))
         knn = KNNTags(k=self.knn_k).fit(X, tags)
         return clf, knn, linker
 
@@ -257,12 +287,14 @@ class TagModel:
         votes = self.knn_.scores(X)
         all_cands = []
         rows: list[list[float]] = []
+        row_tags: list[str] = []
         for i, es in enumerate(ents):
             cands = self._candidates(scores[i] if scores is not None else None, self.clf_,
                                      _row(votes, i, self.knn_), self.linker_, es)
             all_cands.append(cands)
             rows += [c["x"] for c in cands.values()]
-        probs = self.combiner_.predict_proba(np.asarray(rows)) if rows else np.zeros(0)
+            row_tags += list(cands)
+        probs = self.combiner_.score(np.asarray(rows), row_tags) if rows else np.zeros(0)
         out = []
         pos = 0
         for i, cands in enumerate(all_cands):

@@ -25,8 +25,13 @@ def corpus_checksum(records: Sequence[CorpusRecord]) -> dict[str, Any]:
 def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                 pipeline: str | None = None, n_process: int = 1, use_cache: bool = True,
                 log: Callable[[str], None] | None = None, corpus_name: str = "",
-                **params: Any) -> Any:
-    """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given."""
+                aliases: dict[str, Sequence[str]] | None = None,
+                aliases_source: str = "", **params: Any) -> Any:
+    """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given.
+
+    ``aliases`` (tag -> other names, see :func:`newstag.corpus.read_tag_aliases`) feed the
+    linker's string matching; they are stored in the bundle with the linker.
+    """
     from newstag.entities import resolve_pipeline_name
     from newstag.model.cache import extract_entities
     from newstag.model.tagmodel import TagModel
@@ -40,13 +45,20 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
     t_ents = time.perf_counter() - t0
     say(f"entities ready ({t_ents:.1f}s)")
     model = TagModel(**params).fit([r.text for r in records], ents, [r.tags for r in records],
-                     pipeline=pipeline_name, log=say)
+                     pipeline=pipeline_name, log=say, aliases=aliases)
+    used = getattr(model.linker_, "aliases_", {})
+    if aliases:
+        say(f"tag aliases: {sum(map(len, used.values())):,} aliases of {len(used):,} known tags "
+            f"used ({len(aliases):,} tags in the alias list)")
     model.train_seconds_ = round(time.perf_counter() - t0, 2)
     if out is not None:
         from newstag.model.bundle import save_model
 
         corpus = {"name": corpus_name, **corpus_checksum(records)}
-        save_model(model, out, corpus=corpus,
-                   extra={"train_seconds": model.train_seconds_,
-                          "entity_seconds": round(t_ents, 2)})
+        extra: dict[str, Any] = {"train_seconds": model.train_seconds_,
+                                 "entity_seconds": round(t_ents, 2)}
+        if aliases:
+            extra["tag_aliases"] = {"source": aliases_source, "tags": len(used),
+                                    "aliases": sum(map(len, used.values()))}
+        save_model(model, out, corpus=corpus, extra=extra)
     return model

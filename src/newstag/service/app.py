@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import asynccontextmanager
@@ -148,7 +149,17 @@ class ServiceState:
             return self._store
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        executor = self.executor
+        procs = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        # uvicorn ends on SIGTERM by raising the signal again once it has shut down, which
+        # kills this process before the pool's manager thread has stopped the model processes
+        # (they were left running, ~0.4 GB each): wait for them here, then stop stragglers
+        deadline = time.monotonic() + 10
+        for proc in procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.terminate()
         if self._store is not None:
             self._store.close()
 
@@ -163,10 +174,13 @@ class ServiceState:
             return self.executor.submit(worker.call, name, *args)
         return self.executor.submit(worker.WORK[name], self.tagger, self.index, *args)
 
-    def _pool_died(self) -> ApiError:
-        log.error("newstag: a model process died; starting a new pool")
-        old, self.executor = self.executor, self._new_executor()
-        old.shutdown(wait=False, cancel_futures=True)
+    def _pool_died(self, executor: Executor) -> ApiError:
+        """503 for a request whose model process died; the first such request (of those that
+        were running on the broken ``executor``) starts a new pool."""
+        if executor is self.executor:
+            log.error("newstag: a model process died; starting a new pool")
+            self.executor = self._new_executor()
+            executor.shutdown(wait=False, cancel_futures=True)
         return ApiError(503, "a model process died; retry the request")
 
     def _too_slow(self) -> ApiError:
@@ -175,14 +189,17 @@ class ServiceState:
     async def run(self, name: str, *args: Any) -> Any:
         """Run work function ``name`` under the time limit (504 when over it)."""
         self._check_ready()
-        future = self._submit(name, *args)
+        executor = self.executor
+        future = None
         try:
+            future = self._submit(name, *args)  # raises when the pool is already broken
             return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout)
         except asyncio.TimeoutError:
-            future.cancel()
+            if future is not None:
+                future.cancel()
             raise self._too_slow() from None
         except BrokenProcessPool:  # a model process died (killed, out of memory)
-            raise self._pool_died() from None
+            raise self._pool_died(executor) from None
 
     # -- micro-batching of /v1/suggest ------------------------------------------------
 
@@ -223,11 +240,12 @@ class ServiceState:
                     self._slots.release()
 
     async def _run_batch(self, batch: list[tuple[Any, asyncio.Future[bytes]]]) -> None:
+        executor = self.executor
         try:
             results = await asyncio.wrap_future(
                 self._submit("suggest_group", [item for item, _ in batch]))
         except BrokenProcessPool:
-            results = [self._pool_died()] * len(batch)
+            results = [self._pool_died(executor)] * len(batch)
         except Exception as exc:  # noqa: BLE001 (reported to each waiting request)
             results = [exc] * len(batch)
         finally:
