@@ -101,17 +101,18 @@ class Combiner:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(self.n_threads):
-            self._fit(X, y, doc_ids, n_gold, GroupKFold)
+            oof = self._fit(X, y, doc_ids, n_gold, GroupKFold)
         self.tag_thresholds_: dict[str, float] = {}
         self.shrink_ = None
         self.crossfit_: dict[str, Any] = {}
         if self.tag_thresholds and tags is not None and gold is not None and len(y):
-            self._fit_tag_thresholds(np.asarray(tags, dtype=object), np.asarray(y),
+            self._fit_tag_thresholds(oof, np.asarray(tags, dtype=object), np.asarray(y),
                                      np.asarray(doc_ids), gold)
         return self
 
     def _fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray, n_gold: int,
-             GroupKFold: Any) -> Combiner:
+             GroupKFold: Any) -> np.ndarray:
+        """Fit the model and the global threshold; returns the out-of-fold probabilities."""
         y = np.asarray(y)
         oof = np.zeros(len(y))
         n_groups = len(np.unique(doc_ids))
@@ -124,13 +125,11 @@ class Combiner:
         self.model_ = self._new_model().fit(X, y) if 0 < y.sum() < len(y) else None
         self.base_rate_ = float(y.mean()) if len(y) else 0.0
         self.threshold_, self.oof_f1_ = tune_threshold(oof, y, n_gold)
-        self.oof_ = oof
-        return self
+        return oof
 
-    def _fit_tag_thresholds(self, tags: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
-                            gold: dict[int, Any]) -> None:
+    def _fit_tag_thresholds(self, oof: np.ndarray, tags: np.ndarray, y: np.ndarray,
+                            doc_ids: np.ndarray, gold: dict[int, Any]) -> None:
         """Choose ``shrink`` by cross-fitting on the held-out rows, then fit on all of them."""
-        oof = self.oof_
         docs = np.unique(doc_ids)
         rng = np.random.default_rng(self.random_state)
         runs: dict[str, list[dict[str, float]]] = {}

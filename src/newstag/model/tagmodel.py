@@ -112,7 +112,6 @@ class TagModel:
         if not known:
             raise ValueError("no tag has enough articles to learn from")
         self.pipeline_ = pipeline
-        self.aliases_ = {t: list(a) for t, a in (aliases or {}).items() if t in known and a}
         self.features_ = FeatureBuilder(
             char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
             max_char_features=self.max_char_features, entity_weight=self.entity_weight)
@@ -132,7 +131,7 @@ class TagModel:
             splitter = KFold(n_splits=k, shuffle=True, random_state=self.random_state)
             for f, (tr, te) in enumerate(splitter.split(np.arange(n))):
                 clf, knn, linker = self._fit_parts(X[tr], [ents[i] for i in tr],
-                                                   [tags[i] for i in tr])
+                                                   [tags[i] for i in tr], aliases)
                 scores = clf.decision_function(X[te]) if clf is not None else None
                 votes = knn.scores(X[te])
                 for j, i in enumerate(te):
@@ -153,7 +152,6 @@ class TagModel:
         self.combiner_.fit(np.asarray(rows, dtype=np.float64).reshape(-1, len(feature_row(
             None, None, None, 0.0, False))), np.asarray(labels), np.asarray(groups), n_gold,
             tags=row_tags, gold=gold_of)
-        self.combiner_.oof_ = None  # only needed while fitting
         self.threshold_ = self.combiner_.threshold_
         recall_bound = sum(labels) / n_gold if n_gold else 0.0
         per_tag = self.combiner_.tag_thresholds_
@@ -171,7 +169,7 @@ class TagModel:
                             for k, v in self.combiner_.crossfit_.items())
                 + f" -> {len(per_tag):,} tags with their own threshold "
                   f"(shrink {self.combiner_.shrink_})")
-        self.clf_, self.knn_, self.linker_ = self._fit_parts(X, ents, tags)
+        self.clf_, self.knn_, self.linker_ = self._fit_parts(X, ents, tags, aliases)
         self.tag_counts_ = dict(Counter(t for ts in tags for t in ts))
         self.tag_types_ = self._tag_types(ents, tags)
         self.n_docs_ = n
@@ -179,7 +177,8 @@ class TagModel:
         return self
 
     def _fit_parts(self, X: Any, ents: Sequence[list[dict[str, Any]]],
-                   tags: Sequence[list[str]]) -> tuple[Any, Any, TagLinker]:
+                   tags: Sequence[list[str]], aliases: dict[str, Sequence[str]] | None = None
+                   ) -> tuple[Any, Any, TagLinker]:
         import scipy.sparse as sp
 
         from newstag.model.classifier import KNNTags, LinearOvR
@@ -199,8 +198,7 @@ class TagModel:
             Y = sp.csc_matrix((np.ones(len(r), dtype=np.int8), (r, c)),
                               shape=(X.shape[0], len(labels)))
             clf = LinearOvR(C=self.C, prune=self.prune, n_jobs=self.n_jobs).fit(X, Y, labels)
-        linker = TagLinker(min_support=self.link_min_support).fit(
-            ents, tags, aliases=getattr(self, "aliases_", None))
+        linker = TagLinker(min_support=self.link_min_support).fit(ents, tags, aliases=aliases)
         knn = KNNTags(k=self.knn_k).fit(X, tags)
         return clf, knn, linker
 

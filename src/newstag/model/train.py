@@ -46,9 +46,10 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
     say(f"entities ready ({t_ents:.1f}s)")
     model = TagModel(**params).fit([r.text for r in records], ents, [r.tags for r in records],
                      pipeline=pipeline_name, log=say, aliases=aliases)
-    used = getattr(model.linker_, "aliases_", {})
+    used = model.linker_.aliases_
+    n_used = sum(map(len, used.values()))
     if aliases:
-        say(f"tag aliases: {sum(map(len, used.values())):,} aliases of {len(used):,} known tags "
+        say(f"tag aliases: {n_used:,} aliases of {len(used):,} known tags "
             f"used ({len(aliases):,} tags in the alias list)")
     model.train_seconds_ = round(time.perf_counter() - t0, 2)
     if out is not None:
@@ -59,6 +60,6 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                                  "entity_seconds": round(t_ents, 2)}
         if aliases:
             extra["tag_aliases"] = {"source": aliases_source, "tags": len(used),
-                                    "aliases": sum(map(len, used.values()))}
+                                    "aliases": n_used}
         save_model(model, out, corpus=corpus, extra=extra)
     return model
