@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model wordvectors bench clean
+.PHONY: demo test lint install install-dev default-model wordvectors reranker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ default-model: $(VENV)/.installed
 # Rebuild the static word vectors of related-headline ranking from MiniLM and Wikinews.
 wordvectors: $(VENV)/.installed-dev
 	nice $(BIN)/python scripts/build_wordvectors.py
+
+# Refit the related-headlines re-ranker (src/newstag/data/reranker.json) on neus-related train.
+reranker: $(VENV)/.installed-dev
+	nice $(BIN)/python scripts/fit_reranker.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

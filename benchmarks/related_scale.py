@@ -13,7 +13,8 @@ throughput is reported so the cost for N fresh headlines can be computed.
 Query latency is measured in a fresh process that loads the saved index: 300 text queries (held-out
 real titles, entity extraction included, one at a time) and 300 ``--id`` queries; p50/p95 in ms.
 The baseline in the same run is brute-force word TF-IDF cosine (sklearn) on the same headlines;
-the text queries are also timed without the static word-vector channel (``text_no_static_*``).
+the text queries are also timed without the re-ranker (``text_no_rerank_*``) and without the
+static word-vector channel (``text_no_static_*``, which also turns the re-ranker off).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import random
 import shutil
 import statistics
@@ -32,7 +34,7 @@ from pathlib import Path
 from newstag.paths import shared_data
 from newstag.related import RelatedIndex, _extractor, disk_size
 
-WORK = Path("/tmp/newstag-bench-related-scale")
+WORK = Path(os.environ.get("NEWSTAG_BENCH_SCALE_CACHE", "/tmp/newstag-bench-related-scale"))
 
 
 def titles() -> list[str]:
@@ -147,6 +149,9 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
         return times
 
     text_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "text")
+    index.rerank = False  # the same queries in fused order (no re-ranker)
+    fused_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "fused")
+    index.rerank = True
     static = index.static_
     if static is not None:  # the same queries without the static word-vector channel
         index.static_ = None
@@ -166,6 +171,9 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
     return {"n": n, "semantic": semantic, "load_s": round(load_s, 1),
             "rss_mb": round(rss_loaded), "rss_index_and_models_mb": round(rss_loaded - base_rss),
             "text_p50_ms": pct(text_ms, 50), "text_p95_ms": pct(text_ms, 95),
+            "text_no_rerank_p50_ms": pct(fused_ms, 50), "text_no_rerank_p95_ms": pct(fused_ms, 95),
+            "text_no_rerank_cpu_p50_ms": pct(cpu["fused"], 50),
+            "text_no_rerank_cpu_p95_ms": pct(cpu["fused"], 95),
             "id_p50_ms": pct(id_ms, 50), "id_p95_ms": pct(id_ms, 95),
             "baseline_tfidf_p50_ms": pct(base_ms, 50), "baseline_tfidf_p95_ms": pct(base_ms, 95),
             "text_cpu_p50_ms": pct(cpu["text"], 50), "text_cpu_p95_ms": pct(cpu["text"], 95),

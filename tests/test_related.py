@@ -277,3 +277,72 @@ def test_old_index_format_asks_for_a_rebuild(tmp_path):
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RelatedError, match="rebuild the index"):
         RelatedIndex.load(tmp_path / "idx")
+
+
+def test_reranker_file_has_a_model_for_each_mode_and_its_features():
+    import numpy as np
+
+    import newstag.related as related
+
+    models = related.load_reranker()
+    assert set(models) == {"default", "default-no-entities", "semantic",
+                           "semantic-no-entities"}
+    index = lexical()
+    assert index.reranker(False) is models["default-no-entities"]
+    comps = index.components(texts=["Italy floods"], static=False)
+    q = {"_text": "Italy floods", "_static": comps["_static_query"][0]}
+    fused = related.fuse(comps, index._weights(False), index.static_)[0]
+    cand = related.best_positions(fused, 5)
+    x = index.rerank_features(cand, fused, {n: c[0] for n, c in comps.items()}, q, False)
+    assert x.shape == (5, len(models["default-no-entities"].features)) and np.isfinite(x).all()
+
+
+def test_reranker_predicts_a_logistic_probability():
+    import numpy as np
+
+    from newstag.related import Reranker
+
+    model = Reranker(features=["a", "b"], mean=[1.0, 0.0], scale=[2.0, 1.0], coef=[1.0, -1.0],
+                     intercept=0.5)
+    p = model.predict(np.array([[3.0, 1.0], [1.0, 0.0]]))
+    assert np.allclose(p, [1 / (1 + np.exp(-0.5)), 1 / (1 + np.exp(-0.5))])
+    assert np.allclose(model.predict(np.array([[5.0, 0.0]])), 1 / (1 + np.exp(-2.5)))
+
+
+def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
+    import newstag.related as related
+
+    index = lexical()
+    fused_order = index.query(text="Bank of England interest rates", k=5)
+    assert all(h["score"] != h["fused"] for h in fused_order)  # scores are probabilities
+    # a model that prefers the lowest fused scores must reverse the fused order
+    names = related.rerank_feature_names(False, False)
+    reverse = related.Reranker(features=names, mean=[0.0] * len(names),
+                               scale=[1.0] * len(names),
+                               coef=[-10.0] + [0.0] * (len(names) - 1), intercept=0.0)
+    monkeypatch.setattr(related, "load_reranker", lambda: {"default-no-entities": reverse})
+    for hits in (index.query(text="Bank of England interest rates", k=5),
+                 next(index.query_many([{"text": "Bank of England interest rates"}], k=5))):
+        fused = [h["fused"] for h in hits]
+        assert fused == sorted(fused) and len(hits) == 5
+        assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    by_id = [h["id"] for h in index.query(id="b1", k=5)]
+    assert by_id[-1] == "b2" and "b1" not in by_id
+    index.add([{"id": "b3", "headline": "Bank of England lifts interest rates"}])
+    assert index.query(id="b1", k=5)[-1]["id"] in ("b2", "b3")
+    assert [h["id"] for h in index.query(text="Bank of England rates", k=5,
+                                         since="2024-08-04")] == ["b2"]
+
+
+def test_reranker_off_keeps_fused_order(tmp_path):
+    index = lexical(rerank=False)
+    hits = index.query(text="Bank of England interest rates", k=5)
+    assert all(h["score"] == h["fused"] for h in hits)
+    assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
+    assert index.reranker(False) is None and index.info()["rerank"] is False
+    index.save(tmp_path / "idx")
+    assert RelatedIndex.load(tmp_path / "idx").rerank is False
+    custom = lexical(weights={"word": 1.0, "char": 1.0})  # custom weights: fused order
+    assert custom.reranker(False) is None
+    assert lexical(static=False).reranker(False) is None
+    assert lexical().reranker(False) is not None

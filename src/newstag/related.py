@@ -12,6 +12,13 @@ cosine similarities, each in ``[0, 1]``, and ranks by their weighted sum:
   for its best candidates by the other channels (:func:`fuse`), which keeps queries fast at 100k;
 * ``semantic`` (optional, needs the ``[semantic]`` extra): all-MiniLM-L6-v2 sentence embeddings.
 
+Each query's best ``RERANK_DEPTH`` (50) items by fused score are then reordered by a re-ranker
+(:class:`Reranker`, ``data/reranker.json``): a logistic regression, fitted on neus-related train
+by ``scripts/fit_reranker.py``, over features of the candidate and of its neighbourhood among the
+candidates (:meth:`RelatedIndex.rerank_features`); a result's ``score`` is then its probability
+of reporting the query's story and ``fused`` its weighted sum. With custom weights, the static
+channel off or ``rerank=False`` the fused order is kept (``score`` = ``fused``).
+
 Persistence is a directory: ``manifest.json`` (settings, sizes), ``rows.jsonl`` (one item a line,
 with its entities and an ``alive`` flag), ``word.npz``/``char.npz`` (sparse TF-IDF rows),
 ``vectorizers.joblib`` (vocabularies and IDF), ``static.npy`` (static sentence vectors) and, with
@@ -48,10 +55,16 @@ DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 2.0, "entity": 0.25, "
 DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 0.5, "entity": 0.0,
                                               "semantic": 4.0}
 
+# The re-ranker (:class:`Reranker`, ``data/reranker.json``) reorders each query's best
+# RERANK_DEPTH items by fused score (train: 84% of the siblings are among the best 50).
+RERANK_DEPTH = 50
+RERANKER = Path(__file__).parent / "data" / "reranker.json"
+
 FIELDS = ("headline", "headline+lead")
 ON_DUPLICATE = ("error", "skip", "replace")
 SEMANTIC_MODEL = "all-MiniLM-L6-v2"
 _TERM = re.compile(r"(?u)\b\w\w+\b")
+_NUMBER = re.compile(r"\d+")
 
 
 class RelatedError(ValueError):
@@ -394,6 +407,8 @@ class RelatedIndex:
     semantic: also store MiniLM embeddings (needs the ``[semantic]`` extra).
     static: use the static word-vector channel (numpy only; see :mod:`newstag.wordvectors`).
     weights / semantic_weights: fusion weights (default: tuned on neus-related train).
+    rerank: reorder each query's best candidates with the shipped re-ranker (:class:`Reranker`;
+    used only with the default weights and the static channel on).
     pipeline: spaCy pipeline for entity extraction (default: newstag's).
     n_process: processes for entity extraction when building.
     """
@@ -402,7 +417,7 @@ class RelatedIndex:
                  weights: dict[str, float] | None = None,
                  semantic_weights: dict[str, float] | None = None,
                  pipeline: str | None = None, n_process: int = 1, min_df: int = 1,
-                 query_max_df: float = 0.1, static: bool = True) -> None:
+                 query_max_df: float = 0.1, static: bool = True, rerank: bool = True) -> None:
         self.fields = fields
         self.entities = entities
         self.semantic = semantic
@@ -413,6 +428,7 @@ class RelatedIndex:
         self.min_df = min_df
         self.query_max_df = query_max_df
         self.static = static
+        self.rerank = rerank
 
     # -- construction ------------------------------------------------------
 
@@ -557,7 +573,8 @@ class RelatedIndex:
         return {"fields": self.fields, "entities": self.entities, "semantic": self.semantic,
                 "weights": self.weights, "semantic_weights": self.semantic_weights,
                 "pipeline": self.pipeline, "n_process": self.n_process, "min_df": self.min_df,
-                "query_max_df": self.query_max_df, "static": self.static}
+                "query_max_df": self.query_max_df, "static": self.static,
+                "rerank": self.rerank}
 
     def _append(self, rows: list[Row]) -> None:
         import numpy as np
@@ -784,6 +801,7 @@ class RelatedIndex:
             cache.update(entT=ent.T.tocsr(), ent=ent, ent_w2=w2, ent_norm=norms)
         dates = np.array([r.date or "" for r in self.rows_], dtype=object)
         cache["dates"] = dates
+        cache["numbers"], cache["norms"] = {}, {}
         self._cache = cache
         return cache
 
@@ -813,6 +831,112 @@ class RelatedIndex:
         q = np.zeros(cache["ent_w2"].shape[0], dtype=np.float32)
         q[idx] = 1.0
         return q
+
+    def reranker(self, semantic: bool) -> Reranker | None:
+        """The re-ranker for this index's channels in one mode, or None (fused order is kept).
+
+        None when ``rerank`` is off, with custom weights for the mode, without the static channel
+        or when the shipped file has no model for these channels.
+        """
+        custom = self.semantic_weights if semantic else self.weights
+        if not getattr(self, "rerank", True) or custom is not None or \
+                getattr(self, "static_", None) is None:
+            return None
+        return load_reranker().get(_rerank_key(semantic, self.entities))
+
+    def _channel_block(self, name: str, cand: Any, m: int) -> Any:
+        """Similarities of the items ``cand`` (positions) with the first ``m`` of them."""
+        import numpy as np
+
+        if name in ("word", "char", "entity"):
+            if name == "entity":
+                cache = self._prepared()
+                rows = _dense_rows(cache["ent"], cand)
+                x = rows[1] * np.sqrt(cache["ent_w2"][rows[0]])[None, :] / \
+                    cache["ent_norm"][cand][:, None]
+            else:
+                x = _dense_rows(self.word_ if name == "word" else self.char_, cand)[1]
+            return (x @ x[:m].T).astype(np.float32)
+        vecs = (self.static_ if name == "static" else self.embeddings_)[cand]
+        return np.clip(vecs @ vecs[:m].T, 0.0, 1.0)
+
+    def rerank_features(self, cand: Any, score: Any, comps: dict[str, Any], q: dict[str, Any],
+                        semantic: bool) -> Any:
+        """Re-ranker features (candidates x :func:`rerank_feature_names`) of one query.
+
+        ``cand``: positions of the candidates, best fused score first; ``score``: the query's
+        fused scores; ``comps``: its channel scores (one row each); ``q``: the query (``_text``,
+        ``_pos`` for an indexed item, ``_static``: its static vector, used when the mode's fusion
+        did not score the static channel). Each candidate is compared with the query and with
+        the best ``RERANK_DEPTH`` candidates (the reference): fused score and gap to the best,
+        how many reference items are closer to the candidate than the query is (reciprocal
+        rank), its mean and largest similarity to the reference, two-hop scores through the best
+        candidates; per channel its score, rank among the reference, reciprocal rank and gap to
+        the reference's best; shared word terms, word counts, shared and new numbers.
+        """
+        import numpy as np
+
+        static_query = q.get("_static")
+
+        cand = np.asarray(cand)
+        ref = cand[:RERANK_DEPTH]
+        other = (cand[:, None] != ref[None, :]).astype(np.float32)  # not the candidate itself
+        weights = self._weights(semantic)
+        total = sum(weights.values()) or 1.0
+        f = score[cand].astype(np.float32)
+        pair = np.zeros((len(cand), len(ref)), dtype=np.float32)
+        cols: list[Any] = []
+        per_channel: list[Any] = []
+        for name in _rerank_channels(semantic, self.entities):
+            if name == "static" and "static" not in weights:
+                v = np.clip(self.static_[cand] @ static_query, 0.0, 1.0)
+            else:
+                v = np.asarray(comps[name])[cand]
+            block = self._channel_block(name, cand, len(ref))
+            if name in weights:
+                pair += weights[name] / total * block
+            v = v.astype(np.float32)
+            vref = v[: len(ref)]
+            per_channel += [v, np.log1p((vref[None, :] > v[:, None]).sum(axis=1)),
+                            np.log1p(((block > v[:, None]) * other).sum(axis=1)),
+                            v - vref.max()]
+        pair *= other
+        hop = f[: len(ref)][None, :] * pair
+        n_other = np.maximum(other.sum(axis=1), 1.0)
+        cols = [f, np.log1p(np.arange(len(cand))), f - f[0], f / max(float(f[0]), 1e-6),
+                np.log1p(((pair > f[:, None]) * other).sum(axis=1)),
+                pair.sum(axis=1) / n_other, pair.max(axis=1), hop[:, 0], hop[:, :3].max(axis=1)]
+        return np.stack(cols + per_channel + self._term_features(cand, q), axis=1
+                        ).astype(np.float64)
+
+    def _term_features(self, cand: Any, q: dict[str, Any]) -> list[Any]:
+        """Shared word terms, the candidate's word count and its difference with the query's,
+        shared numbers, and whether the candidate has numbers the query lacks (when it has any).
+        """
+        import numpy as np
+
+        if q.get("_pos") is not None:
+            q_terms = set(self.word_[q["_pos"]].indices.tolist())
+            q_text = self.rows_[q["_pos"]].text(self.fields)
+        else:
+            vocab = self.word_vec_.vocabulary_
+            q_terms = {vocab[t] for t in word_terms(q["_text"]) if t in vocab}
+            q_text = q["_text"]
+        indptr, indices = self.word_.indptr, self.word_.indices
+        shared = [len(q_terms.intersection(indices[indptr[c]:indptr[c + 1]].tolist()))
+                  for c in cand]
+        n_c = np.diff(indptr)[cand].astype(np.float64)
+        q_nums = set(_NUMBER.findall(q_text))
+        known = self._prepared()["numbers"]  # numbers of each item, filled as queries go
+        c_nums = []
+        for c in cand:
+            nums = known.get(c)
+            if nums is None:
+                nums = known[c] = frozenset(_NUMBER.findall(self.rows_[c].text(self.fields)))
+            c_nums.append(nums)
+        return [np.array(shared, dtype=np.float64), n_c, n_c - len(q_terms),
+                np.array([len(q_nums & n) for n in c_nums], dtype=np.float64),
+                np.array([bool(q_nums) and bool(n - q_nums) for n in c_nums], dtype=np.float64)]
 
     def components(self, texts: list[str] | None = None, ids: list[str] | None = None,
                    entities: list[list[str]] | None = None, semantic: bool | None = None,
@@ -973,10 +1097,13 @@ class RelatedIndex:
                 if not group:
                     continue
                 comps = self.components(semantic=use_sem, static=False, **kw)
+                static_q = comps.get("_static_query")
                 fused = fuse(comps, weights, self.static_)
                 for qi, q in enumerate(group):
+                    q["_static"] = static_q[qi] if static_q is not None else None
                     q["_result"] = self._rank(fused[qi], {n: c[qi] for n, c in comps.items()},
-                                              q, k, since, exclude_self, explain, cache)
+                                              q, k, since, exclude_self, explain, cache,
+                                              use_sem)
             for q in batch:
                 yield q.pop("_result")
 
@@ -1002,9 +1129,12 @@ class RelatedIndex:
         if batch:
             yield from _flush()
 
-    def _rank(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
-              since: str | None, exclude_self: bool, explain: bool, cache: dict[str, Any],
-              ) -> list[dict[str, Any]]:
+    def _masked(self, fused: Any, q: dict[str, Any], depth: int, since: str | None,
+                exclude_self: bool, cache: dict[str, Any]) -> Any:
+        """Fused scores with what a query must not return set to ``-inf``.
+
+        ``depth``: how many of the best items are checked for a headline equal to the query's.
+        """
         import numpy as np
 
         score = np.where(cache["alive"] & (fused > 0), fused, -np.inf)  # nothing in common: out
@@ -1017,15 +1147,51 @@ class RelatedIndex:
             if self_id is not None and self_id in self.id_pos_:
                 score[self.id_pos_[self_id]] = -np.inf
             norm = _norm_headline(q["_text"].split("\n", 1)[0])
-            top = np.argpartition(-score, min(len(score) - 1, k + 5))[: k + 6]
+            top = np.argpartition(-score, min(len(score) - 1, depth + 5))[: depth + 6]
+            known = cache["norms"]  # normalised headlines, filled as queries go
             for i in top:
-                if _norm_headline(self.rows_[i].headline) == norm:
+                if i not in known:
+                    known[i] = _norm_headline(self.rows_[i].headline)
+                if known[i] == norm:
                     score[i] = -np.inf
-        kk = min(k, int(np.isfinite(score).sum()))
+        return score
+
+    def _ranked(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
+                since: str | None, exclude_self: bool, cache: dict[str, Any],
+                use_sem: bool) -> tuple[Any, Any, Any]:
+        """The best ``k`` positions, their scores and their fused scores.
+
+        With a re-ranker (:meth:`reranker`) the best ``max(RERANK_DEPTH, k)`` items by fused
+        score are reordered by its probability that they report the query's story, which is then
+        their score; otherwise the score is the fused score.
+        """
+        import numpy as np
+
+        model = self.reranker(use_sem)
+        depth = max(RERANK_DEPTH, k) if model is not None else k
+        score = self._masked(fused, q, depth, since, exclude_self, cache)
+        finite = int(np.isfinite(score).sum())
+        kk = min(k, finite)
         if kk <= 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, np.zeros(0), np.zeros(0)
+        if model is None:
+            top = np.argpartition(-score, kk - 1)[:kk]
+            top = top[np.argsort(-score[top], kind="stable")]
+            return top, score[top], score[top]
+        cand = best_positions(score, min(depth, finite))
+        feats = self.rerank_features(cand, score, comps, q, use_sem)
+        prob = model.predict(feats)
+        order = np.lexsort((np.arange(len(cand)), -prob))[:kk]
+        return cand[order], prob[order], score[cand[order]]
+
+    def _rank(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
+              since: str | None, exclude_self: bool, explain: bool, cache: dict[str, Any],
+              use_sem: bool = False) -> list[dict[str, Any]]:
+        top, top_score, top_fused = self._ranked(fused, comps, q, k, since, exclude_self, cache,
+                                                 use_sem)
+        if not len(top):
             return []
-        top = np.argpartition(-score, kk - 1)[:kk]
-        top = top[np.argsort(-score[top], kind="stable")]
         results = []
         q_terms = q_ents = None
         if explain:
@@ -1034,10 +1200,11 @@ class RelatedIndex:
                 q_ents = _row_keys(self.rows_[q["_pos"]].entities)
             else:
                 q_ents = _row_keys(q.get("_ents", []))
-        for i in top:
+        for i, sc, fu in zip(top, top_score, top_fused, strict=True):
             r = self.rows_[int(i)]
             item: dict[str, Any] = {"id": r.id, "headline": r.headline, "date": r.date,
-                                    "url": r.url, "score": round(float(score[i]), 4),
+                                    "url": r.url, "score": round(float(sc), 4),
+                                    "fused": round(float(fu), 4),
                                     "scores": {n: round(float(c[i]), 4) for n, c in comps.items()}}
             if explain:
                 item["shared_terms"] = self._shared_terms(q_terms, r)
@@ -1082,6 +1249,7 @@ class RelatedIndex:
                 "char_features": int(self.char_.shape[1]),
                 "entity_features": len(self.entity_vocab_),
                 "static": self.static_ is not None,
+                "rerank": self.reranker(False) is not None,
                 "weights": self._weights(False),
                 "semantic_weights": self._weights(True) if self.embeddings_ is not None else None,
                 "date_min": dates[0] if dates else None, "date_max": dates[-1] if dates else None,
@@ -1100,6 +1268,89 @@ def _f32() -> Any:
     import numpy as np
 
     return np.float32
+
+
+def _dense_rows(x: Any, pos: Any) -> tuple[Any, Any]:
+    """Rows ``pos`` of a CSR matrix as a dense array over the columns they use, and those columns.
+
+    Much faster than scipy's row indexing and product for a few dozen rows.
+    """
+    import numpy as np
+
+    starts, ends = x.indptr[pos], x.indptr[np.asarray(pos) + 1]
+    lens = ends - starts
+    row = np.repeat(np.arange(len(lens)), lens)
+    offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + \
+        np.repeat(starts, lens)
+    cols, inv = np.unique(x.indices[offs], return_inverse=True)
+    dense = np.zeros((len(lens), len(cols)), dtype=np.float32)
+    np.add.at(dense, (row, inv), x.data[offs])
+    return cols, dense
+
+
+def best_positions(score: Any, m: int) -> Any:
+    """Positions of the ``m`` highest scores, best first (ties by position)."""
+    import numpy as np
+
+    cand = np.argpartition(-score, m - 1)[:m] if m < len(score) else np.arange(len(score))
+    return cand[np.lexsort((cand, -score[cand]))]
+
+
+def _rerank_channels(semantic: bool, entities: bool) -> list[str]:
+    return ["word", "char"] + (["entity"] if entities else []) + ["static"] + \
+        (["semantic"] if semantic else [])
+
+
+def _rerank_key(semantic: bool, entities: bool) -> str:
+    return ("semantic" if semantic else "default") + ("" if entities else "-no-entities")
+
+
+def rerank_feature_names(semantic: bool, entities: bool) -> list[str]:
+    """Names of the columns of :meth:`RelatedIndex.rerank_features`."""
+    names = ["fused", "rank", "gap", "ratio", "recip", "pair_mean", "pair_max", "hop1",
+             "hop_max3"]
+    for ch in _rerank_channels(semantic, entities):
+        names += [ch, f"{ch}_rank", f"{ch}_recip", f"{ch}_gap"]
+    return names + ["shared_terms", "terms", "terms_diff", "shared_numbers", "new_numbers"]
+
+
+@dataclass
+class Reranker:
+    """Logistic regression over :meth:`RelatedIndex.rerank_features` (standardised columns)."""
+
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    coef: list[float]
+    intercept: float
+
+    def predict(self, x: Any) -> Any:
+        """Probability that each candidate reports the query's story."""
+        import numpy as np
+
+        z = ((x - np.asarray(self.mean)) / np.asarray(self.scale)) @ np.asarray(self.coef)
+        return 1.0 / (1.0 + np.exp(-(z + self.intercept)))
+
+
+_RERANKERS: dict[str, dict[str, Reranker]] = {}
+
+
+def load_reranker(path: str | Path | None = None) -> dict[str, Reranker]:
+    """The shipped re-rankers by mode and channels (empty when the file is missing)."""
+    src = Path(path) if path else RERANKER
+    key = str(src)
+    if key not in _RERANKERS:
+        models: dict[str, Reranker] = {}
+        if src.exists():
+            spec = json.loads(src.read_text(encoding="utf-8"))
+            for name, m in spec.get("models", {}).items():
+                sem, ents = name.startswith("semantic"), not name.endswith("-no-entities")
+                if m["features"] == rerank_feature_names(sem, ents):
+                    models[name] = Reranker(**{f: m[f] for f in
+                                               ("features", "mean", "scale", "coef",
+                                                "intercept")})
+        _RERANKERS[key] = models
+    return _RERANKERS[key]
 
 
 def static_candidates(n: int) -> int:
