@@ -57,8 +57,8 @@ def candidate_data(index: RelatedIndex, rows: list[dict], story: np.ndarray, sem
             pos = index.id_pos_[rid]
             q = {"_pos": pos, "_text": rows[pos]["headline"],
                  "_static": static_q[qi] if static_q is not None else None}
-            score = index._masked(fused[qi], q, RERANK_DEPTH, None, True, cache)
-            cand = best_positions(score, min(RERANK_DEPTH, int(np.isfinite(score).sum())))
+            score, short = index._masked(fused[qi], q, RERANK_DEPTH, None, True, cache)
+            cand = best_positions(score, min(RERANK_DEPTH, int(np.isfinite(score).sum())), short)
             x = index.rerank_features(cand, score, {n: c[qi] for n, c in comps.items()}, q,
                                       semantic)
             feats.append(x)

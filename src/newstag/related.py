@@ -58,6 +58,7 @@ DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 0.5, "entity"
 # The re-ranker (:class:`Reranker`, ``data/reranker.json``) reorders each query's best
 # RERANK_DEPTH items by fused score (train: 84% of the siblings are among the best 50).
 RERANK_DEPTH = 50
+_TIE = 1e-4  # similarities closer than this count as equal in the re-ranker's rank features
 RERANKER = Path(__file__).parent / "data" / "reranker.json"
 
 FIELDS = ("headline", "headline+lead")
@@ -897,14 +898,15 @@ class RelatedIndex:
                 pair += weights[name] / total * block
             v = v.astype(np.float32)
             vref = v[: len(ref)]
-            per_channel += [v, np.log1p((vref[None, :] > v[:, None]).sum(axis=1)),
-                            np.log1p(((block > v[:, None]) * other).sum(axis=1)),
+            above = v[:, None] + _TIE  # equal within rounding is not closer
+            per_channel += [v, np.log1p((vref[None, :] > above).sum(axis=1)),
+                            np.log1p(((block > above) * other).sum(axis=1)),
                             v - vref.max()]
         pair *= other
         hop = f[: len(ref)][None, :] * pair
         n_other = np.maximum(other.sum(axis=1), 1.0)
         cols = [f, np.log1p(np.arange(len(cand))), f - f[0], f / max(float(f[0]), 1e-6),
-                np.log1p(((pair > f[:, None]) * other).sum(axis=1)),
+                np.log1p(((pair > f[:, None] + _TIE) * other).sum(axis=1)),
                 pair.sum(axis=1) / n_other, pair.max(axis=1), hop[:, 0], hop[:, :3].max(axis=1)]
         return np.stack(cols + per_channel + self._term_features(cand, q), axis=1
                         ).astype(np.float64)
@@ -1130,10 +1132,11 @@ class RelatedIndex:
             yield from _flush()
 
     def _masked(self, fused: Any, q: dict[str, Any], depth: int, since: str | None,
-                exclude_self: bool, cache: dict[str, Any]) -> Any:
-        """Fused scores with what a query must not return set to ``-inf``.
+                exclude_self: bool, cache: dict[str, Any]) -> tuple[Any, Any]:
+        """Fused scores with what a query must not return set to ``-inf``, and a shortlist.
 
         ``depth``: how many of the best items are checked for a headline equal to the query's.
+        The shortlist (None when there is none) holds the best ``depth`` finite items.
         """
         import numpy as np
 
@@ -1154,7 +1157,10 @@ class RelatedIndex:
                     known[i] = _norm_headline(self.rows_[i].headline)
                 if known[i] == norm:
                     score[i] = -np.inf
-        return score
+            top = top[np.isfinite(score[top])]
+            if len(top) >= depth or len(top) >= int(np.isfinite(score).sum()):
+                return score, top
+        return score, None
 
     def _ranked(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
                 since: str | None, exclude_self: bool, cache: dict[str, Any],
@@ -1169,19 +1175,26 @@ class RelatedIndex:
 
         model = self.reranker(use_sem)
         depth = max(RERANK_DEPTH, k) if model is not None else k
-        score = self._masked(fused, q, depth, since, exclude_self, cache)
+        score, short = self._masked(fused, q, depth, since, exclude_self, cache)
         finite = int(np.isfinite(score).sum())
         kk = min(k, finite)
         if kk <= 0:
             empty = np.zeros(0, dtype=np.int64)
             return empty, np.zeros(0), np.zeros(0)
         if model is None:
-            top = np.argpartition(-score, kk - 1)[:kk]
-            top = top[np.argsort(-score[top], kind="stable")]
+            top = best_positions(score, kk, short)
             return top, score[top], score[top]
-        cand = best_positions(score, min(depth, finite))
+        cand = best_positions(score, min(depth, finite), short)
         feats = self.rerank_features(cand, score, comps, q, use_sem)
         prob = model.predict(feats)
+        # an identical headline (kept with exclude_self=False, or a copy of an indexed item)
+        # reports the same story: the model, fitted without such pairs, must not demote it
+        norm, known = _norm_headline(q["_text"].split("\n", 1)[0]), cache["norms"]
+        for j, i in enumerate(cand):
+            if i not in known:
+                known[i] = _norm_headline(self.rows_[i].headline)
+            if known[i] == norm:
+                prob[j] = 1.0
         order = np.lexsort((np.arange(len(cand)), -prob))[:kk]
         return cand[order], prob[order], score[cand[order]]
 
@@ -1288,12 +1301,18 @@ def _dense_rows(x: Any, pos: Any) -> tuple[Any, Any]:
     return cols, dense
 
 
-def best_positions(score: Any, m: int) -> Any:
-    """Positions of the ``m`` highest scores, best first (ties by position)."""
+def best_positions(score: Any, m: int, among: Any = None) -> Any:
+    """Positions of the ``m`` highest scores, best first (ties by position).
+
+    ``among``: positions known to hold them (a shortlist), to skip a pass over all items.
+    """
     import numpy as np
 
-    cand = np.argpartition(-score, m - 1)[:m] if m < len(score) else np.arange(len(score))
-    return cand[np.lexsort((cand, -score[cand]))]
+    if among is not None:
+        cand = np.asarray(among)
+    else:
+        cand = np.argpartition(-score, m - 1)[:m] if m < len(score) else np.arange(len(score))
+    return cand[np.lexsort((cand, -score[cand]))][:m]
 
 
 def _rerank_channels(semantic: bool, entities: bool) -> list[str]:
