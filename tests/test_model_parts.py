@@ -249,3 +249,69 @@ def test_toy_model_reports_per_tag_threshold_choice(toy_model: TagModel) -> None
     held = toy_model.heldout_
     assert {"tag_thresholds", "tag_threshold_shrink", "crossfit"} <= set(held)
     assert "off" in held["crossfit"]
+
+
+def test_country_code_tags_match_the_gazetteer_country() -> None:
+    from newstag.model.linker import tag_country
+
+    assert tag_country("usa") == "United States"
+    assert tag_country("uk") == "United Kingdom"
+    assert tag_country("saudi-arabia") == "Saudi Arabia"
+    assert tag_country("grain") is None
+    docs = [([ent("Reagan")], ["usa"]), ([ent("Reagan")], ["usa"])]
+    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs])
+    cands = linker.candidates([ent("United States", "place", country="United States")])
+    assert cands["usa"]["str_quality"] == pytest.approx(0.95)
+    city = linker.candidates([ent("Chicago", "place", country="United States")])
+    assert city["usa"]["via_country"] and city["usa"]["str_quality"] > 0
+    off = TagLinker(country_forms=False).fit([d[0] for d in docs], [d[1] for d in docs])
+    assert "usa" not in off.candidates([ent("United States", "place",
+                                            country="United States")])
+
+
+def test_person_named_by_surname_only_matches_its_tag() -> None:
+    docs = [([ent("James Baker")], ["James Baker"]), ([ent("Pierre Languetin")], ["languetin"]),
+            ([ent("Kestrel Bank", "organisation")], ["Kestrel Bank"])] * 2
+    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs],
+                             aliases={"languetin": ["Pierre Languetin"]})
+    assert linker.candidates([ent("BAKER")])["James Baker"]["str_quality"] == pytest.approx(0.7)
+    assert "James Baker" not in linker.candidates([ent("Paul Baker")])  # another Baker
+    assert linker.candidates([ent("Jean Languetin")])["languetin"]["str_quality"] == \
+        pytest.approx(0.7)  # the tag is the bare surname
+    assert "Kestrel Bank" not in linker.candidates([ent("Bank")])  # not a person's tag
+    assert linker.known(ent("Baker"))
+    off = TagLinker(surnames=False).fit([d[0] for d in docs], [d[1] for d in docs])
+    assert "James Baker" not in off.candidates([ent("Baker")])
+
+
+def test_mention_features_first_most_and_case_blind_headline() -> None:
+    docs = [([ent("Japan", "place", country="Japan")], ["japan"]),
+            ([ent("China", "place", country="China")], ["china"])] * 2
+    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs])
+    headline = "TOKYO MARKETS RALLY ON CHINA NEWS"
+    body = len(headline) + 2
+    tokyo = ent("Tokyo", "place", country="Japan", start=body)
+    china = ent("China", "place", country="China", start=body + 40)
+    china["count"] = 3
+    cands = linker.candidates([tokyo, china], headline=headline)
+    japan, chn = cands["japan"], cands["china"]
+    assert japan["first_of_type"] and japan["first_pos"] == 0 and not japan.get("most_of_type")
+    assert japan["country_mentions"] == 2 and not japan.get("str_mentions")
+    assert chn["most_of_type"] and chn["str_mentions"] == 3 and chn["first_pos"] == 40
+    assert chn["headline_any"] and japan["headline_any"]  # "TOKYO" whatever its case
+    assert chn["type_share"] == pytest.approx(0.6) and chn["n_str_tags"] == 1
+
+
+def test_model_passes_link_options_and_uses_the_headline(toy_model: TagModel) -> None:
+    assert toy_model.linker_.country_forms and toy_model.linker_.surnames
+    texts, ents, tags = _toy_corpus()
+    plain = TagModel(char_ngrams=None, folds=2, min_clf_count=2, country_links=False,
+                     surname_links=False).fit(texts, ents, tags)
+    assert not plain.linker_.country_forms and not plain.linker_.surnames
+    assert plain.get_params()["surname_links"] is False
+    text = "ANNA BERG WINS\n\nThe match in Sweden went to Anna Berg."
+    berg = ent("Anna Berg", start=text.index("Anna Berg"))
+    cands = toy_model._candidates(None, None, {}, toy_model.linker_, [berg], text)
+    assert cands["Anna Berg"]["ev"]["headline_any"]  # all-caps headline, found anyway
+    assert not toy_model._candidates(None, None, {}, toy_model.linker_, [berg],
+                                     None)["Anna Berg"]["ev"].get("headline_any")

@@ -129,6 +129,14 @@ def train(
     no_tag_thresholds: bool = typer.Option(
         False, "--no-tag-thresholds",
         help="Use only the global threshold (no per-tag thresholds)."),
+    no_country_links: bool = typer.Option(
+        False, "--no-country-links",
+        help="Do not match tags that are country codes or other names ('usa') to the "
+             "country's entities ('United States')."),
+    no_surname_links: bool = typer.Option(
+        False, "--no-surname-links",
+        help="Do not match a person named by surname alone to the person tag with that "
+             "surname."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
 ) -> None:
     """Train a tag-suggestion model on a tagged corpus and save it as a bundle folder."""
@@ -155,7 +163,8 @@ def train(
             max_clf_labels=max_clf_labels,
             max_char_features=max_features // 2, folds=folds, n_jobs=jobs,
             aliases=aliases, aliases_source=str(tag_aliases) if tag_aliases else "",
-            tag_thresholds=not no_tag_thresholds)
+            tag_thresholds=not no_tag_thresholds, country_links=not no_country_links,
+            surname_links=not no_surname_links)
     except PipelineError as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:

@@ -2,7 +2,9 @@
 
 Each candidate (article, tag) gets a feature row: the classifier's score and rank, the
 entity evidence (salience, mentions, headline/lead presence, string-match quality, link
-confidence and support, country roll-up), the tag's prior and whether the tag is new.
+confidence and support, country roll-up; where and how often the entities naming the tag
+are mentioned: first place or person of the body, most mentioned, share of mentions, in the
+headline whatever its case), the tag's prior and whether the tag is new.
 A gradient-boosted tree model, fitted on held-out folds of the training data, turns the
 row into a probability; a global threshold tuned for micro-F1 decides what is suggested.
 
@@ -29,7 +31,10 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "in_headline", "in_lead", "str_quality", "link_conf", "link_support", "via_country",
             "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity",
             "str_salience", "str_in_headline", "link_weight", "free_link_weight",
-            "shadow_weight")
+            "shadow_weight", "str_mentions", "country_mentions", "first_pos", "first_of_type",
+            "most_of_type", "type_share", "headline_any", "n_str_tags")
+FAR = 5000
+"""First-mention offset (characters into the body) used when the tag's entities have none."""
 NO_SCORE = -3.0
 
 
@@ -64,6 +69,14 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         float(ev.get("link_weight", 0.0)),
         float(ev.get("free_link_weight", 0.0)),
         float(ev.get("shadow_weight", 0.0)),
+        math.log1p(ev.get("str_mentions", 0)),
+        math.log1p(ev.get("country_mentions", 0)),
+        math.log1p(min(ev.get("first_pos", FAR), FAR)),
+        float(bool(ev.get("first_of_type"))),
+        float(bool(ev.get("most_of_type"))),
+        float(ev.get("type_share", 0.0)),
+        float(bool(ev.get("headline_any"))),
+        float(ev.get("n_str_tags", 0)),
     ]
 
 

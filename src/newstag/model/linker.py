@@ -11,7 +11,14 @@ Two kinds of link:
   the tag, links to the tag with confidence ``k / n`` ("U.S." -> "usa", "Kyiv" -> "Ukraine",
   "Australia" -> "Oceania").
 
-Places also contribute their country, so cities roll up to country tags.
+Places also contribute their country, so cities roll up to country tags; a tag that is a
+country's code or other name ("usa", "uk", "Burma") is linked by string to the gazetteer's
+name of the country ("United States"), which place entities carry.
+
+Each candidate also records where and how much its entities are mentioned: their mentions
+by string and via a country, whether one of them is the first place or person of the body
+(a dateline's place) or the most mentioned one, its share of the mentions of its type, and
+whether a form of it occurs in the headline regardless of case (all-caps wire headlines).
 
 Each candidate keeps the evidence of its string matches apart from its co-occurrence links
 (how salient the matched entity is, how salient the linking entity is times the link's
@@ -85,19 +92,72 @@ def entity_keys(entity: dict[str, Any]) -> list[tuple[str, float, str]]:
     return [(k, q, how) for k, (q, how) in keys.items()]
 
 
+def tag_country(tag: str) -> str | None:
+    """The gazetteer's country a tag stands for by code or other name ("usa", "Burma")."""
+    from newstag import gazetteer
+
+    gaz = gazetteer.load()
+    bare = _PAREN.sub("", tag).strip()
+    forms = [bare, " ".join(w.capitalize() for w in bare.replace("-", " ").split())]
+    if len(bare) <= 3 and bare.isalpha():
+        forms.append(bare.upper())
+    for form in forms:
+        country = gaz.country(form)
+        if country:
+            return country
+    return None
+
+
+def _first_body_start(entity: dict[str, Any], body_start: int) -> int | None:
+    """Offset of the entity's first mention in the body (after the headline), if any."""
+    starts = [m[1] if isinstance(m, (list, tuple)) else m["start"]
+              for m in entity.get("mentions") or []]
+    body = [s for s in starts if s >= body_start]
+    return min(body) - body_start if body else None
+
+
+def _headline_forms(entity: dict[str, Any]) -> set[str]:
+    """Lower-case forms to look for in a headline: name, aliases, a person's surname."""
+    forms = {entity["name"].lower(), *(a.lower() for a in entity.get("aliases") or [])}
+    words = entity["name"].split()
+    if entity.get("type") == "person" and len(words) > 1 and len(words[-1]) > 2:
+        forms.add(words[-1].lower())
+    return {f for f in forms if len(f) > 2}
+
+
+def _in_headline(forms: set[str], headline: str) -> bool:
+    for form in forms:
+        pos = headline.find(form)
+        while pos >= 0:
+            end = pos + len(form)
+            if (pos == 0 or not headline[pos - 1].isalnum()) and (
+                    end == len(headline) or not headline[end].isalnum()):
+                return True
+            pos = headline.find(form, pos + 1)
+    return False
+
+
 class TagLinker:
     """Learn entity -> tag links from co-occurrence and string matching.
 
     Parameters: ``min_support`` (articles a co-occurrence link needs), ``min_confidence``
-    (share of an entity's articles that carry the tag), ``max_links`` per entity key.
+    (share of an entity's articles that carry the tag), ``max_links`` per entity key,
+    ``country_forms`` (link tags that are country codes or other names to the country),
+    ``surnames`` (a person entity named by surname alone matches a person tag whose surname
+    no other tag shares, with quality ``surname_quality``).
     """
 
     def __init__(self, min_support: int = 2, min_confidence: float = 0.1,
-                 max_links: int = 8, alias_quality: float = 0.95) -> None:
+                 max_links: int = 8, alias_quality: float = 0.95,
+                 country_forms: bool = True, surnames: bool = True,
+                 surname_quality: float = 0.7) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.max_links = max_links
         self.alias_quality = alias_quality
+        self.country_forms = country_forms
+        self.surnames = surnames
+        self.surname_quality = surname_quality
 
     def fit(self, entities: Sequence[Sequence[dict[str, Any]]],
             tags: Sequence[Sequence[str]],
@@ -116,6 +176,13 @@ class TagLinker:
                 if key not in self.string_index_ or self.string_index_[key][1] < quality:
                     self.string_index_[key] = (tag, quality)
         own_keys = set(self.string_index_)
+        if self.country_forms:
+            for tag, _ in tag_counts.most_common():
+                country = tag_country(tag)
+                key = norm(country) if country else ""
+                if key and key not in own_keys and key not in self.string_index_:
+                    self.string_index_[key] = (tag, self.alias_quality)
+            own_keys = set(self.string_index_)
         self.aliases_: dict[str, list[str]] = {}
         for tag, _ in tag_counts.most_common():
             names = [a for a in (aliases or {}).get(tag, ()) if a and a != tag]
@@ -129,6 +196,8 @@ class TagLinker:
                         continue
                     if key not in self.string_index_ or self.string_index_[key][1] < q:
                         self.string_index_[key] = (tag, q)
+        self.surname_index_ = self._surnames(entities, tags, tag_counts) \
+            if self.surnames else {}
         key_docs: Counter[str] = Counter()
         pair_docs: Counter[tuple[str, str]] = Counter()
         for ents, ts in zip(entities, tags, strict=True):
@@ -149,26 +218,89 @@ class TagLinker:
         self.key_docs_ = {k: n for k, n in key_docs.items() if k in self.links_}
         return self
 
+    def _surnames(self, entities: Sequence[Sequence[dict[str, Any]]],
+                  tags: Sequence[Sequence[str]], tag_counts: Counter[str]
+                  ) -> dict[str, tuple[str, bool]]:
+        """Surname -> (person tag, the tag is the bare surname) for unambiguous surnames.
+
+        A tag is a person's when most training entities that name it by string are people.
+        """
+        person: Counter[str] = Counter()
+        named: Counter[str] = Counter()
+        for ents, ts in zip(entities, tags, strict=True):
+            gold = set(ts)
+            for e in ents:
+                hit = self.string_index_.get(norm(e["name"]))
+                if hit and hit[0] in gold:
+                    named[hit[0]] += 1
+                    person[hit[0]] += e.get("type") == "person"
+        by_surname: dict[str, set[str]] = defaultdict(set)
+        bare: set[tuple[str, str]] = set()
+        for tag in tag_counts:
+            if not named[tag] or person[tag] * 2 < named[tag]:
+                continue
+            forms = [k for k, _ in tag_forms(tag)]
+            forms += [k for a in self.aliases_.get(tag, ()) for k, _ in tag_forms(a)]
+            for key in forms:
+                words = key.split()
+                if len(words[-1]) >= 3 and not words[-1].isdigit():
+                    by_surname[words[-1]].add(tag)
+                    if len(words) == 1:
+                        bare.add((words[-1], tag))
+        out = {}
+        for surname, ts in by_surname.items():
+            owner = self.string_index_.get(surname)
+            if len(ts) == 1 and (owner is None or owner[0] in ts):
+                tag = next(iter(ts))
+                out[surname] = (tag, (surname, tag) in bare)
+        return out
+
+    def surname_tag(self, entity: dict[str, Any]) -> str | None:
+        """The person tag a person entity names by surname only ("Baker" -> "James Baker";
+        "Pierre Languetin" -> "languetin"), when no form of it names a tag by string."""
+        index = getattr(self, "surname_index_", None)
+        if not index or entity.get("type") != "person":
+            return None
+        words = norm(entity["name"]).split()
+        if not words or any(k in self.string_index_ for k, _, _ in entity_keys(entity)):
+            return None
+        hit = index.get(words[-1])
+        if hit is None or (len(words) > 1 and not hit[1]):
+            return None  # "Paul Baker" is not "James Baker"
+        return hit[0]
+
     def known(self, entity: dict[str, Any]) -> bool:
         """True if the entity matches a known tag by string or a learned link."""
-        return any(k in self.string_index_ or k in self.links_ for k, _, _ in entity_keys(entity))
+        return any(k in self.string_index_ or k in self.links_ for k, _, _ in entity_keys(entity)) \
+            or self.surname_tag(entity) is not None
 
     def named_tags(self, entity: dict[str, Any]) -> set[str]:
         """Tags the entity's own name or aliases match by string (not via its country)."""
         return {self.string_index_[k][0] for k, _, how in entity_keys(entity)
                 if how != "country" and k in self.string_index_}
 
-    def candidates(self, entities: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Tags the entities point to, each with aggregated evidence features."""
+    def candidates(self, entities: Sequence[dict[str, Any]],
+                   headline: str | None = None) -> dict[str, dict[str, Any]]:
+        """Tags the entities point to, each with aggregated evidence features.
+
+        ``headline`` (the article's headline) enables the case-blind headline feature and
+        places the body after it for the first-mention features.
+        """
         out: dict[str, dict[str, Any]] = {}
-        for entity in entities:
+        matched: dict[str, dict[int, str]] = defaultdict(dict)  # tag -> entity -> how
+        for n_entity, entity in enumerate(entities):
             named = self.named_tags(entity)
+            surname = self.surname_tag(entity)
+            if surname:
+                named.add(surname)
             salience = float(entity.get("salience", 0.0))
             for key, key_quality, how in entity_keys(entity):
                 hits: list[tuple[str, float, float, int]] = []  # tag, str quality, conf, support
                 if key in self.string_index_:
                     tag, quality = self.string_index_[key]
                     hits.append((tag, quality * key_quality, 0.0, 0))
+                elif how == "name" and surname:
+                    hits.append((surname, self.surname_quality, 0.0, 0))
                 for tag, conf, support in self.links_.get(key, ()):
                     hits.append((tag, 0.0, conf, support))
                 for tag, quality, conf, support in hits:
@@ -181,6 +313,8 @@ class TagLinker:
                                         "strength": {}, "str_salience": 0.0,
                                         "str_in_headline": False, "link_weight": 0.0,
                                         "free_link_weight": 0.0, "shadow_weight": 0.0}
+                    if quality > 0:
+                        matched[tag].setdefault(n_entity, how)
                     c["str_quality"] = max(c["str_quality"], quality)
                     c["link_conf"] = max(c["link_conf"], conf)
                     c["link_support"] = max(c["link_support"], support)
@@ -211,7 +345,48 @@ class TagLinker:
                         if entity.get("salience", 0.0) > c["salience"]:
                             c["salience"] = entity.get("salience", 0.0)
                             c["entity_type"] = entity.get("type", "")
+        if matched:
+            self._mention_features(out, matched, entities, headline)
         return out
+
+    @staticmethod
+    def _mention_features(out: dict[str, dict[str, Any]], matched: dict[str, dict[int, str]],
+                          entities: Sequence[dict[str, Any]], headline: str | None) -> None:
+        """Where and how much the entities that name each tag (by string) are mentioned."""
+        body_start = len(headline) + 2 if headline else 0
+        first: dict[str, tuple[int, int]] = {}  # type -> (offset, entity) first in the body
+        most: dict[str, int] = Counter()  # type -> highest mention count
+        total: dict[str, int] = Counter()
+        for i, e in enumerate(entities):
+            etype = e.get("type", "")
+            count = int(e.get("count", 0))
+            total[etype] += count
+            most[etype] = max(most[etype], count)
+            pos = _first_body_start(e, body_start)
+            if pos is not None and (etype not in first or pos < first[etype][0]):
+                first[etype] = (pos, i)
+        low_headline = headline.lower() if headline else ""
+        n_str_tags = sum(any(h != "country" for h in m.values()) for m in matched.values())
+        for tag, ents in matched.items():
+            c = out[tag]
+            c["n_str_tags"] = n_str_tags
+            for i, how in ents.items():
+                e = entities[i]
+                etype = e.get("type", "")
+                count = int(e.get("count", 0))
+                kind = "country_mentions" if how == "country" else "str_mentions"
+                c[kind] = c.get(kind, 0) + count
+                c["type_share"] = c.get("type_share", 0.0) + count / max(total[etype], 1)
+                pos = _first_body_start(e, body_start)
+                if pos is not None:
+                    c["first_pos"] = min(c.get("first_pos", pos), pos)
+                if first.get(etype, (0, -1))[1] == i:
+                    c["first_of_type"] = True
+                if count and count == most[etype]:
+                    c["most_of_type"] = True
+                if low_headline and not c.get("headline_any") \
+                        and _in_headline(_headline_forms(e), low_headline):
+                    c["headline_any"] = True
 
     def prior(self, tag: str) -> float:
         """Log share of training articles with the tag (a floor for unseen tags)."""

@@ -53,8 +53,13 @@ class TagModel:
     ``n_candidates`` (classifier tags considered per article), ``folds``,
     ``new_min_salience`` (for new-entity tags), ``link_min_support``, ``n_jobs``,
     ``tag_thresholds`` (allow per-tag thresholds when cross-fitting on the held-out rows
-    shows a gain).
+    shows a gain), ``country_links`` (tags that are country codes or other names match the
+    gazetteer's country: "usa" / "United States"), ``surname_links`` (a person named by
+    surname alone matches the one person tag with that surname).
     """
+
+    country_links = True  # bundles saved before these options existed
+    surname_links = True
 
     def __init__(self, min_tag_count: int = 1, min_clf_count: int = 3, C: float = 0.5,
                  max_clf_labels: int = 300, knn_k: int = 20,
@@ -63,7 +68,8 @@ class TagModel:
                  max_char_features: int | None = 100_000, entity_weight: float = 0.5,
                  n_candidates: int = 15, folds: int = 3, new_min_salience: float = 0.3,
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
-                 random_state: int = 0, tag_thresholds: bool = True) -> None:
+                 random_state: int = 0, tag_thresholds: bool = True,
+                 country_links: bool = True, surname_links: bool = True) -> None:
         self.min_tag_count = min_tag_count
         self.min_clf_count = min_clf_count
         self.C = C
@@ -81,6 +87,8 @@ class TagModel:
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.tag_thresholds = tag_thresholds
+        self.country_links = country_links
+        self.surname_links = surname_links
 
     # ------------------------------------------------------------------ training
 
@@ -89,7 +97,7 @@ class TagModel:
             "min_tag_count", "min_clf_count", "C", "max_clf_labels", "knn_k", "char_ngrams",
             "max_word_features", "max_char_features", "entity_weight", "n_candidates", "folds",
             "new_min_salience", "link_min_support", "prune", "n_jobs", "random_state",
-            "tag_thresholds")}
+            "tag_thresholds", "country_links", "surname_links")}
 
     def fit(self, texts: Sequence[str], entities: Sequence[Sequence[Any]],
             tags: Sequence[Sequence[str]], pipeline: str = "",
@@ -136,7 +144,7 @@ class TagModel:
                 votes = knn.scores(X[te])
                 for j, i in enumerate(te):
                     cands = self._candidates(scores[j] if scores is not None else None, clf,
-                                             _row(votes, j, knn), linker, ents[i])
+                                             _row(votes, j, knn), linker, ents[i], texts[i])
                     gold = set(tags[i])
                     n_gold += len(gold)
                     gold_of[int(i)] = sorted(gold)
@@ -198,14 +206,19 @@ class TagModel:
             Y = sp.csc_matrix((np.ones(len(r), dtype=np.int8), (r, c)),
                               shape=(X.shape[0], len(labels)))
             clf = LinearOvR(C=self.C, prune=self.prune, n_jobs=self.n_jobs).fit(X, Y, labels)
-        linker = TagLinker(min_support=self.link_min_support).fit(ents, tags, aliases=aliases)
+        linker = TagLinker(min_support=self.link_min_support,
+                           country_forms=self.country_links, surnames=self.surname_links
+                           ).fit(ents, tags, aliases=aliases)
         knn = KNNTags(k=self.knn_k).fit(X, tags)
         return clf, knn, linker
 
     def _candidates(self, scores: np.ndarray | None, clf: Any, votes: dict[str, float],
-                    linker: TagLinker,
-                    ents: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Candidate tags for one article with their feature rows and evidence."""
+                    linker: TagLinker, ents: Sequence[dict[str, Any]],
+                    text: str | None = None) -> dict[str, dict[str, Any]]:
+        """Candidate tags for one article with their feature rows and evidence.
+
+        ``text`` (headline, blank line, body) gives the linker the headline.
+        """
         clf_info: dict[str, tuple[float, int]] = {}
         if scores is not None and len(scores):
             m = min(self.n_candidates, len(scores))
@@ -219,7 +232,8 @@ class TagModel:
                 label_index = clf._index = {t: j for j, t in enumerate(clf.labels_)}
         else:
             label_index = {}
-        evidence = linker.candidates(ents)
+        headline = text.split("\n\n", 1)[0] if text and "\n\n" in text else None
+        evidence = linker.candidates(ents, headline=headline)
         knn_ranked = sorted(votes.items(), key=lambda x: (-x[1], x[0]))  # ties: by name
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         out: dict[str, dict[str, Any]] = {}
@@ -288,7 +302,7 @@ class TagModel:
         row_tags: list[str] = []
         for i, es in enumerate(ents):
             cands = self._candidates(scores[i] if scores is not None else None, self.clf_,
-                                     _row(votes, i, self.knn_), self.linker_, es)
+                                     _row(votes, i, self.knn_), self.linker_, es, texts[i])
             all_cands.append(cands)
             rows += [c["x"] for c in cands.values()]
             row_tags += list(cands)
