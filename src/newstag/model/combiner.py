@@ -29,13 +29,18 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "in_headline", "in_lead", "str_quality", "link_conf", "link_support", "via_country",
             "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity",
             "str_salience", "str_in_headline", "link_weight", "free_link_weight",
-            "shadow_weight")
+            "shadow_weight", "clf_margin", "knn_share")
 NO_SCORE = -3.0
 
 
 def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
-                prior: float, is_new: bool, knn: tuple[float, int] | None = None) -> list[float]:
-    """The combiner's feature vector for one candidate."""
+                prior: float, is_new: bool, knn: tuple[float, int] | None = None,
+                clf_top: float | None = None, knn_top: float | None = None) -> list[float]:
+    """The combiner's feature vector for one candidate.
+
+    ``clf_top`` and ``knn_top`` are the article's best classifier score and neighbour vote
+    (the margin to the best tag and the share of the best vote are features).
+    """
     ev = ev or {}
     etype = ev.get("entity_type", "")
     return [
@@ -64,6 +69,9 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         float(ev.get("link_weight", 0.0)),
         float(ev.get("free_link_weight", 0.0)),
         float(ev.get("shadow_weight", 0.0)),
+        float(clf_score - clf_top) if clf_score is not None and clf_top is not None
+        else 2 * NO_SCORE,
+        knn[0] / knn_top if knn and knn_top else 0.0,
     ]
 
 
