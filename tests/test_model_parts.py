@@ -315,3 +315,43 @@ def test_model_passes_link_options_and_uses_the_headline(toy_model: TagModel) ->
     assert cands["Anna Berg"]["ev"]["headline_any"]  # all-caps headline, found anyway
     assert not toy_model._candidates(None, None, {}, toy_model.linker_, [berg],
                                      None)["Anna Berg"]["ev"].get("headline_any")
+
+
+def test_feature_row_margins() -> None:
+    from newstag.model.combiner import FEATURES, feature_row
+
+    row = feature_row(0.5, 1, None, -2.0, False, (0.3, 2), clf_top=1.5, knn_top=0.6)
+    assert len(row) == len(FEATURES)
+    named = dict(zip(FEATURES, row, strict=True))
+    assert named["clf_margin"] == pytest.approx(-1.0)
+    assert named["knn_share"] == pytest.approx(0.5)
+    bare = dict(zip(FEATURES, feature_row(None, None, None, -2.0, True), strict=True))
+    assert bare["clf_margin"] < -3 and bare["knn_share"] == 0.0
+
+
+_FIT_SCRIPT = """
+import json, sys
+sys.path.insert(0, {tests!r})
+from test_model_parts import _toy_corpus, ent
+from newstag.model.tagmodel import TagModel
+texts, ents, tags = _toy_corpus()
+m = TagModel(folds=3, min_clf_count=1).fit(texts, ents, tags)
+ranked = m.rank_batch(texts[:4], ents[:4])
+print(json.dumps([m.threshold_, [[(c["tag"], round(c["score"], 6)) for c in r] for r in ranked]]))
+"""
+
+
+def test_training_is_reproducible_across_hash_seeds() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = _FIT_SCRIPT.format(tests=str(Path(__file__).parent))
+    outs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "OMP_NUM_THREADS": "1"}
+        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                              env=env, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1]

@@ -161,7 +161,8 @@ def _fit_many(X: sp.csr_matrix, ys: list[np.ndarray], C: float, class_weight: st
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            svm = LinearSVC(C=C, class_weight=class_weight, max_iter=2000).fit(X, y)
+            svm = LinearSVC(C=C, class_weight=class_weight, max_iter=2000,
+                            random_state=0).fit(X, y)
         w = svm.coef_.ravel().astype(np.float32)
         if prune and prune < len(w):
             cut = np.partition(np.abs(w), len(w) - prune)[len(w) - prune]

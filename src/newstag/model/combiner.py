@@ -32,15 +32,21 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity",
             "str_salience", "str_in_headline", "link_weight", "free_link_weight",
             "shadow_weight", "str_mentions", "country_mentions", "first_pos", "first_of_type",
-            "most_of_type", "type_share", "headline_any", "n_str_tags")
+            "most_of_type", "type_share", "headline_any", "n_str_tags",
+            "clf_margin", "knn_share")
 FAR = 5000
 """First-mention offset (characters into the body) used when the tag's entities have none."""
 NO_SCORE = -3.0
 
 
 def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
-                prior: float, is_new: bool, knn: tuple[float, int] | None = None) -> list[float]:
-    """The combiner's feature vector for one candidate."""
+                prior: float, is_new: bool, knn: tuple[float, int] | None = None,
+                clf_top: float | None = None, knn_top: float | None = None) -> list[float]:
+    """The combiner's feature vector for one candidate.
+
+    ``clf_top`` and ``knn_top`` are the article's best classifier score and neighbour vote
+    (the margin to the best tag and the share of the best vote are features).
+    """
     ev = ev or {}
     etype = ev.get("entity_type", "")
     return [
@@ -77,6 +83,9 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         float(ev.get("type_share", 0.0)),
         float(bool(ev.get("headline_any"))),
         float(ev.get("n_str_tags", 0)),
+        float(clf_score - clf_top) if clf_score is not None and clf_top is not None
+        else 2 * NO_SCORE,
+        knn[0] / knn_top if knn and knn_top else 0.0,
     ]
 
 

@@ -171,7 +171,8 @@ class TagLinker:
         self.tag_counts_ = dict(tag_counts)
         self.n_docs_ = len(tags)
         self.string_index_: dict[str, tuple[str, float]] = {}
-        for tag, _ in tag_counts.most_common():
+        by_count = sorted(tag_counts, key=lambda t: (-tag_counts[t], t))  # ties: by name
+        for tag in by_count:
             for key, quality in tag_forms(tag):
                 if key not in self.string_index_ or self.string_index_[key][1] < quality:
                     self.string_index_[key] = (tag, quality)
@@ -184,7 +185,7 @@ class TagLinker:
                     self.string_index_[key] = (tag, self.alias_quality)
             own_keys = set(self.string_index_)
         self.aliases_: dict[str, list[str]] = {}
-        for tag, _ in tag_counts.most_common():
+        for tag in by_count:
             names = [a for a in (aliases or {}).get(tag, ()) if a and a != tag]
             if not names:
                 continue
@@ -201,10 +202,10 @@ class TagLinker:
         key_docs: Counter[str] = Counter()
         pair_docs: Counter[tuple[str, str]] = Counter()
         for ents, ts in zip(entities, tags, strict=True):
-            keys = {k for e in ents for k, _, _ in entity_keys(e)}
+            keys = sorted({k for e in ents for k, _, _ in entity_keys(e)})
             key_docs.update(keys)
             for k in keys:
-                for t in set(ts):
+                for t in sorted(set(ts)):
                     pair_docs[(k, t)] += 1
         links: dict[str, list[tuple[str, float, int]]] = defaultdict(list)
         for (k, t), n in pair_docs.items():
@@ -213,7 +214,7 @@ class TagLinker:
             conf = n / key_docs[k]
             if conf >= self.min_confidence:
                 links[k].append((t, conf, n))
-        self.links_ = {k: sorted(v, key=lambda x: -x[1])[: self.max_links]
+        self.links_ = {k: sorted(v, key=lambda x: (-x[1], -x[2], x[0]))[: self.max_links]
                        for k, v in links.items()}
         self.key_docs_ = {k: n for k, n in key_docs.items() if k in self.links_}
         return self

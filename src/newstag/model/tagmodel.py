@@ -55,18 +55,19 @@ class TagModel:
     ``tag_thresholds`` (allow per-tag thresholds when cross-fitting on the held-out rows
     shows a gain), ``country_links`` (tags that are country codes or other names match the
     gazetteer's country: "usa" / "United States"), ``surname_links`` (a person named by
-    surname alone matches the one person tag with that surname).
+    surname alone matches the one person tag with that surname). Training is
+    deterministic: the same corpus and parameters give the same model.
     """
 
     country_links = True  # bundles saved before these options existed
     surname_links = True
 
-    def __init__(self, min_tag_count: int = 1, min_clf_count: int = 3, C: float = 0.5,
+    def __init__(self, min_tag_count: int = 1, min_clf_count: int = 1, C: float = 1.0,
                  max_clf_labels: int = 300, knn_k: int = 20,
                  char_ngrams: tuple[int, int] | None = None,
                  max_word_features: int | None = 200_000,
                  max_char_features: int | None = 100_000, entity_weight: float = 0.5,
-                 n_candidates: int = 15, folds: int = 3, new_min_salience: float = 0.3,
+                 n_candidates: int = 15, folds: int = 5, new_min_salience: float = 0.3,
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
                  random_state: int = 0, tag_thresholds: bool = True,
                  country_links: bool = True, surname_links: bool = True) -> None:
@@ -236,9 +237,11 @@ class TagModel:
         evidence = linker.candidates(ents, headline=headline)
         knn_ranked = sorted(votes.items(), key=lambda x: (-x[1], x[0]))  # ties: by name
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
+        clf_top = float(scores.max()) if scores is not None and len(scores) else None
+        knn_top = knn_ranked[0][1] if knn_ranked else None
         out: dict[str, dict[str, Any]] = {}
         top_knn = {t for t, _ in knn_ranked[: self.n_candidates]}
-        for tag in set(clf_info) | set(evidence) | top_knn:
+        for tag in sorted(set(clf_info) | set(evidence) | top_knn):  # sorted: reproducible rows
             if tag in clf_info:
                 score, rank = clf_info[tag]
             elif tag in label_index:
@@ -249,7 +252,8 @@ class TagModel:
                 score, rank = None, None
             ev = evidence.get(tag)
             out[tag] = {"x": feature_row(score, rank, ev, linker.prior(tag), False,
-                                         knn_info.get(tag)), "ev": ev, "new": False}
+                                         knn_info.get(tag), clf_top, knn_top),
+                        "ev": ev, "new": False}
         for e in ents:  # salient entities that match no known tag: a new tag
             if e.get("type") not in NEW_TYPES or e.get("salience", 0.0) < self.new_min_salience:
                 continue
