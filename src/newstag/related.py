@@ -664,18 +664,13 @@ class RelatedIndex:
             for r in self.rows_:
                 fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
         files = ["word.npz", "char.npz", "vectorizers.joblib", "rows.jsonl"]
-        if self.static_ is not None:
-            with open(_tmp("static.npy"), "wb") as fh:
-                np.save(fh, self.static_.astype(np.float16))
-            files.append("static.npy")
-        elif (out / "static.npy").exists():
-            (out / "static.npy").unlink()
-        if self.embeddings_ is not None:
-            with open(_tmp("embeddings.npy"), "wb") as fh:
-                np.save(fh, self.embeddings_.astype(np.float16))
-            files.append("embeddings.npy")
-        elif (out / "embeddings.npy").exists():
-            (out / "embeddings.npy").unlink()
+        for name, vectors in (("static.npy", self.static_), ("embeddings.npy", self.embeddings_)):
+            if vectors is not None:
+                with open(_tmp(name), "wb") as fh:
+                    np.save(fh, vectors.astype(np.float16))
+                files.append(name)
+            elif (out / name).exists():
+                (out / name).unlink()
         manifest = {"format": "newstag-related", "version": FORMAT_VERSION,
                     "created": getattr(self, "created_", None),
                     "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -1149,18 +1144,24 @@ class RelatedIndex:
             self_id = q.get("self_id")
             if self_id is not None and self_id in self.id_pos_:
                 score[self.id_pos_[self_id]] = -np.inf
-            norm = _norm_headline(q["_text"].split("\n", 1)[0])
             top = np.argpartition(-score, min(len(score) - 1, depth + 5))[: depth + 6]
-            known = cache["norms"]  # normalised headlines, filled as queries go
-            for i in top:
-                if i not in known:
-                    known[i] = _norm_headline(self.rows_[i].headline)
-                if known[i] == norm:
-                    score[i] = -np.inf
+            score[top[self._same_headline(top, q, cache)]] = -np.inf
             top = top[np.isfinite(score[top])]
             if len(top) >= depth or len(top) >= int(np.isfinite(score).sum()):
                 return score, top
         return score, None
+
+    def _same_headline(self, pos: Any, q: dict[str, Any], cache: dict[str, Any]) -> Any:
+        """Mask of the items ``pos`` whose normalised headline equals the query's first line."""
+        import numpy as np
+
+        if "_norm" not in q:
+            q["_norm"] = _norm_headline(q["_text"].split("\n", 1)[0])
+        known = cache["norms"]  # normalised headlines, filled as queries go
+        for i in pos:
+            if i not in known:
+                known[i] = _norm_headline(self.rows_[i].headline)
+        return np.array([known[i] == q["_norm"] for i in pos], dtype=bool)
 
     def _ranked(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
                 since: str | None, exclude_self: bool, cache: dict[str, Any],
@@ -1189,12 +1190,7 @@ class RelatedIndex:
         prob = model.predict(feats)
         # an identical headline (kept with exclude_self=False, or a copy of an indexed item)
         # reports the same story: the model, fitted without such pairs, must not demote it
-        norm, known = _norm_headline(q["_text"].split("\n", 1)[0]), cache["norms"]
-        for j, i in enumerate(cand):
-            if i not in known:
-                known[i] = _norm_headline(self.rows_[i].headline)
-            if known[i] == norm:
-                prob[j] = 1.0
+        prob[self._same_headline(cand, q, cache)] = 1.0
         order = np.lexsort((np.arange(len(cand)), -prob))[:kk]
         return cand[order], prob[order], score[cand[order]]
 
