@@ -355,3 +355,38 @@ def test_training_is_reproducible_across_hash_seeds() -> None:
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout)
     assert outs[0] == outs[1]
+
+
+def test_label_forms_split_aliases_and_add_plurals() -> None:
+    from newstag.model.labeltext import label_forms
+
+    forms = label_forms("money-fx", ["Money/Foreign Exchange"])
+    assert "money fx" in forms and "money" in forms and "foreign exchange" in forms
+    assert "palm oils" in label_forms("palm-oil") and "earning" in label_forms("earnings")
+    assert label_forms("us") == ()  # too short to look for as a word
+
+
+def test_label_text_finds_whole_words_in_headline_lead_and_body() -> None:
+    from newstag.model.labeltext import LabelText, label_forms
+
+    text = ("Brazil COFFEE exports rise\n\nBrazil's coffee exports rose, traders said. "
+            + "x " * 300 + "Coffee prices fell. Coffeehouse owners were calm.")
+    found = LabelText(text)
+    assert found.find(label_forms("coffee")) == (True, 2, True)  # "Coffeehouse" is no match
+    assert found.find(label_forms("cocoa")) == (False, 0, False)
+    late = LabelText("Markets\n\n" + "x " * 300 + "cocoa and more cocoa")
+    assert late.find(label_forms("cocoa")) == (False, 2, False)
+
+
+def test_candidates_carry_label_text_features(toy_model: TagModel) -> None:
+    from newstag.model.combiner import FEATURES
+
+    col = {n: FEATURES.index(n) for n in ("label_in_headline", "label_mentions")}
+    text = "Sport news\n\nAnna Berg spoke about sport in Sweden."
+    berg = ent("Anna Berg", start=text.index("Anna Berg"))
+    cands = toy_model._candidates(None, None, {"Sport": 1.0, "Politics": 0.5},
+                                  toy_model.linker_, [berg], text)
+    sport, politics = cands["Sport"]["x"], cands["Politics"]["x"]
+    assert sport[col["label_in_headline"]] == 1.0 and sport[col["label_mentions"]] > 0
+    assert politics[col["label_in_headline"]] == 0.0 and politics[col["label_mentions"]] == 0
+

@@ -4,7 +4,8 @@ Each candidate (article, tag) gets a feature row: the classifier's score and ran
 entity evidence (salience, mentions, headline/lead presence, string-match quality, link
 confidence and support, country roll-up; where and how often the entities naming the tag
 are mentioned: first place or person of the body, most mentioned, share of mentions, in the
-headline whatever its case), the tag's prior and whether the tag is new.
+headline whatever its case), the tag's own name or aliases written in the text (headline,
+body, lead), the tag's prior and whether the tag is new.
 A gradient-boosted tree model, fitted on held-out folds of the training data, turns the
 row into a probability; a global threshold tuned for micro-F1 decides what is suggested.
 
@@ -33,7 +34,7 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "str_salience", "str_in_headline", "link_weight", "free_link_weight",
             "shadow_weight", "str_mentions", "country_mentions", "first_pos", "first_of_type",
             "most_of_type", "type_share", "headline_any", "n_str_tags",
-            "clf_margin", "knn_share")
+            "clf_margin", "knn_share", "label_in_headline", "label_mentions", "label_in_lead")
 FAR = 5000
 """First-mention offset (characters into the body) used when the tag's entities have none."""
 NO_SCORE = -3.0
@@ -41,11 +42,14 @@ NO_SCORE = -3.0
 
 def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
                 prior: float, is_new: bool, knn: tuple[float, int] | None = None,
-                clf_top: float | None = None, knn_top: float | None = None) -> list[float]:
+                clf_top: float | None = None, knn_top: float | None = None,
+                label: tuple[bool, int, bool] | None = None) -> list[float]:
     """The combiner's feature vector for one candidate.
 
     ``clf_top`` and ``knn_top`` are the article's best classifier score and neighbour vote
-    (the margin to the best tag and the share of the best vote are features).
+    (the margin to the best tag and the share of the best vote are features). ``label``
+    says where the tag's own name or aliases occur as words in the text: (in the headline,
+    mentions in the body, in the body's lead); see :func:`newstag.model.labeltext`.
     """
     ev = ev or {}
     etype = ev.get("entity_type", "")
@@ -86,6 +90,9 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         float(clf_score - clf_top) if clf_score is not None and clf_top is not None
         else 2 * NO_SCORE,
         knn[0] / knn_top if knn and knn_top else 0.0,
+        float(bool(label and label[0])),
+        math.log1p(label[1]) if label else 0.0,
+        float(bool(label and label[2])),
     ]
 
 

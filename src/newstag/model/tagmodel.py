@@ -11,6 +11,10 @@ Training (:meth:`TagModel.fit`):
    where the held-out rows support it, per-tag thresholds (see :mod:`.combiner`);
 4. the classifier and linker are refitted on all articles.
 
+Each known tag's own name and aliases, as word forms (:mod:`.labeltext`), are looked up in
+the candidate's article: the combiner sees whether the tag is written in the headline, the
+lead or the body.
+
 ``aliases`` (tag -> other names, e.g. from ``newstag train --tag-aliases FILE``) feed the
 linker's string matching, in the held-out folds as in the final model.
 """
@@ -26,6 +30,7 @@ import numpy as np
 
 from newstag.model.cache import entity_info
 from newstag.model.combiner import Combiner, feature_row
+from newstag.model.labeltext import LabelText, label_forms
 from newstag.model.linker import TagLinker, norm
 
 NEW_TYPES = ("person", "organisation", "place")
@@ -121,6 +126,7 @@ class TagModel:
         if not known:
             raise ValueError("no tag has enough articles to learn from")
         self.pipeline_ = pipeline
+        self.label_forms_ = {t: label_forms(t, (aliases or {}).get(t, ())) for t in sorted(known)}
         self.features_ = FeatureBuilder(
             char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
             max_char_features=self.max_char_features, entity_weight=self.entity_weight)
@@ -239,6 +245,8 @@ class TagModel:
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         clf_top = float(scores.max()) if scores is not None and len(scores) else None
         knn_top = knn_ranked[0][1] if knn_ranked else None
+        forms = getattr(self, "label_forms_", None)  # None: a bundle from before
+        label_text = LabelText(text) if forms and text else None
         out: dict[str, dict[str, Any]] = {}
         top_knn = {t for t, _ in knn_ranked[: self.n_candidates]}
         for tag in sorted(set(clf_info) | set(evidence) | top_knn):  # sorted: reproducible rows
@@ -251,8 +259,9 @@ class TagModel:
             else:
                 score, rank = None, None
             ev = evidence.get(tag)
+            label = label_text.find(forms[tag]) if label_text and tag in forms else None
             out[tag] = {"x": feature_row(score, rank, ev, linker.prior(tag), False,
-                                         knn_info.get(tag), clf_top, knn_top),
+                                         knn_info.get(tag), clf_top, knn_top, label),
                         "ev": ev, "new": False}
         for e in ents:  # salient entities that match no known tag: a new tag
             if e.get("type") not in NEW_TYPES or e.get("salience", 0.0) < self.new_min_salience:
