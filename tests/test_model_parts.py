@@ -128,6 +128,10 @@ def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path
     text = "Luis Ortega in Mexico\n\nLuis Ortega spoke about the vote parliament law today."
     ents = [ent("Luis Ortega"), ent("Mexico", "place", 0.4)]
     assert loaded.suggest(text, ents) == toy_model.suggest(text, ents)
+    # the label-text features are derived at load time, as in training
+    assert loaded.label_forms_ == toy_model.label_forms_ and "sport" in loaded.label_forms_["Sport"]
+    text = "Sport and politics\n\nLuis Ortega spoke about sport and politics in Mexico."
+    assert loaded.rank_batch([text], [ents]) == toy_model.rank_batch([text], [ents])
 
     with pytest.raises(ModelError, match="pipeline 'toy-pipeline'"):
         load_model(out, pipeline="other")

@@ -147,6 +147,7 @@ def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[s
 
 def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
     """Load and verify a bundle; ``pipeline`` (if given) must be the one it was trained with."""
+    from newstag.model.labeltext import tag_label_forms
     from newstag.model.tagmodel import TagModel
 
     folder = Path(folder)
@@ -170,6 +171,8 @@ def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
     model.n_docs_ = manifest.get("n_docs", 0)
     model.tag_counts_ = {t: v["count"] for t, v in manifest["labels"].items()}
     model.tag_types_ = {t: v["type"] for t, v in manifest["labels"].items() if v["type"] != "topic"}
+    # derived, not stored: the tags' names and the aliases the linker keeps
+    model.label_forms_ = tag_label_forms(model.tag_counts_, getattr(model.linker_, "aliases_", {}))
     model.manifest_ = manifest
     model.path_ = str(folder)
     return model

@@ -30,7 +30,7 @@ import numpy as np
 
 from newstag.model.cache import entity_info
 from newstag.model.combiner import Combiner, feature_row
-from newstag.model.labeltext import LabelText, label_forms
+from newstag.model.labeltext import LabelText, tag_label_forms
 from newstag.model.linker import TagLinker, norm
 
 NEW_TYPES = ("person", "organisation", "place")
@@ -126,7 +126,7 @@ class TagModel:
         if not known:
             raise ValueError("no tag has enough articles to learn from")
         self.pipeline_ = pipeline
-        self.label_forms_ = {t: label_forms(t, (aliases or {}).get(t, ())) for t in sorted(known)}
+        self.label_forms_ = tag_label_forms(known, aliases)
         self.features_ = FeatureBuilder(
             char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
             max_char_features=self.max_char_features, entity_weight=self.entity_weight)
