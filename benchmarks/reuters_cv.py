@@ -44,6 +44,14 @@ def _source(cand: dict[str, Any]) -> str:
     return "text"
 
 
+def _totals(counts: Counter[tuple[str, str]], part: int) -> Counter[str]:
+    """Sum (tag, kind) counts by tag (``part`` 0) or by kind (``part`` 1)."""
+    out: Counter[str] = Counter()
+    for key, n in counts.items():
+        out[key[part]] += n
+    return out
+
+
 def _blank(names: list[str]) -> None:
     """Make the named combiner features constant (the trees then never split on them)."""
     from newstag.model import combiner, tagmodel
@@ -122,13 +130,9 @@ def main() -> None:
               f"params {params}")
         print(f"micro-F1 {m['micro_f1']:.4f}  macro-F1 {m['macro_f1']:.4f}  "
               f"P {m['micro_precision']:.4f}  R {m['micro_recall']:.4f}")
-        by_kind_fp = Counter(k for (_, k), n in fp.items() for _ in range(n))
-        by_kind_fn = Counter(k for (_, k), n in fn.items() for _ in range(n))
+        by_kind_fp, by_kind_fn = _totals(fp, 1), _totals(fn, 1)
         print(f"FP by source {dict(by_kind_fp)}; FN by kind {dict(by_kind_fn)}")
-        per_tag: Counter[str] = Counter()
-        for (t, _), n in (fp + fn).items():
-            per_tag[t] += n
-        for t, n in per_tag.most_common(args.errors):
+        for t, n in _totals(fp + fn, 0).most_common(args.errors):
             f1 = {k: v for (tt, k), v in fp.items() if tt == t}
             f2 = {k: v for (tt, k), v in fn.items() if tt == t}
             print(f"  {t:20s} errors {n:4d}  FP {f1}  FN {f2}")

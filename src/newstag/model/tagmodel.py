@@ -245,7 +245,7 @@ class TagModel:
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         clf_top = float(scores.max()) if scores is not None and len(scores) else None
         knn_top = knn_ranked[0][1] if knn_ranked else None
-        forms = getattr(self, "label_forms_", None)  # None: a bundle from before
+        forms = self.label_forms_  # set by fit and by load_model, for old bundles too
         label_text = LabelText(text) if forms and text else None
         out: dict[str, dict[str, Any]] = {}
         top_knn = {t for t, _ in knn_ranked[: self.n_candidates]}
