@@ -38,6 +38,8 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
 FAR = 5000
 """First-mention offset (characters into the body) used when the tag's entities have none."""
 NO_SCORE = -3.0
+_LOG_FAR_RANK = math.log1p(1000)
+"""The rank feature of a tag the classifier or the neighbours do not rank."""
 
 
 def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
@@ -52,47 +54,48 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
     mentions in the body, in the body's lead); see :func:`newstag.model.labeltext`.
     """
     ev = ev or {}
-    etype = ev.get("entity_type", "")
+    get = ev.get
+    etype = get("entity_type", "")
     return [
         NO_SCORE if clf_score is None else float(clf_score),
-        math.log1p(clf_rank) if clf_rank is not None else math.log1p(1000),
+        math.log1p(clf_rank) if clf_rank is not None else _LOG_FAR_RANK,
         float(clf_score is not None),
         knn[0] if knn else 0.0,
-        math.log1p(knn[1]) if knn else math.log1p(1000),
-        float(ev.get("salience", 0.0)),
-        math.log1p(ev.get("mentions", 0)),
-        float(bool(ev.get("in_headline"))),
-        float(bool(ev.get("in_lead"))),
-        float(ev.get("str_quality", 0.0)),
-        float(ev.get("link_conf", 0.0)),
-        math.log1p(ev.get("link_support", 0)),
-        float(bool(ev.get("via_country")) and bool(ev)),
-        float(ev.get("n_entities", 0)),
+        math.log1p(knn[1]) if knn else _LOG_FAR_RANK,
+        float(get("salience", 0.0)),
+        math.log1p(get("mentions", 0)),
+        1.0 if get("in_headline") else 0.0,
+        1.0 if get("in_lead") else 0.0,
+        float(get("str_quality", 0.0)),
+        float(get("link_conf", 0.0)),
+        math.log1p(get("link_support", 0)),
+        1.0 if ev and get("via_country") else 0.0,
+        float(get("n_entities", 0)),
         float(prior),
         float(is_new),
         float(etype == "person"),
         float(etype == "place"),
         float(etype == "organisation"),
-        float(bool(ev)),
-        float(ev.get("str_salience", 0.0)),
-        float(bool(ev.get("str_in_headline"))),
-        float(ev.get("link_weight", 0.0)),
-        float(ev.get("free_link_weight", 0.0)),
-        float(ev.get("shadow_weight", 0.0)),
-        math.log1p(ev.get("str_mentions", 0)),
-        math.log1p(ev.get("country_mentions", 0)),
-        math.log1p(min(ev.get("first_pos", FAR), FAR)),
-        float(bool(ev.get("first_of_type"))),
-        float(bool(ev.get("most_of_type"))),
-        float(ev.get("type_share", 0.0)),
-        float(bool(ev.get("headline_any"))),
-        float(ev.get("n_str_tags", 0)),
+        1.0 if ev else 0.0,
+        float(get("str_salience", 0.0)),
+        1.0 if get("str_in_headline") else 0.0,
+        float(get("link_weight", 0.0)),
+        float(get("free_link_weight", 0.0)),
+        float(get("shadow_weight", 0.0)),
+        math.log1p(get("str_mentions", 0)),
+        math.log1p(get("country_mentions", 0)),
+        math.log1p(min(get("first_pos", FAR), FAR)),
+        1.0 if get("first_of_type") else 0.0,
+        1.0 if get("most_of_type") else 0.0,
+        float(get("type_share", 0.0)),
+        1.0 if get("headline_any") else 0.0,
+        float(get("n_str_tags", 0)),
         float(clf_score - clf_top) if clf_score is not None and clf_top is not None
         else 2 * NO_SCORE,
         knn[0] / knn_top if knn and knn_top else 0.0,
-        float(bool(label and label[0])),
+        1.0 if label and label[0] else 0.0,
         math.log1p(label[1]) if label else 0.0,
-        float(bool(label and label[2])),
+        1.0 if label and label[2] else 0.0,
     ]
 
 

@@ -34,6 +34,7 @@ import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 _PAREN = re.compile(r"\s*\([^)]*\)")
@@ -42,10 +43,20 @@ _NON_WORD = re.compile(r"[^\w]+")
 
 def norm(text: str) -> str:
     """Lower case, no accents, punctuation and hyphens as spaces, single spaces."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():  # accents off: decomposed, then the combining marks dropped
+        text = unicodedata.normalize("NFKD", text)
+        marks = [c for c in set(text) if unicodedata.combining(c)]
+        if marks:
+            text = text.translate(dict.fromkeys(map(ord, marks)))
     text = text.replace("'s ", " ").replace("’s ", " ").replace(".", "")
     return " ".join(_NON_WORD.sub(" ", text.lower()).replace("_", " ").split())
+
+
+@lru_cache(maxsize=1 << 16)
+def name_key(name: str) -> str:
+    """:func:`norm` of a name (an entity's name, alias or country): names recur across
+    articles, so their keys are cached."""
+    return norm(name)
 
 
 def tag_forms(tag: str) -> list[tuple[str, float]]:
@@ -77,16 +88,16 @@ def tag_forms(tag: str) -> list[tuple[str, float]]:
 def entity_keys(entity: dict[str, Any]) -> list[tuple[str, float, str]]:
     """``(key, quality, how)`` for an entity: its name, its aliases and, for places, its country."""
     keys: dict[str, tuple[float, str]] = {}
-    name = norm(entity["name"])
+    name = name_key(entity["name"])
     if name:
         keys[name] = (1.0, "name")
     for alias in entity.get("aliases") or []:
-        k = norm(alias)
+        k = name_key(alias)
         if k and k not in keys:
             keys[k] = (0.8, "alias")
     country = entity.get("country")
     if country and entity.get("type") == "place":
-        k = norm(country)
+        k = name_key(country)
         if k and k not in keys:
             keys[k] = (0.6, "country")
     return [(k, q, how) for k, (q, how) in keys.items()]
@@ -262,7 +273,7 @@ class TagLinker:
         index = getattr(self, "surname_index_", None)
         if not index or entity.get("type") != "person":
             return None
-        words = norm(entity["name"]).split()
+        words = name_key(entity["name"]).split()
         if not words or any(k in self.string_index_ for k, _, _ in entity_keys(entity)):
             return None
         hit = index.get(words[-1])

@@ -47,6 +47,12 @@ def _names(ents: Sequence[dict[str, Any]]) -> list[str]:
     return [e["name"] for e in ents]
 
 
+def _infos(entities: Sequence[Sequence[Any]]) -> list[list[dict[str, Any]]]:
+    """Entity info dicts (:func:`entity_info`) of each article; info dicts pass as they are."""
+    return [[e if isinstance(e, dict) and "aliases" in e else entity_info(e) for e in es]
+            for es in entities]
+
+
 class TagModel:
     """Suggest tags from text and entities; fitted on a tagged corpus.
 
@@ -118,8 +124,7 @@ class TagModel:
 
         say = log or (lambda msg: None)
         t0 = time.perf_counter()
-        ents = [[e if isinstance(e, dict) and "aliases" in e else entity_info(e) for e in es]
-                for es in entities]
+        ents = _infos(entities)
         counts = Counter(t for ts in tags for t in set(ts))
         known = {t for t, n in counts.items() if n >= self.min_tag_count}
         tags = [[t for t in dict.fromkeys(ts) if t in known] for ts in tags]
@@ -305,8 +310,11 @@ class TagModel:
     def rank_batch(self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
                    ) -> list[list[dict[str, Any]]]:
         """All scored candidates for each article, best first (no threshold)."""
-        ents = [[e if isinstance(e, dict) and "aliases" in e else entity_info(e) for e in es]
-                for es in entities]
+        return self._rank(texts, _infos(entities))[0]
+
+    def _rank(self, texts: Sequence[str], ents: Sequence[Sequence[dict[str, Any]]]
+              ) -> tuple[list[list[dict[str, Any]]], Any]:
+        """:meth:`rank_batch` of entity infos, with the articles' feature matrix."""
         X = self.features_.transform(list(texts), [_names(e) for e in ents])
         scores = self.clf_.decision_function(X) if self.clf_ is not None else None
         votes = self.knn_.scores(X)
@@ -329,26 +337,26 @@ class TagModel:
             ranked = sorted(zip(tags, p, strict=True), key=lambda x: (-x[1], x[0]))
             out.append([{"tag": t, "score": float(s), "ev": cands[t]["ev"],
                          "new": cands[t]["new"], "row": i} for t, s in ranked])
-        self._last_X = X
-        return out
+        return out, X
 
     def suggest_batch(self, articles: Sequence[Any], entities: Sequence[Sequence[Any]],
                       top_k: int = 10, min_score: float = 0.0,
                       explain: bool = True) -> list[list[dict[str, Any]]]:
         """Tag dicts (public contract) for each article: thresholded, ranked, explained."""
         texts = [a if isinstance(a, str) else a.text for a in articles]
-        ranked = self.rank_batch(texts, entities)
-        X = self._last_X
+        ents = _infos(entities)
+        ranked, X = self._rank(texts, ents)
         cut = max(self.threshold_, min_score)
         results = []
-        for i, (cands, es) in enumerate(zip(ranked, entities, strict=True)):
-            by_name = {}
-            for e in es:
-                info = e if isinstance(e, dict) else entity_info(e)
-                by_name[info["name"]] = info
+        for i, (cands, es) in enumerate(zip(ranked, ents, strict=True)):
             chosen = [c for c in cands if c["score"] >= cut][:top_k]
-            results.append([self._tag_dict(c, by_name, X[i] if explain else None)
-                            for c in chosen])
+            if not chosen:
+                results.append([])
+                continue
+            by_name = {e["name"]: e for e in es}
+            row = (X.indices[X.indptr[i]:X.indptr[i + 1]],
+                   X.data[X.indptr[i]:X.indptr[i + 1]]) if explain else None
+            results.append([self._tag_dict(c, by_name, row) for c in chosen])
         return results
 
     def suggest(self, article: Any, entities: Sequence[Any], top_k: int = 10,
@@ -357,7 +365,9 @@ class TagModel:
         return self.suggest_batch([article], [entities], top_k=top_k, min_score=min_score)[0]
 
     def _tag_dict(self, cand: dict[str, Any], by_name: dict[str, dict[str, Any]],
-                  x: Any) -> dict[str, Any]:
+                  x: tuple[np.ndarray, np.ndarray] | None) -> dict[str, Any]:
+        """The public tag dict of a chosen candidate; ``x``: the article's features
+        (column indices and values) when the classifier's terms explain it."""
         tag = cand["tag"]
         ev = cand["ev"]
         evidence: list[dict[str, Any]] = []
@@ -395,19 +405,29 @@ class TagModel:
             out["new"] = True
         return out
 
-    def _terms(self, tag: str, x: Any, n: int = 5) -> list[dict[str, Any]]:
-        """The classifier's strongest positive terms for ``tag`` in this article."""
+    def _terms(self, tag: str, x: tuple[np.ndarray, np.ndarray], n: int = 5
+               ) -> list[dict[str, Any]]:
+        """The classifier's strongest positive terms for ``tag`` in this article.
+
+        ``x``: the article's feature columns and values. The products with the tag's
+        weights are taken in increasing column order, as the sparse product gives them.
+        """
         index = getattr(self.clf_, "_index", None)
         if index is None:
             index = self.clf_._index = {t: j for j, t in enumerate(self.clf_.labels_)}
         j = index.get(tag)
         if j is None:
             return []
-        w = self.clf_.coef_[j]
-        contrib = x.multiply(w).tocsr()
-        if contrib.nnz == 0:
+        coef = self.clf_.coef_
+        lo, hi = coef.indptr[j], coef.indptr[j + 1]
+        x_cols, x_vals = x
+        cols, in_x, in_w = np.intersect1d(x_cols, coef.indices[lo:hi], assume_unique=True,
+                                          return_indices=True)
+        data = x_vals[in_x] * coef.data[lo:hi][in_w]
+        nonzero = data != 0
+        data, cols = data[nonzero], cols[nonzero]
+        if not len(data):
             return []
-        data, cols = contrib.data, contrib.indices
         order = np.argsort(-data)[:n]
         names = self._feature_names()
         return [{"kind": "term", "text": str(names[cols[o]]), "weight": round(float(data[o]), 4)}
@@ -421,7 +441,6 @@ class TagModel:
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
-        for key in ("_names_cache", "_last_X"):
-            state.pop(key, None)
+        state.pop("_names_cache", None)
         return state
 
