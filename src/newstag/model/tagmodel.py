@@ -354,8 +354,8 @@ class TagModel:
                 results.append([])
                 continue
             by_name = {e["name"]: e for e in es}
-            row = (X.indices[X.indptr[i]:X.indptr[i + 1]],
-                   X.data[X.indptr[i]:X.indptr[i + 1]]) if explain else None
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            row = (X.indices[lo:hi], X.data[lo:hi]) if explain else None
             results.append([self._tag_dict(c, by_name, row) for c in chosen])
         return results
 
