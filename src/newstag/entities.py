@@ -175,12 +175,13 @@ def clean_mention(text: str, start: int, label: str,
     return text, start + max(original.find(text), 0)
 
 
-def _spans(doc: Doc) -> list[tuple[str, int, int, str]]:
-    """NER spans, joining a name split at its particles ("Ursula von" + "der" + "Leyen")."""
+def _spans(doc: Doc, text: str) -> list[tuple[str, int, int, str]]:
+    """NER spans, joining a name split at its particles ("Ursula von" + "der" + "Leyen").
+
+    ``text`` is the doc's text (``doc.text`` would rebuild it from the tokens)."""
     from newstag import gazetteer
 
     particles = gazetteer.load().particles
-    text = doc.text  # built from the tokens on every access: read it once
     spans: list[tuple[str, int, int, str]] = []
     for ent in doc.ents:
         if ent.label_ not in LABELS:
@@ -192,7 +193,8 @@ def _spans(doc: Doc) -> list[tuple[str, int, int, str]]:
                 start = spans[-1][1]
                 spans[-1] = (text[start:ent.end_char], start, ent.end_char, "PERSON")
                 continue
-        spans.append((ent.text, ent.start_char, ent.end_char, ent.label_))
+        spans.append((text[ent.start_char:ent.end_char], ent.start_char, ent.end_char,
+                      ent.label_))
     return spans
 
 
@@ -212,7 +214,7 @@ def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
     full_text = article.text  # a property that joins strings: read it once
     doubtful = _title_case(article.title) and len(article.body) >= 200
     raws: list[_Raw] = []
-    for text, start, _, label in _spans(doc):
+    for text, start, _, label in _spans(doc, full_text):
         cleaned = clean_mention(text, start, label, gaz)
         if cleaned is None:
             continue
