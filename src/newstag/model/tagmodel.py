@@ -245,6 +245,8 @@ class TagModel:
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         clf_top = float(scores.max()) if scores is not None and len(scores) else None
         knn_top = knn_ranked[0][1] if knn_ranked else None
+        context = (sum(votes.values()),
+                   int((scores > 0).sum()) if scores is not None and len(scores) else 0)
         forms = self.label_forms_  # set by fit and by load_model, for old bundles too
         label_text = LabelText(text) if forms and text else None
         out: dict[str, dict[str, Any]] = {}
@@ -261,7 +263,7 @@ class TagModel:
             ev = evidence.get(tag)
             label = label_text.find(forms[tag]) if label_text and tag in forms else None
             out[tag] = {"x": feature_row(score, rank, ev, linker.prior(tag), False,
-                                         knn_info.get(tag), clf_top, knn_top, label),
+                                         knn_info.get(tag), clf_top, knn_top, label, context),
                         "ev": ev, "new": False}
         for e in ents:  # salient entities that match no known tag: a new tag
             if e.get("type") not in NEW_TYPES or e.get("salience", 0.0) < self.new_min_salience:
@@ -272,7 +274,8 @@ class TagModel:
                   "in_headline": e.get("in_headline"), "in_lead": e.get("in_lead"),
                   "str_quality": 0.0, "link_conf": 0.0, "link_support": 0, "via_country": False,
                   "n_entities": 1, "entity_type": e.get("type", ""), "entities": [e["name"]]}
-            out[e["name"]] = {"x": feature_row(None, None, ev, linker.prior(e["name"]), True),
+            out[e["name"]] = {"x": feature_row(None, None, ev, linker.prior(e["name"]), True,
+                                               context=context),
                               "ev": ev, "new": True}
         return out
 
