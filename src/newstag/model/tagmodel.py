@@ -54,7 +54,9 @@ class TagModel:
     ``min_clf_count`` (articles a tag needs for its own classifier), ``C``,
     ``max_clf_labels`` (most frequent tags that get their own SVM), ``knn_k`` (neighbours
     whose tags vote for every tag),
-    ``char_ngrams``, ``max_word_features``, ``max_char_features``, ``entity_weight``,
+    ``char_ngrams``, ``max_word_features``, ``max_char_features``, ``entity_weight`` (scale
+    of the entity-name block in the classifier's features; entities reach the combiner
+    through the linker anyway),
     ``n_candidates`` (classifier tags considered per article), ``folds``,
     ``new_min_salience`` (for new-entity tags), ``link_min_support``, ``n_jobs``,
     ``tag_thresholds`` (allow per-tag thresholds when cross-fitting on the held-out rows
@@ -71,7 +73,7 @@ class TagModel:
                  max_clf_labels: int = 300, knn_k: int = 20,
                  char_ngrams: tuple[int, int] | None = None,
                  max_word_features: int | None = 200_000,
-                 max_char_features: int | None = 100_000, entity_weight: float = 0.5,
+                 max_char_features: int | None = 100_000, entity_weight: float = 0.1,
                  n_candidates: int = 15, folds: int = 5, new_min_salience: float = 0.3,
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
                  random_state: int = 0, tag_thresholds: bool = True,
