@@ -29,10 +29,12 @@ from newstag.paths import shared_data  # noqa: E402
 
 
 def _value(text: str) -> Any:
+    """A --param value: JSON (lists become tuples, e.g. ``char_ngrams=[3,5]``) or text."""
     try:
-        return json.loads(text)
+        value = json.loads(text)
     except json.JSONDecodeError:
         return text
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _source(cand: dict[str, Any]) -> str:

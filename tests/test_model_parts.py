@@ -331,6 +331,34 @@ def test_feature_row_margins() -> None:
     assert named["knn_share"] == pytest.approx(0.5)
     bare = dict(zip(FEATURES, feature_row(None, None, None, -2.0, True), strict=True))
     assert bare["clf_margin"] < -3 and bare["knn_share"] == 0.0
+    assert bare["knn_tag_count"] == 0.0 and bare["clf_positives"] == 0.0
+    ctx = dict(zip(FEATURES, feature_row(None, None, None, -2.0, True, context=(2.5, 3)),
+                   strict=True))
+    assert ctx["knn_tag_count"] == 2.5 and ctx["clf_positives"] == pytest.approx(np.log(4))
+
+
+def test_candidates_carry_the_article_context(toy_model: TagModel, tmp_path: Path) -> None:
+    """Neighbours' tag count and the classifier's positives: the same for every candidate
+    of an article, and the same after a bundle round trip."""
+    from newstag.model.combiner import FEATURES
+
+    cols = [FEATURES.index("knn_tag_count"), FEATURES.index("clf_positives")]
+    text = "Anna Berg in Sweden\n\nAnna Berg spoke about the match goal team in Sweden today."
+    ents = [ent("Anna Berg"), ent("Sweden", "place", 0.4, start=13)]
+    X = toy_model.features_.transform([text], [["Anna Berg", "Sweden"]])
+    scores = toy_model.clf_.decision_function(X)[0]
+    votes = toy_model.knn_.scores(X)
+    lo, hi = votes.indptr[0], votes.indptr[1]
+    expected = [float(votes.data[lo:hi].sum()), float(np.log1p((scores > 0).sum()))]
+    cands = toy_model._candidates(scores, toy_model.clf_, dict(zip(
+        [toy_model.knn_.labels_[j] for j in votes.indices[lo:hi]], votes.data[lo:hi].tolist(),
+        strict=True)), toy_model.linker_, ents, text)
+    assert expected[0] > 1.5 and expected[1] > 0  # the toy articles carry three tags
+    for cand in cands.values():
+        assert [cand["x"][c] for c in cols] == pytest.approx(expected, rel=1e-5)
+    save_model(toy_model, tmp_path / "m")
+    loaded = load_model(tmp_path / "m")
+    assert loaded.rank_batch([text], [ents]) == toy_model.rank_batch([text], [ents])
 
 
 _FIT_SCRIPT = """

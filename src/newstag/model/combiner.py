@@ -5,7 +5,9 @@ entity evidence (salience, mentions, headline/lead presence, string-match qualit
 confidence and support, country roll-up; where and how often the entities naming the tag
 are mentioned: first place or person of the body, most mentioned, share of mentions, in the
 headline whatever its case), the tag's own name or aliases written in the text (headline,
-body, lead), the tag's prior and whether the tag is new.
+body, lead), the tag's prior and whether the tag is new, and two figures of the article
+itself: how many tags its nearest neighbours carry and how many tags the classifier scores
+above zero (so a tag ranked second or third can pass when the article looks multi-tag).
 A gradient-boosted tree model, fitted on held-out folds of the training data, turns the
 row into a probability; a global threshold tuned for micro-F1 decides what is suggested.
 
@@ -34,7 +36,8 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "str_salience", "str_in_headline", "link_weight", "free_link_weight",
             "shadow_weight", "str_mentions", "country_mentions", "first_pos", "first_of_type",
             "most_of_type", "type_share", "headline_any", "n_str_tags",
-            "clf_margin", "knn_share", "label_in_headline", "label_mentions", "label_in_lead")
+            "clf_margin", "knn_share", "label_in_headline", "label_mentions", "label_in_lead",
+            "knn_tag_count", "clf_positives")
 FAR = 5000
 """First-mention offset (characters into the body) used when the tag's entities have none."""
 NO_SCORE = -3.0
@@ -45,13 +48,16 @@ _LOG_FAR_RANK = math.log1p(1000)
 def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
                 prior: float, is_new: bool, knn: tuple[float, int] | None = None,
                 clf_top: float | None = None, knn_top: float | None = None,
-                label: tuple[bool, int, bool] | None = None) -> list[float]:
+                label: tuple[bool, int, bool] | None = None,
+                context: tuple[float, int] | None = None) -> list[float]:
     """The combiner's feature vector for one candidate.
 
     ``clf_top`` and ``knn_top`` are the article's best classifier score and neighbour vote
     (the margin to the best tag and the share of the best vote are features). ``label``
     says where the tag's own name or aliases occur as words in the text: (in the headline,
     mentions in the body, in the body's lead); see :func:`newstag.model.labeltext`.
+    ``context`` describes the article, not the tag: how many tags its neighbours carry
+    (similarity-weighted) and how many tags the classifier scores above zero.
     """
     ev = ev or {}
     get = ev.get
@@ -96,6 +102,8 @@ def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any
         1.0 if label and label[0] else 0.0,
         math.log1p(label[1]) if label else 0.0,
         1.0 if label and label[2] else 0.0,
+        float(context[0]) if context else 0.0,
+        math.log1p(context[1]) if context else 0.0,
     ]
 
 

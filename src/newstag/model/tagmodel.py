@@ -60,7 +60,9 @@ class TagModel:
     ``min_clf_count`` (articles a tag needs for its own classifier), ``C``,
     ``max_clf_labels`` (most frequent tags that get their own SVM), ``knn_k`` (neighbours
     whose tags vote for every tag),
-    ``char_ngrams``, ``max_word_features``, ``max_char_features``, ``entity_weight``,
+    ``char_ngrams``, ``max_word_features``, ``max_char_features``, ``entity_weight`` (scale
+    of the entity-name block in the classifier's features; entities reach the combiner
+    through the linker anyway),
     ``n_candidates`` (classifier tags considered per article), ``folds``,
     ``new_min_salience`` (for new-entity tags), ``link_min_support``, ``n_jobs``,
     ``tag_thresholds`` (allow per-tag thresholds when cross-fitting on the held-out rows
@@ -77,7 +79,7 @@ class TagModel:
                  max_clf_labels: int = 300, knn_k: int = 20,
                  char_ngrams: tuple[int, int] | None = None,
                  max_word_features: int | None = 200_000,
-                 max_char_features: int | None = 100_000, entity_weight: float = 0.5,
+                 max_char_features: int | None = 100_000, entity_weight: float = 0.1,
                  n_candidates: int = 15, folds: int = 5, new_min_salience: float = 0.3,
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
                  random_state: int = 0, tag_thresholds: bool = True,
@@ -250,6 +252,8 @@ class TagModel:
         knn_info = {t: (v, r) for r, (t, v) in enumerate(knn_ranked)}
         clf_top = float(scores.max()) if scores is not None and len(scores) else None
         knn_top = knn_ranked[0][1] if knn_ranked else None
+        context = (sum(votes.values()),
+                   int((scores > 0).sum()) if scores is not None and len(scores) else 0)
         forms = self.label_forms_  # set by fit and by load_model, for old bundles too
         label_text = LabelText(text) if forms and text else None
         out: dict[str, dict[str, Any]] = {}
@@ -266,7 +270,7 @@ class TagModel:
             ev = evidence.get(tag)
             label = label_text.find(forms[tag]) if label_text and tag in forms else None
             out[tag] = {"x": feature_row(score, rank, ev, linker.prior(tag), False,
-                                         knn_info.get(tag), clf_top, knn_top, label),
+                                         knn_info.get(tag), clf_top, knn_top, label, context),
                         "ev": ev, "new": False}
         for e in ents:  # salient entities that match no known tag: a new tag
             if e.get("type") not in NEW_TYPES or e.get("salience", 0.0) < self.new_min_salience:
@@ -277,7 +281,8 @@ class TagModel:
                   "in_headline": e.get("in_headline"), "in_lead": e.get("in_lead"),
                   "str_quality": 0.0, "link_conf": 0.0, "link_support": 0, "via_country": False,
                   "n_entities": 1, "entity_type": e.get("type", ""), "entities": [e["name"]]}
-            out[e["name"]] = {"x": feature_row(None, None, ev, linker.prior(e["name"]), True),
+            out[e["name"]] = {"x": feature_row(None, None, ev, linker.prior(e["name"]), True,
+                                               context=context),
                               "ev": ev, "new": True}
         return out
 
