@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model wordvectors reranker bench clean
+.PHONY: demo test lint install install-dev default-model minilm-adapter wordvectors reranker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,9 +41,15 @@ default-model: $(VENV)/.installed
 	$(BIN)/newstag train '$(SHARED)/wikinews/wikinews_en_part*.jsonl.gz' --out models/default \
 		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
 
-# Rebuild the static word vectors of related-headline ranking from MiniLM and Wikinews.
+# Refit the MiniLM headline adapter (src/newstag/data/minilm_adapter.npz) on neus-related train;
+# also writes the out-of-fold train embeddings that `reranker` (and the benchmark) then use.
+minilm-adapter: $(VENV)/.installed-dev
+	nice $(BIN)/python scripts/finetune_minilm.py
+
+# Rebuild the static word vectors of related-headline ranking from MiniLM (with the adapter)
+# and Wikinews.
 wordvectors: $(VENV)/.installed-dev
-	nice $(BIN)/python scripts/build_wordvectors.py
+	NEWSTAG_TORCH_THREADS=2 nice $(BIN)/python scripts/build_wordvectors.py
 
 # Refit the related-headlines re-ranker (src/newstag/data/reranker.json) on neus-related train.
 reranker: $(VENV)/.installed-dev

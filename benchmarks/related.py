@@ -81,11 +81,15 @@ def known_entities(rows: list[dict], fields: str) -> dict[str, list]:
     return out
 
 
-def known_embeddings(rows: list[dict], fields: str) -> np.ndarray:
-    """MiniLM embeddings of ``rows`` (cached by id in CACHE/minilm_<fields>.npz)."""
-    from newstag.related import encode
+def known_embeddings(rows: list[dict], fields: str, adapted: bool | None = None) -> np.ndarray:
+    """MiniLM embeddings of ``rows`` (cached by id in CACHE/minilm_<fields>_<model>.npz).
 
-    path = CACHE / f"minilm_{fields.replace('+', '_')}.npz"
+    ``adapted``: with newstag's headline adapter (default: as ``newstag.related.encode``).
+    """
+    from newstag.related import SEMANTIC_MODEL, encode, semantic_model
+
+    model = semantic_model() if adapted is None or adapted else SEMANTIC_MODEL
+    path = CACHE / f"minilm_{fields.replace('+', '_')}_{model}.npz"
     cached: dict[str, np.ndarray] = {}
     if path.exists():
         with np.load(path) as data:
@@ -95,18 +99,47 @@ def known_embeddings(rows: list[dict], fields: str) -> np.ndarray:
         t0 = time.perf_counter()
         texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" and r["lead"]
                                   else "") for r in todo]
-        for r, e in zip(todo, encode(texts), strict=True):
+        for r, e in zip(todo, encode(texts, adapted=adapted), strict=True):
             cached[r["id"]] = e
-        print(f"  MiniLM encoded {len(todo)} texts in {time.perf_counter() - t0:.0f} s",
+        print(f"  {model} encoded {len(todo)} texts in {time.perf_counter() - t0:.0f} s",
               file=sys.stderr)
         CACHE.mkdir(parents=True, exist_ok=True)
         np.savez(path, ids=np.array(list(cached)), emb=np.vstack(list(cached.values())))
     return np.vstack([cached[r["id"]] for r in rows]).astype(np.float32)
 
 
+def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
+    """Embeddings of train rows as a model that never saw their story would make them.
+
+    With the headline adapter these are the out-of-fold embeddings that
+    ``scripts/finetune_minilm.py`` writes (headline only; with leads, in-sample embeddings are
+    used and a warning says so); without it, the plain model's.
+    """
+    from newstag import adapter
+    from newstag.related import semantic_model
+
+    found = adapter.load() if adapter.enabled() else None
+    if found is None:
+        return known_embeddings(rows, fields)
+    if fields != "headline":
+        print("  warning: train embeddings with leads are in-sample (the adapter saw these "
+              "stories)", file=sys.stderr)
+        return known_embeddings(rows, fields)
+    path = CACHE / f"minilm_oof_headline_{found[1]}.npz"
+    if not path.exists():
+        sys.exit(f"{path} missing: run scripts/finetune_minilm.py (out-of-fold embeddings of "
+                 f"{semantic_model()})")
+    with np.load(path) as data:
+        oof = dict(zip(data["ids"].tolist(), data["emb"], strict=True))
+    return np.vstack([oof[r["id"]] for r in rows]).astype(np.float32)
+
+
 def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
     """The index of one pool of headlines (cached on disk between runs; rebuilt when stale)."""
-    where = CACHE / f"{pool}_{fields.replace('+', '_')}{'_sem' if semantic else ''}"
+    from newstag.related import semantic_model
+
+    where = CACHE / f"{pool}_{fields.replace('+', '_')}" \
+                    f"{'_sem_' + semantic_model() if semantic else ''}"
     if (where / "manifest.json").exists():
         try:
             return RelatedIndex.load(where)
@@ -117,7 +150,8 @@ def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Relat
     t0 = time.perf_counter()
     index.fit(rows)
     if semantic:  # MiniLM embeddings are cached separately (encoding is the slow part)
-        index.embeddings_ = known_embeddings(rows, fields)
+        index.embeddings_ = train_embeddings(rows, fields) if pool == "train" else \
+            known_embeddings(rows, fields)
         index.semantic = True
     print(f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
@@ -311,7 +345,9 @@ def main() -> None:
                 {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "static"}, False)
             res["static vectors alone"] = dense_baseline(index.static_, qpos, sibs)
         if args.semantic:
-            res["minilm"] = dense_baseline(index.embeddings_, qpos, sibs)
+            res["minilm"] = dense_baseline(known_embeddings(rows, fields, adapted=False), qpos,
+                                           sibs)
+            res["minilm + adapter"] = dense_baseline(index.embeddings_, qpos, sibs)
             res["newstag --semantic"] = run_queries(index, rows, qpos, sibs, True)
             res["--semantic, no re-ranker"] = run_fused(index, rows, qpos, sibs,
                                                         DEFAULT_SEMANTIC_WEIGHTS, True)

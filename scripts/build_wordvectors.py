@@ -2,7 +2,8 @@
 
 Like model2vec and its "tokenlearn" step, written here from scratch:
 
-1. every word of the vocabulary is encoded on its own by all-MiniLM-L6-v2 (the teacher);
+1. every word of the vocabulary is encoded on its own by the teacher: all-MiniLM-L6-v2 with
+   newstag's headline adapter (``newstag.adapter``, ``make minilm-adapter``);
 2. a corpus of short texts is encoded by the teacher, and the word vectors are refitted so that
    the SIF-weighted mean of a text's word vectors comes close to the teacher's vector of the
    text (ridge least squares, pulled towards the vectors of step 1; conjugate gradients);
@@ -91,35 +92,29 @@ def wordpiece_words(model_dir: str) -> list[str]:
     return [w for w in text.splitlines() if re.fullmatch(r"[a-z]{2,}", w)]
 
 
-_MODEL = None
+def encode(texts: list[str]) -> np.ndarray:
+    """Teacher vectors of ``texts`` (unit length), cached by text in CACHE/teacher_<model>.npz.
 
+    The teacher is newstag's sentence encoder (MiniLM with the headline adapter, see
+    ``newstag.adapter``), run on one thread.
+    """
+    from newstag.related import encode as teacher
+    from newstag.related import semantic_model
 
-def encode(texts: list[str], model_dir: str) -> np.ndarray:
-    """Teacher vectors of ``texts`` (unit length), cached by text in CACHE/teacher.npz."""
-    global _MODEL
-    store = CACHE / "teacher.npz"
+    store = CACHE / f"teacher_{semantic_model()}.npz"
     known: dict[str, np.ndarray] = {}
     if store.exists():
         with np.load(store) as data:
             known = dict(zip(data["texts"].tolist(), data["vecs"], strict=True))
     todo = sorted({t for t in texts if t not in known})
-    if todo:
-        if _MODEL is None:
-            import torch
-            from sentence_transformers import SentenceTransformer
-
-            torch.set_num_threads(1)
-            _MODEL = SentenceTransformer(model_dir, device="cpu")
-        t0 = time.perf_counter()
-        for start in range(0, len(todo), 4000):  # saved as it goes: resumable
-            part = todo[start:start + 4000]
-            vecs = _MODEL.encode(part, batch_size=64, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
-            known.update(zip(part, np.asarray(vecs, dtype=np.float32), strict=True))
-            CACHE.mkdir(parents=True, exist_ok=True)
-            np.savez(store, texts=np.array(list(known)), vecs=np.vstack(list(known.values())))
-            print(f"  encoded {start + len(part)} / {len(todo)} texts in "
-                  f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    t0 = time.perf_counter()
+    for start in range(0, len(todo), 4000):  # saved as it goes: resumable
+        part = todo[start:start + 4000]
+        known.update(zip(part, teacher(part, batch_size=64), strict=True))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        np.savez(store, texts=np.array(list(known)), vecs=np.vstack(list(known.values())))
+        print(f"  encoded {start + len(part)} / {len(todo)} texts in "
+              f"{time.perf_counter() - t0:.0f} s", file=sys.stderr)
     return np.vstack([known[t] for t in texts]).astype(np.float32)
 
 
@@ -186,12 +181,12 @@ def main() -> None:
     words = sorted(set(top) | set(wordpiece_words(model_dir)))
     vocab = {w: i for i, w in enumerate(words)}
     freq = np.array([counts.get(w, 0) for w in words], dtype=np.float64)
-    w0 = encode(words, model_dir)
+    w0 = encode(words)
     corpus = {"wikinews_titles": titles, "wikinews_sentences": sentences}
     if args.with_neus_train:
         corpus["neus_train"] = neus_train()
     texts = [t for part in corpus.values() for t in part]
-    y = encode(texts, model_dir)
+    y = encode(texts)
     t0 = time.perf_counter()
     x = mean_matrix(texts, vocab, sif_weights(freq))
     w = refit(x, y.astype(np.float64), w0, args.lam)

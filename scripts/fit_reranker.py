@@ -8,7 +8,7 @@ for each mode (default, semantic) with and without the entity channel. Before fi
 split by story prints held-out Recall@2 and MRR of fused order and of the re-ranker (each fold's
 model ranks the other fold's queries, over the whole train index).
 
-    nice .venv/bin/python scripts/fit_reranker.py            # --no-semantic without torch
+    nice .venv/bin/python scripts/fit_reranker.py        # --modes default: without torch
 
 Uses the train index and caches of ``benchmarks/related.py`` (built when missing). Deterministic.
 """
@@ -112,12 +112,16 @@ def held_out(x, y, query, rank, story, sibs) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--no-semantic", action="store_true", help="default-mode models only")
+    ap.add_argument("--modes", default="default,semantic",
+                    help="modes to refit (the others' models are kept from --out)")
     ap.add_argument("--out", type=Path, default=RERANKER)
     args = ap.parse_args()
-    semantic = not args.no_semantic
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or set(modes) - {"default", "semantic"}:
+        sys.exit("--modes: default, semantic or both")
+    semantic = "semantic" in modes
     if semantic and not semantic_available():
-        sys.exit("the semantic models need the [semantic] extra (or pass --no-semantic)")
+        sys.exit("the semantic models need the [semantic] extra (or pass --modes default)")
     all_rows, all_story, split = bench.load_clusters()
     bench.ALL_ROWS[:] = all_rows
     keep = np.flatnonzero(split == "train")
@@ -127,7 +131,7 @@ def main() -> None:
     index = bench.get_index(rows, "headline", semantic, "train")
     index.rerank = False  # features only; never rank with an older re-ranker
     models: dict[str, dict] = {}
-    for sem in ([False, True] if semantic else [False]):
+    for sem in [m == "semantic" for m in modes]:
         for entities in (True, False):
             idx = index
             if not entities:
@@ -141,9 +145,9 @@ def main() -> None:
             print(f"{key}: {len(y)} pairs, {int(y.sum())} positive; 2-fold by story "
                   f"R@2/MRR fused {scores['fused']} -> re-ranked {scores['reranked']} "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
-    if not semantic and args.out.exists():  # keep the semantic models already there
+    if args.out.exists():  # keep the models of the other mode
         old = json.loads(args.out.read_text(encoding="utf-8")).get("models", {})
-        models = {**{k: v for k, v in old.items() if k.startswith("semantic")}, **models}
+        models = {**{k: v for k, v in old.items() if k.split("-")[0] not in modes}, **models}
     spec = {"about": "newstag related-headlines re-ranker: logistic regression over "
                      "RelatedIndex.rerank_features, fitted by scripts/fit_reranker.py on the "
                      "train split of neus-related (headline only)",

@@ -44,6 +44,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newstag import adapter
+
 FORMAT_VERSION = 2  # 2: static word-vector channel (static.npy)
 
 # Fusion weights, chosen on data: grid search maximising Recall@2 (ties broken by MRR) on the
@@ -285,7 +287,7 @@ def _coerce_rows(rows: Iterable[Any], names: FieldNames | None = None
 # Semantic embeddings (optional)
 # ---------------------------------------------------------------------------
 
-_ENCODER: Any = None
+_ENCODERS: dict[bool, Any] = {}  # by "adapter merged"
 
 
 def semantic_available() -> bool:
@@ -313,10 +315,14 @@ def _minilm_path() -> str:
     raise RelatedError(f"cannot find the MiniLM weights inside {base}")
 
 
-def load_encoder() -> Any:
-    """The MiniLM sentence encoder (cached; loaded from site-packages, never downloaded)."""
-    global _ENCODER
-    if _ENCODER is None:
+def load_encoder(adapted: bool | None = None) -> Any:
+    """The MiniLM sentence encoder (cached; loaded from site-packages, never downloaded).
+
+    ``adapted``: merge the shipped headline adapter (:mod:`newstag.adapter`) into its weights;
+    by default unless ``NEWSTAG_MINILM_ADAPTER=off``.
+    """
+    adapted = adapter.enabled() if adapted is None else adapted
+    if adapted not in _ENCODERS:
         if not semantic_available():
             raise RelatedError("semantic mode needs the [semantic] extra: pip install "
                                "torch==2.13.0 'newstag[semantic]'")
@@ -336,17 +342,26 @@ def load_encoder() -> Any:
             hf_logging.disable_progress_bar()
         except ImportError:  # pragma: no cover
             pass
-        _ENCODER = SentenceTransformer(_minilm_path(), device="cpu")
-    return _ENCODER
+        model = SentenceTransformer(_minilm_path(), device="cpu")
+        if adapted:
+            adapter.merge(model[0].auto_model)
+        _ENCODERS[adapted] = model
+    return _ENCODERS[adapted]
 
 
-def encode(texts: list[str], batch_size: int = 128) -> Any:
-    """Unit-length float32 MiniLM embeddings, one row per text."""
+def semantic_model() -> str:
+    """The name of the sentence embeddings this newstag computes (recorded in indexes)."""
+    return adapter.model_name(SEMANTIC_MODEL)
+
+
+def encode(texts: list[str], batch_size: int = 128, adapted: bool | None = None) -> Any:
+    """Unit-length float32 MiniLM embeddings, one row per text (``adapted``: see
+    :func:`load_encoder`)."""
     import numpy as np
 
     if not texts:
         return np.zeros((0, 384), dtype=np.float32)
-    model = load_encoder()
+    model = load_encoder(adapted)
     emb = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                        convert_to_numpy=True, show_progress_bar=False)
     return np.asarray(emb, dtype=np.float32)
@@ -463,6 +478,7 @@ class RelatedIndex:
         self.word_ = sp.csr_matrix((0, len(self.word_vec_.vocabulary_)), dtype=np.float32)
         self.char_ = sp.csr_matrix((0, len(self.char_vec_.vocabulary_)), dtype=np.float32)
         self.embeddings_ = np.zeros((0, 384), dtype=np.float32) if self.semantic else None
+        self.semantic_model_ = semantic_model() if self.semantic else None
         table = _static_table() if self.static else None
         self.static_ = np.zeros((0, table.dim), dtype=np.float32) if table is not None else None
         self.static_table_ = table.fingerprint if table is not None else None
@@ -678,7 +694,8 @@ class RelatedIndex:
                     "rows": len(self.rows_),
                     "features": {"word": self.word_.shape[1], "char": self.char_.shape[1],
                                  "entity": len(self.entity_vocab_)},
-                    "semantic_model": SEMANTIC_MODEL if self.embeddings_ is not None else None,
+                    "semantic_model": (getattr(self, "semantic_model_", None) or semantic_model())
+                    if self.embeddings_ is not None else None,
                     "static_table": getattr(self, "static_table_", None)
                     if self.static_ is not None else None,
                     "files": files}
@@ -737,6 +754,11 @@ class RelatedIndex:
         index.created_ = manifest.get("created")
         index.problems_, index.timings_, index._cache = [], {}, {}
         index.semantic = index.embeddings_ is not None
+        index.semantic_model_ = manifest.get("semantic_model") if index.semantic else None
+        if index.semantic and index.semantic_model_ != semantic_model():
+            raise RelatedError(f"{src}: its sentence embeddings are {index.semantic_model_}, "
+                               f"this newstag computes {semantic_model()}; rebuild the index "
+                               "with `newstag index build --semantic`")
         if index.static_ is not None:
             table = _static_table()
             if table is None:  # pragma: no cover - the table ships with the package
@@ -1253,7 +1275,7 @@ class RelatedIndex:
         return {"size": self.n_live, "rows_stored": len(self.rows_),
                 "removed": len(self.rows_) - self.n_live, "fields": self.fields,
                 "entities": self.entities, "semantic": self.embeddings_ is not None,
-                "semantic_model": SEMANTIC_MODEL if self.embeddings_ is not None else None,
+                "semantic_model": self.semantic_model_ if self.embeddings_ is not None else None,
                 "word_features": int(self.word_.shape[1]),
                 "char_features": int(self.char_.shape[1]),
                 "entity_features": len(self.entity_vocab_),
