@@ -15,6 +15,7 @@ from newstag.related import (
     semantic_available,
     semantic_model,
 )
+from tests.conftest import run_cli
 
 ROWS = [{"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
         {"id": "b", "headline": "Influenza infections climb, physicians say"},
@@ -69,9 +70,15 @@ def test_index_with_other_sentence_embeddings_asks_for_a_rebuild(tmp_path):
     with pytest.raises(RelatedError, match="rebuild the index with `newstag index build "
                                            "--semantic`"):
         RelatedIndex.load(out)
+    proc = run_cli("related", "--id", "a", "--index", str(out))
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "rebuild the index" in proc.stderr and SEMANTIC_MODEL in proc.stderr
     manifest["semantic_model"] = semantic_model()
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert RelatedIndex.load(out).embeddings_.shape == (3, 384)
+    plain = run_cli("related", "--id", "a", "--index", str(out),
+                    env={"NEWSTAG_MINILM_ADAPTER": "off"})
+    assert plain.returncode != 0 and "selects the plain MiniLM" in plain.stderr
 
 
 @pytest.mark.semantic

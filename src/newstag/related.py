@@ -10,7 +10,8 @@ cosine similarities, each in ``[0, 1]``, and ranks by their weighted sum:
 * ``static``: static word vectors distilled from MiniLM (:mod:`newstag.wordvectors`; numpy only,
   no torch), which match synonyms and paraphrases that share no word. A query computes it only
   for its best candidates by the other channels (:func:`fuse`), which keeps queries fast at 100k;
-* ``semantic`` (optional, needs the ``[semantic]`` extra): all-MiniLM-L6-v2 sentence embeddings.
+* ``semantic`` (optional, needs the ``[semantic]`` extra): all-MiniLM-L6-v2 sentence embeddings
+  with newstag's headline adapter merged into its weights (:mod:`newstag.adapter`).
 
 Each query's best ``RERANK_DEPTH`` (50) items by fused score are then reordered by a re-ranker
 (:class:`Reranker`, ``data/reranker.json``): a logistic regression, fitted on neus-related train
@@ -758,7 +759,8 @@ class RelatedIndex:
         if index.semantic and index.semantic_model_ != semantic_model():
             raise RelatedError(f"{src}: its sentence embeddings are {index.semantic_model_}, "
                                f"this newstag computes {semantic_model()}; rebuild the index "
-                               "with `newstag index build --semantic`")
+                               "with `newstag index build --semantic` (NEWSTAG_MINILM_ADAPTER="
+                               "off selects the plain MiniLM)")
         if index.static_ is not None:
             table = _static_table()
             if table is None:  # pragma: no cover - the table ships with the package

@@ -3,16 +3,17 @@
 The table ``data/wordvectors.npz`` holds one vector per lower-cased word (52,099 words, 128
 dimensions, int8 with a scale per word; 6.6 MB). It was built by ``scripts/build_wordvectors.py``
 (the idea of model2vec and its "tokenlearn" step, done here from scratch): each word encoded on
-its own by all-MiniLM-L6-v2, then refitted so that the weighted mean of a text's word vectors
-comes close to MiniLM's vector of the whole text (ridge least squares over 35,777 Wikinews
-titles and first sentences), then reduced by PCA. A text's vector is the SIF-weighted mean of its
-known words' vectors (smooth inverse frequency, ``a / (a + p(word))``, word frequencies counted on
-Wikinews) minus its projection on the common direction of Wikinews title vectors, made unit
-length.
+its own by all-MiniLM-L6-v2 with newstag's headline adapter (:mod:`newstag.adapter`), then
+refitted so that the weighted mean of a text's word vectors comes close to that encoder's vector
+of the whole text (ridge least squares over 35,777 Wikinews titles and first sentences), then
+reduced by PCA. A text's vector is the SIF-weighted mean of its known words' vectors (smooth
+inverse frequency, ``a / (a + p(word))``, word frequencies counted on Wikinews) minus its
+projection on the common direction of Wikinews title vectors, made unit length.
 
-Origin and licence: vectors from sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0); word list,
-frequencies and fitting texts from the English Wikinews (CC BY 2.5, "Wikinews contributors")
-plus the whole words of MiniLM's WordPiece vocabulary.
+Origin and licence: vectors from sentence-transformers/all-MiniLM-L6-v2 (Apache-2.0) with the
+adapter fitted on neus-related train (MIT); word list, frequencies and fitting texts from the
+English Wikinews (CC BY 2.5, "Wikinews contributors") plus the whole words of MiniLM's WordPiece
+vocabulary.
 """
 
 from __future__ import annotations
