@@ -16,7 +16,7 @@ MiniLM-alone Recall@2 and MRR before and after tuning.
 
     nice .venv/bin/python scripts/finetune_minilm.py        # needs the [semantic] extra
 
-About 15 minutes on 2 cores. Deterministic for the same inputs and torch build.
+About 30 minutes on 2 cores. Deterministic for the same inputs and torch build.
 """
 
 from __future__ import annotations
@@ -156,9 +156,9 @@ def recall(emb: np.ndarray, stories: list[dict]) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rank", type=int, default=16)
-    ap.add_argument("--epochs", type=float, default=6)
+    ap.add_argument("--epochs", type=float, default=12)
     ap.add_argument("--lr", type=float, default=1e-3)
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--scale", type=float, default=20.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)

@@ -659,6 +659,12 @@ class RelatedIndex:
             out.append(list(seen.values()))
         return out
 
+    def _semantic_name(self) -> str | None:
+        """The name of the sentence embeddings the index holds (None without them)."""
+        if self.embeddings_ is None:
+            return None
+        return getattr(self, "semantic_model_", None) or semantic_model()
+
     # -- persistence --------------------------------------------------------
 
     def save(self, directory: str | Path) -> Path:
@@ -695,8 +701,7 @@ class RelatedIndex:
                     "rows": len(self.rows_),
                     "features": {"word": self.word_.shape[1], "char": self.char_.shape[1],
                                  "entity": len(self.entity_vocab_)},
-                    "semantic_model": (getattr(self, "semantic_model_", None) or semantic_model())
-                    if self.embeddings_ is not None else None,
+                    "semantic_model": self._semantic_name(),
                     "static_table": getattr(self, "static_table_", None)
                     if self.static_ is not None else None,
                     "files": files}
@@ -1277,7 +1282,7 @@ class RelatedIndex:
         return {"size": self.n_live, "rows_stored": len(self.rows_),
                 "removed": len(self.rows_) - self.n_live, "fields": self.fields,
                 "entities": self.entities, "semantic": self.embeddings_ is not None,
-                "semantic_model": self.semantic_model_ if self.embeddings_ is not None else None,
+                "semantic_model": self._semantic_name(),
                 "word_features": int(self.word_.shape[1]),
                 "char_features": int(self.char_.shape[1]),
                 "entity_features": len(self.entity_vocab_),
