@@ -20,8 +20,9 @@ without it and the benchmark's train figures stay honest.
 
     nice .venv/bin/python scripts/build_wordvectors.py            # needs the [semantic] extra
 
-Teacher encodings are cached in /tmp/newstag-wordvectors (about 15 minutes on one busy core the
-first time); with the cache the build takes about two minutes. Deterministic for the same inputs.
+Teacher encodings are cached by model name in /tmp/newstag-wordvectors (about 5 minutes on two
+quiet cores the first time, 15 on one busy core); with the cache the build takes about a
+minute. Deterministic for the same inputs.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def encode(texts: list[str]) -> np.ndarray:
     """Teacher vectors of ``texts`` (unit length), cached by text in CACHE/teacher_<model>.npz.
 
     The teacher is newstag's sentence encoder (MiniLM with the headline adapter, see
-    ``newstag.adapter``), run on one thread.
+    ``newstag.adapter``), on ``NEWSTAG_TORCH_THREADS`` threads (``make wordvectors``: 2).
     """
     from newstag.related import encode as teacher
     from newstag.related import semantic_model
