@@ -30,6 +30,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -48,20 +49,25 @@ from newstag.related import (
 CACHE = Path(os.environ.get("NEWSTAG_BENCH_CACHE", "/tmp/newstag-bench-related"))
 
 
-def load_clusters() -> tuple[list[dict], np.ndarray, np.ndarray]:
-    """Rows (id, headline, lead), their story number and their split ("train"/"val")."""
+def neus_stories() -> Iterator[tuple[int, dict]]:
+    """``(story number, record)`` of every neus-related story (its line number in the file)."""
     path = shared_data("neus-related", "clusters.jsonl")
     if path is None:
         sys.exit("neus-related not found: set NEWSTAG_SHARED_DATA")
-    rows, story, split = [], [], []
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh):
-            rec = json.loads(line)
-            for j, art in enumerate(rec["articles"]):
-                rows.append({"id": f"{n}-{j}", "headline": art["title"],
-                             "lead": art.get("lead") or ""})
-                story.append(n)
-                split.append(rec["split"])
+            yield n, json.loads(line)
+
+
+def load_clusters() -> tuple[list[dict], np.ndarray, np.ndarray]:
+    """Rows (id, headline, lead), their story number and their split ("train"/"val")."""
+    rows, story, split = [], [], []
+    for n, rec in neus_stories():
+        for j, art in enumerate(rec["articles"]):
+            rows.append({"id": f"{n}-{j}", "headline": art["title"],
+                         "lead": art.get("lead") or ""})
+            story.append(n)
+            split.append(rec["split"])
     return rows, np.array(story), np.array(split)
 
 

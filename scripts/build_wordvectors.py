@@ -41,6 +41,9 @@ import scipy.sparse as sp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import related as bench  # noqa: E402
 
 from newstag.paths import shared_data  # noqa: E402
 from newstag.wordvectors import TOKEN, WordVectors, build_table, sif_weights, tokens  # noqa: E402
@@ -73,18 +76,13 @@ def wikinews() -> tuple[Counter, list[str], list[str]]:
 
 def neus_train() -> list[str]:
     """Headlines and leads of the train split of neus-related (val is never read)."""
-    path = shared_data("neus-related", "clusters.jsonl")
-    if path is None:
-        sys.exit("neus-related not found: set NEWSTAG_SHARED_DATA")
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            rec = json.loads(line)
-            if rec["split"] == "train":
-                for art in rec["articles"]:
-                    out.append(" ".join(art["title"].split()))
-                    if art.get("lead"):
-                        out.append(" ".join(art["lead"].split())[:400])
+    for _, rec in bench.neus_stories():
+        if rec["split"] == "train":
+            for art in rec["articles"]:
+                out.append(" ".join(art["title"].split()))
+                if art.get("lead"):
+                    out.append(" ".join(art["lead"].split())[:400])
     return out
 
 

@@ -22,7 +22,6 @@ About 30 minutes on 2 cores. Deterministic for the same inputs and torch build.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import sys
@@ -40,25 +39,18 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import related as bench  # noqa: E402
 
 from newstag import adapter  # noqa: E402
-from newstag.paths import shared_data  # noqa: E402
 from newstag.related import _minilm_path  # noqa: E402
 
 
 def read_stories() -> list[dict]:
     """The train stories: their number, headline row ids and texts (headlines, neutral title)."""
-    path = shared_data("neus-related", "clusters.jsonl")
-    if path is None:
-        sys.exit("neus-related not found: set NEWSTAG_SHARED_DATA")
     out = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh):
-            rec = json.loads(line)
-            if rec["split"] != "train":
-                continue
-            heads = [a["title"] for a in rec["articles"]]
-            out.append({"n": n, "ids": [f"{n}-{j}" for j in range(len(heads))],
-                        "headlines": heads,
-                        "texts": [t for t in heads + [rec.get("neutral_title") or ""] if t]})
+    for n, rec in bench.neus_stories():
+        if rec["split"] != "train":
+            continue
+        heads = [a["title"] for a in rec["articles"]]
+        out.append({"n": n, "ids": [f"{n}-{j}" for j in range(len(heads))], "headlines": heads,
+                    "texts": [t for t in heads + [rec.get("neutral_title") or ""] if t]})
     return out
 
 
@@ -92,14 +84,9 @@ def train(stories: list[dict], args: argparse.Namespace
     for p in bert.parameters():
         p.requires_grad = False
     wrapped = {}
-    for key, linear in adapter.target_modules(bert).items():
-        layer, short = key.split(".")
-        names = adapter.TARGETS[short]
-        parent = bert.encoder.layer[int(layer)]
-        for name in names[:-1]:
-            parent = getattr(parent, name)
-        wrapped[key] = LowRank(linear, args.rank, generator)
-        setattr(parent, names[-1], wrapped[key])
+    for key, (parent, name) in adapter.target_slots(bert).items():
+        wrapped[key] = LowRank(getattr(parent, name), args.rank, generator)
+        setattr(parent, name, wrapped[key])
     params = [p for m in wrapped.values() for p in (m.A, m.B)]
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.0)
     total = int(math.ceil(len(stories) / args.batch) * args.epochs)

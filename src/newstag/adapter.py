@@ -37,6 +37,14 @@ def enabled() -> bool:
                                                                            "false")
 
 
+def _fingerprint(factors: dict[str, np.ndarray]) -> str:
+    digest = hashlib.sha1()
+    for key in sorted(factors):
+        digest.update(key.encode())
+        digest.update(np.ascontiguousarray(factors[key]).tobytes())
+    return digest.hexdigest()[:12]
+
+
 @lru_cache(maxsize=4)
 def load(path: str | None = None) -> tuple[dict[str, np.ndarray], str] | None:
     """The adapter's factors and fingerprint, or None when the file is missing."""
@@ -45,11 +53,7 @@ def load(path: str | None = None) -> tuple[dict[str, np.ndarray], str] | None:
         return None
     with np.load(src, allow_pickle=False) as data:
         factors = {k: data[k] for k in sorted(data.files)}
-    digest = hashlib.sha1()
-    for key, value in factors.items():
-        digest.update(key.encode())
-        digest.update(np.ascontiguousarray(value).tobytes())
-    return factors, digest.hexdigest()[:12]
+    return factors, _fingerprint(factors)
 
 
 def model_name(base: str, path: str | None = None) -> str:
@@ -58,16 +62,22 @@ def model_name(base: str, path: str | None = None) -> str:
     return base if found is None else f"{base}+adapter-{found[1]}"
 
 
-def target_modules(bert: Any) -> dict[str, Any]:
-    """The adapted ``torch.nn.Linear`` modules of a Hugging Face BERT model, by file key."""
+def target_slots(bert: Any) -> dict[str, tuple[Any, str]]:
+    """Where each adapted ``torch.nn.Linear`` of a Hugging Face BERT model sits: its parent
+    module and attribute name, by file key (``{layer}.{map}``)."""
     out = {}
     for n, layer in enumerate(bert.encoder.layer):
         for short, names in TARGETS.items():
-            module = layer
-            for name in names:
-                module = getattr(module, name)
-            out[f"{n}.{short}"] = module
+            parent = layer
+            for name in names[:-1]:
+                parent = getattr(parent, name)
+            out[f"{n}.{short}"] = (parent, names[-1])
     return out
+
+
+def target_modules(bert: Any) -> dict[str, Any]:
+    """The adapted ``torch.nn.Linear`` modules of a Hugging Face BERT model, by file key."""
+    return {key: getattr(parent, name) for key, (parent, name) in target_slots(bert).items()}
 
 
 def merge(bert: Any, path: str | None = None) -> str | None:
@@ -93,8 +103,7 @@ def merge(bert: Any, path: str | None = None) -> str | None:
 
 def save(path: str | Path, factors: dict[str, np.ndarray]) -> str:
     """Write factors as float16 (the shipped form); return the fingerprint of the file."""
-    np.savez(path, **{k: np.asarray(v, dtype=np.float16) for k, v in sorted(factors.items())})
+    stored = {k: np.asarray(v, dtype=np.float16) for k, v in factors.items()}
+    np.savez(path, **stored)
     load.cache_clear()
-    found = load(str(path))
-    assert found is not None
-    return found[1]
+    return _fingerprint(stored)
