@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model minilm-adapter wordvectors reranker bench clean
+.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,10 +46,10 @@ default-model: $(VENV)/.installed
 minilm-adapter: $(VENV)/.installed-dev
 	nice $(BIN)/python scripts/finetune_minilm.py
 
-# Rebuild the static word vectors of related-headline ranking from MiniLM (with the adapter)
-# and Wikinews.
-wordvectors: $(VENV)/.installed-dev
-	NEWSTAG_TORCH_THREADS=2 nice $(BIN)/python scripts/build_wordvectors.py
+# Export the adapted MiniLM to int8 ONNX (src/newstag/data/minilm-int8.onnx), the default mode's
+# encoder, and its out-of-fold train embeddings (from the half adapters of `minilm-adapter`).
+minilm-onnx: $(VENV)/.installed-dev
+	nice $(BIN)/python scripts/export_minilm_onnx.py
 
 # Refit the related-headlines re-ranker (src/newstag/data/reranker.json) on neus-related train.
 reranker: $(VENV)/.installed-dev

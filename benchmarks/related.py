@@ -8,13 +8,13 @@ other outlets) are the relevant results. Weights are tuned on train and reported
     nice .venv/bin/python benchmarks/related.py --tune          # grid-search weights on train
 
 Rows printed per fields: the TF-IDF baseline, the default mode (ranked by ``query_many`` itself,
-re-ranker included), the default mode in fused order (no re-ranker), with the static word-vector
-channel off too, the static vectors alone, and with --semantic MiniLM alone and the semantic
-mode with and without the re-ranker. Fused order is scored exactly as queries rank (the static
-channel rescores each query's best lexical candidates); ``--tune`` scores every channel over all
-items (the same R@2 on train, see ``newstag.related.static_candidates``). The re-ranker is
-fitted on train by ``scripts/fit_reranker.py`` (so train figures with it are in-sample; that
-script prints held-out 2-fold figures).
+re-ranker included), the default mode in fused order (no re-ranker), with the int8 MiniLM
+channel off too, the int8 MiniLM alone, and with --semantic MiniLM alone (plain and adapted) and
+the semantic mode with and without the re-ranker. Fused order is scored exactly as queries rank
+(the minilm channel rescores each query's best lexical candidates); ``--tune`` scores every
+channel over all items (the same R@2 on train, see ``newstag.related.minilm_candidates``). The
+re-ranker is fitted on train by ``scripts/fit_reranker.py`` (so train figures with it are
+in-sample; that script prints held-out 2-fold figures).
 
 Needs ../shared/data/neus-related (or $NEWSTAG_SHARED_DATA). Entities, MiniLM embeddings and
 built indexes are cached in /tmp/newstag-bench-related (or $NEWSTAG_BENCH_CACHE); a cached index
@@ -114,15 +114,24 @@ def known_embeddings(rows: list[dict], fields: str, adapted: bool | None = None)
     return np.vstack([cached[r["id"]] for r in rows]).astype(np.float32)
 
 
+def out_of_fold(kind: str, fingerprint: str, rows: list[dict], script: str) -> np.ndarray:
+    """Out-of-fold embeddings of train ``rows`` (headline only) written by ``script``."""
+    path = CACHE / f"{kind}_oof_headline_{fingerprint}.npz"
+    if not path.exists():
+        sys.exit(f"{path} missing: run {script} (out-of-fold train embeddings)")
+    with np.load(path) as data:
+        oof = dict(zip(data["ids"].tolist(), data["emb"], strict=True))
+    return np.vstack([oof[r["id"]] for r in rows]).astype(np.float32)
+
+
 def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
-    """Embeddings of train rows as a model that never saw their story would make them.
+    """MiniLM embeddings of train rows as a model that never saw their story would make them.
 
     With the headline adapter these are the out-of-fold embeddings that
     ``scripts/finetune_minilm.py`` writes (headline only; with leads, in-sample embeddings are
     used and a warning says so); without it, the plain model's.
     """
     from newstag import adapter
-    from newstag.related import semantic_model
 
     found = adapter.load() if adapter.enabled() else None
     if found is None:
@@ -131,13 +140,23 @@ def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
         print("  warning: train embeddings with leads are in-sample (the adapter saw these "
               "stories)", file=sys.stderr)
         return known_embeddings(rows, fields)
-    path = CACHE / f"minilm_oof_headline_{found[1]}.npz"
-    if not path.exists():
-        sys.exit(f"{path} missing: run scripts/finetune_minilm.py (out-of-fold embeddings of "
-                 f"{semantic_model()})")
-    with np.load(path) as data:
-        oof = dict(zip(data["ids"].tolist(), data["emb"], strict=True))
-    return np.vstack([oof[r["id"]] for r in rows]).astype(np.float32)
+    return out_of_fold("minilm", found[1], rows, "scripts/finetune_minilm.py")
+
+
+def train_minilm_vectors(rows: list[dict], fields: str, index: RelatedIndex) -> None:
+    """Give a train index the int8 MiniLM vectors of models that never saw each row's story
+    (``scripts/export_minilm_onnx.py``; headline only, with leads they stay in-sample)."""
+    from newstag import minilm_onnx
+
+    if index.minilm_ is None:
+        return
+    if fields != "headline":
+        print("  warning: int8 MiniLM vectors of train with leads are in-sample",
+              file=sys.stderr)
+        return
+    vecs = out_of_fold("minilm_int8", minilm_onnx.fingerprint(), rows,
+                       "scripts/export_minilm_onnx.py")
+    index.minilm_ = vecs.astype(np.float16).astype(np.float32)  # rounded as an index stores
 
 
 def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
@@ -155,6 +174,8 @@ def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Relat
     index.known_entities = known_entities(ALL_ROWS, fields)
     t0 = time.perf_counter()
     index.fit(rows)
+    if pool == "train":
+        train_minilm_vectors(rows, fields, index)
     if semantic:  # MiniLM embeddings are cached separately (encoding is the slow part)
         index.embeddings_ = train_embeddings(rows, fields) if pool == "train" else \
             known_embeddings(rows, fields)
@@ -214,19 +235,19 @@ def chunks(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500)
 
 
 def chunks_ranked(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500):
-    """Like :func:`chunks` but the static channel only rescores candidates, as queries do."""
+    """Like :func:`chunks` but the minilm channel only rescores candidates, as queries do."""
     for start in range(0, len(ids), size):
         yield start, index.components(ids=ids[start:start + size], semantic=semantic,
-                                      static=False)
+                                      minilm_all=False)
 
 
 def run_fused(index, rows, qpos, sibs, weights, semantic) -> dict[str, float]:
-    """The ranking of ``RelatedIndex.query`` (same fusion, same static candidates)."""
+    """The ranking of ``RelatedIndex.query`` (same fusion, same minilm candidates)."""
     ids = [rows[i]["id"] for i in qpos]
-    weights = {n: w for n, w in weights.items() if n != "static" or index.static_ is not None}
+    weights = {n: w for n, w in weights.items() if n != "minilm" or index.minilm_ is not None}
     out = []
     for start, comps in chunks_ranked(index, ids, semantic):
-        fused = fuse(comps, weights, index.static_)
+        fused = fuse(comps, weights, index.minilm_)
         out.append(fast_metrics(fused, qpos[start:start + len(fused)],
                                 sibs[qpos[start:start + len(fused)]]))
     m = np.vstack(out)
@@ -243,7 +264,7 @@ def run_queries(index, rows, qpos, sibs, semantic) -> dict[str, float]:
     weights = index._weights(semantic)
     out = []
     for start, comps in chunks_ranked(index, ids, semantic):
-        fused = fuse(comps, weights, index.static_)
+        fused = fuse(comps, weights, index.minilm_)
         q = qpos[start:start + len(fused)]
         s = fused.astype(np.float64)
         s[np.arange(len(q)), q] = -np.inf
@@ -292,11 +313,11 @@ def tune(index, rows, qpos, sibs, semantic: bool) -> list[tuple[float, float, di
     ids = [rows[i]["id"] for i in qpos]
     grid = {"word": [1.0], "char": [0.0, 0.5, 1.0, 1.5, 2.0],
             "entity": [0.0, 0.25, 0.5, 0.75, 1.0]}
-    if index.static_ is not None:
+    if index.minilm_ is not None:
         grid["entity"] = [0.0, 0.25, 0.5]
-        grid["static"] = [0.0, 1.0, 2.0, 3.0, 4.0, 6.0]
+        grid["minilm"] = [0.0, 1.0, 2.0, 4.0] if semantic else [0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0]
     if semantic:
-        grid["semantic"] = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0]
+        grid["semantic"] = [0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0]
     names = list(grid)
     combos = [dict(zip(names, vals, strict=True)) for vals in itertools.product(*grid.values())]
     acc = np.zeros((len(combos), 2))
@@ -345,11 +366,11 @@ def main() -> None:
                "newstag default": run_queries(index, rows, qpos, sibs, False),
                "default, no re-ranker": run_fused(index, rows, qpos, sibs, DEFAULT_WEIGHTS,
                                                   False)}
-        if index.static_ is not None:
-            res["fused, static off"] = run_fused(
+        if index.minilm_ is not None:
+            res["fused, minilm off"] = run_fused(
                 index, rows, qpos, sibs,
-                {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "static"}, False)
-            res["static vectors alone"] = dense_baseline(index.static_, qpos, sibs)
+                {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "minilm"}, False)
+            res["int8 minilm alone"] = dense_baseline(index.minilm_, qpos, sibs)
         if args.semantic:
             res["minilm"] = dense_baseline(known_embeddings(rows, fields, adapted=False), qpos,
                                            sibs)

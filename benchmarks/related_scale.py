@@ -14,7 +14,7 @@ Query latency is measured in a fresh process that loads the saved index: 300 tex
 real titles, entity extraction included, one at a time) and 300 ``--id`` queries; p50/p95 in ms.
 The baseline in the same run is brute-force word TF-IDF cosine (sklearn) on the same headlines;
 the text queries are also timed without the re-ranker (``text_no_rerank_*``) and without the
-static word-vector channel (``text_no_static_*``, which also turns the re-ranker off).
+int8 MiniLM channel (``text_no_minilm_*``, which also turns the re-ranker off).
 """
 
 from __future__ import annotations
@@ -152,11 +152,11 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
     index.rerank = False  # the same queries in fused order (no re-ranker)
     fused_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "fused")
     index.rerank = True
-    static = index.static_
-    if static is not None:  # the same queries without the static word-vector channel
-        index.static_ = None
+    dense = index.minilm_
+    if dense is not None:  # the same queries without the int8 MiniLM channel
+        index.minilm_ = None
         plain_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "plain")
-        index.static_ = static
+        index.minilm_ = dense
     ids = [f"h{(i * 7919) % n}" for i in range(n_queries)]
     id_ms = timed([lambda i=i: index.query(id=i, k=10) for i in ids], "id")
     texts = [r.headline for r in index.rows_]
@@ -179,10 +179,10 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
             "text_cpu_p50_ms": pct(cpu["text"], 50), "text_cpu_p95_ms": pct(cpu["text"], 95),
             "id_cpu_p50_ms": pct(cpu["id"], 50), "id_cpu_p95_ms": pct(cpu["id"], 95),
             "baseline_cpu_p50_ms": pct(cpu[""], 50), "baseline_cpu_p95_ms": pct(cpu[""], 95),
-            **({"text_no_static_p50_ms": pct(plain_ms, 50),
-                "text_no_static_p95_ms": pct(plain_ms, 95),
-                "text_no_static_cpu_p50_ms": pct(cpu["plain"], 50),
-                "text_no_static_cpu_p95_ms": pct(cpu["plain"], 95)} if static is not None else {}),
+            **({"text_no_minilm_p50_ms": pct(plain_ms, 50),
+                "text_no_minilm_p95_ms": pct(plain_ms, 95),
+                "text_no_minilm_cpu_p50_ms": pct(cpu["plain"], 50),
+                "text_no_minilm_cpu_p95_ms": pct(cpu["plain"], 95)} if dense is not None else {}),
             "queries": len(queries), "fake_embeddings": fake,
             "loadavg": Path("/proc/loadavg").read_text().split()[0]}
 

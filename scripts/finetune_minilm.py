@@ -12,7 +12,10 @@ half of the train stories (split by story number) and encodes the other half's h
 it: these out-of-fold embeddings (``minilm_oof_headline_<fingerprint>.npz`` in the benchmark
 cache, ``/tmp/newstag-bench-related`` or $NEWSTAG_BENCH_CACHE) are what ``benchmarks/related.py
 --tune`` and ``scripts/fit_reranker.py`` use for the train pool. It prints each half's held-out
-MiniLM-alone Recall@2 and MRR before and after tuning.
+MiniLM-alone Recall@2 and MRR before and after tuning. The two half adapters are kept too
+(``minilm_folds_<fingerprint>/fold{0,1}.npz`` there): ``scripts/export_minilm_onnx.py`` makes
+the quantised model's out-of-fold embeddings from them. ``--folds-only`` redoes only the halves
+for the adapter already at ``--out`` (training is deterministic, so they are the same).
 
     nice .venv/bin/python scripts/finetune_minilm.py        # needs the [semantic] extra
 
@@ -150,28 +153,41 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=adapter.ADAPTER)
+    ap.add_argument("--folds-only", action="store_true",
+                    help="train only the two half adapters (out-of-fold embeddings) of --out")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     stories = read_stories()
     base = fresh_model()
     oof: dict[str, np.ndarray] = {}
+    folds = []
     for fold in (0, 1):
         fit_on = [s for s in stories if s["n"] % 2 != fold]
         held = [s for s in stories if s["n"] % 2 == fold]
         heads = [h for s in held for h in s["headlines"]]
         t0 = time.perf_counter()
-        model, _ = train(fit_on, args)
+        model, fold_factors = train(fit_on, args)
+        folds.append(fold_factors)
         emb = encode(model, heads)
         print(f"fold {fold}: {len(fit_on)} stories fitted, {len(heads)} held-out headlines: "
               f"MiniLM {recall(encode(base, heads), held)} -> tuned {recall(emb, held)} "
               f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
         oof.update(zip([i for s in held for i in s["ids"]], emb, strict=True))
-    _, factors = train(stories, args)
-    fingerprint = adapter.save(args.out, factors)
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, adapter-{fingerprint})",
-          file=sys.stderr)
-    bench.CACHE.mkdir(parents=True, exist_ok=True)
+    if args.folds_only:
+        found = adapter.load(str(args.out))
+        if found is None:
+            sys.exit(f"{args.out} missing: train the adapter without --folds-only")
+        fingerprint = found[1]
+    else:
+        _, factors = train(stories, args)
+        fingerprint = adapter.save(args.out, factors)
+        print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, "
+              f"adapter-{fingerprint})", file=sys.stderr)
+    fold_dir = bench.CACHE / f"minilm_folds_{fingerprint}"
+    fold_dir.mkdir(parents=True, exist_ok=True)
+    for fold, fold_factors in enumerate(folds):
+        adapter.save(fold_dir / f"fold{fold}.npz", fold_factors)
     path = bench.CACHE / f"minilm_oof_headline_{fingerprint}.npz"
     np.savez(path, ids=np.array(list(oof)), emb=np.vstack(list(oof.values())))
     print(f"wrote {path} (out-of-fold embeddings of {len(oof)} train headlines)",

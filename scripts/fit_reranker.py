@@ -50,17 +50,17 @@ def candidate_data(index: RelatedIndex, rows: list[dict], story: np.ndarray, sem
     feats, labels, query, rank = [], [], [], []
     for start in range(0, len(ids), 250):
         chunk = ids[start:start + 250]
-        comps = index.components(ids=chunk, semantic=semantic, static=False)
-        static_q = comps.get("_static_query")
-        fused = fuse(comps, weights, index.static_)
+        comps = index.components(ids=chunk, semantic=semantic, minilm_all=False)
+        minilm_q = comps.get("_minilm_query")
+        fused = fuse(comps, weights, index.minilm_)
         for qi, rid in enumerate(chunk):
             pos = index.id_pos_[rid]
             q = {"_pos": pos, "_text": rows[pos]["headline"],
-                 "_static": static_q[qi] if static_q is not None else None}
-            score, short = index._masked(fused[qi], q, RERANK_DEPTH, None, True, cache)
+                 "_minilm": minilm_q[qi] if minilm_q is not None else None}
+            row = {n: c[qi] for n, c in comps.items()}
+            score, short = index._masked(fused[qi], row, q, RERANK_DEPTH, None, True, cache)
             cand = best_positions(score, min(RERANK_DEPTH, int(np.isfinite(score).sum())), short)
-            x = index.rerank_features(cand, score, {n: c[qi] for n, c in comps.items()}, q,
-                                      semantic)
+            x = index.rerank_features(cand, score, row, q, semantic)
             feats.append(x)
             labels.append(story[cand] == story[pos])
             query.append(np.full(len(cand), pos))

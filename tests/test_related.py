@@ -38,7 +38,7 @@ def test_query_ranks_the_same_event_first():
         "a1", "a2"]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
     assert "italy" in hits[0]["shared_terms"]
-    assert set(hits[0]["scores"]) == {"word", "char", "static"}
+    assert set(hits[0]["scores"]) == {"word", "char", "minilm"}
 
 
 def test_query_by_id_excludes_itself_and_finds_sibling():
@@ -191,51 +191,69 @@ def test_nothing_in_common_is_not_returned():
         lexical([{"id": "x", "headline": "The"}])
 
 
-# -- static word vectors ---------------------------------------------------------------
+# -- the int8 MiniLM channel ----------------------------------------------------------
 
 
-def test_word_vector_table_loads_and_embeds():
+def test_onnx_minilm_loads_and_embeds():
     import numpy as np
 
-    from newstag import wordvectors
+    from newstag import minilm_onnx
 
-    table = wordvectors.load()
-    assert table is not None, "src/newstag/data/wordvectors.npz is missing"
-    assert wordvectors.TABLE.stat().st_size < 10_000_000
-    assert len(table.vocab) > 40_000 and table.dim >= 64
-    for word in ("election", "senate", "earthquake", "trump", "obama", "said"):
-        assert word in table.vocab
-    vecs = table.embed(["Senate passes the budget", "qqqzzz xxyyzz", ""])
-    assert vecs.dtype == np.float32 and vecs.shape == (3, table.dim)
-    assert abs(float(np.linalg.norm(vecs[0])) - 1.0) < 1e-4
-    assert not vecs[1].any() and not vecs[2].any()  # no known word: a zero vector
+    encoder = minilm_onnx.load()
+    assert encoder is not None, "src/newstag/data/minilm-int8.onnx is missing"
+    assert minilm_onnx.MODEL.stat().st_size < 30_000_000
+    texts = ["Senate passes the budget", "", "word " * 400]  # empty and over-long texts too
+    vecs = encoder.embed(texts)
+    assert vecs.dtype == np.float32 and vecs.shape == (3, minilm_onnx.DIM)
+    assert np.allclose(np.linalg.norm(vecs, axis=1), 1.0, atol=1e-4)
+    # a text's vector does not depend on the texts encoded with it
+    alone = np.vstack([encoder.embed([t]) for t in texts])
+    assert np.array_equal(vecs, alone)
+    assert encoder.embed([]).shape == (0, minilm_onnx.DIM)
+    assert minilm_onnx.fingerprint() == encoder.fingerprint and len(encoder.fingerprint) == 16
 
 
-def test_static_vectors_relate_synonyms():
-    from newstag import wordvectors
+def test_onnx_minilm_relates_paraphrases():
+    from newstag import minilm_onnx
 
-    table = wordvectors.load()
-    a, b, c = table.embed(["Automaker recalls cars", "Carmaker recalls vehicles",
-                           "Orchestra performs symphony"])
+    a, b, c = minilm_onnx.load().embed(["Automaker recalls cars", "Carmaker recalls vehicles",
+                                        "Orchestra performs symphony"])
     assert float(a @ b) > float(a @ c) + 0.2
 
 
-def test_static_channel_ranks_a_paraphrase_above_an_unrelated_headline():
+@pytest.mark.semantic
+def test_onnx_minilm_matches_the_full_precision_model():
+    import numpy as np
+
+    from newstag import minilm_onnx
+    from newstag.related import encode, semantic_available
+
+    if not semantic_available():
+        pytest.skip("needs the [semantic] extra (torch) for the full-precision model")
+    texts = ["Trump slams John Kerry for 'shadow diplomacy' on Iran deal",
+             "Kim Jong Un arrives in Singapore for summit", "Floods kill dozens in Italy"]
+    quantised, full = minilm_onnx.load().embed(texts), encode(texts)
+    cos = np.sum(quantised * full, axis=1)
+    assert cos.min() > 0.9, cos  # int8 noise only: the same model with the same adapter
+    assert np.argmax(quantised @ full.T, axis=1).tolist() == [0, 1, 2]
+
+
+def test_minilm_channel_ranks_a_paraphrase_above_an_unrelated_headline():
     rows = [{"id": "p", "headline": "Physicians warn of influenza outbreak"},
             {"id": "u", "headline": "Stock markets fall on trade worries"},
             {"id": "v", "headline": "Football club signs new striker"}]
     index = lexical(rows)
     hits = index.query(text="Doctors alert public to flu epidemic", k=3)
     assert hits and hits[0]["id"] == "p"
-    assert hits[0]["scores"]["static"] > max(h["scores"]["static"] for h in hits[1:])
-    plain = lexical(rows, static=False)
-    assert "static" not in plain._weights(False)
+    assert hits[0]["scores"]["minilm"] > max(h["scores"]["minilm"] for h in hits[1:])
+    plain = lexical(rows, minilm=False)
+    assert "minilm" not in plain._weights(False)
     hits = plain.query(text="Doctors alert public to flu epidemic", k=3)
-    assert hits[0]["id"] != "p"  # without the static channel the character n-grams mislead
-    assert all("static" not in h["scores"] for h in hits)
+    assert hits[0]["id"] != "p"  # without the minilm channel the character n-grams mislead
+    assert all("minilm" not in h["scores"] for h in hits)
 
 
-def test_static_channel_rescores_only_the_best_candidates(monkeypatch):
+def test_minilm_channel_rescores_only_the_best_candidates(monkeypatch):
     import numpy as np
 
     import newstag.related as related
@@ -243,23 +261,23 @@ def test_static_channel_rescores_only_the_best_candidates(monkeypatch):
     index = lexical()
     full = index.components(texts=["Italy floods"])
     full_fused = related.fuse(dict(full), index._weights(False))
-    comps = index.components(texts=["Italy floods"], static=False)
-    assert "static" not in comps and comps["_static_query"].shape == (1, index.static_.shape[1])
-    assert np.allclose(related.fuse(dict(comps), index._weights(False), index.static_),
+    comps = index.components(texts=["Italy floods"], minilm_all=False)
+    assert "minilm" not in comps and comps["_minilm_query"].shape == (1, index.minilm_.shape[1])
+    assert np.allclose(related.fuse(dict(comps), index._weights(False), index.minilm_),
                        full_fused, atol=1e-6)  # all 5 items are candidates: same ranking
-    monkeypatch.setattr(related, "static_candidates", lambda n: 2)
+    monkeypatch.setattr(related, "minilm_candidates", lambda n: 2)
     hits = index.query(text="Italy floods", k=5)
-    assert sum(h["scores"]["static"] > 0 for h in hits) == 2
+    assert sum(h["scores"]["minilm"] > 0 for h in hits) == 2
     assert [h["id"] for h in hits[:2]] in (["a1", "a2"], ["a2", "a1"])
 
 
-def test_static_vectors_survive_save_load_add(tmp_path):
+def test_minilm_vectors_survive_save_load_add(tmp_path):
     index = lexical()
     index.save(tmp_path / "idx")
     again = RelatedIndex.load(tmp_path / "idx")
-    assert again.static_.shape == index.static_.shape and again.info()["static"] is True
+    assert again.minilm_.shape == index.minilm_.shape and again.info()["minilm"] is True
     again.add([{"id": "d1", "headline": "Interest rates unchanged in Japan"}])
-    assert again.static_.shape[0] == 6
+    assert again.minilm_.shape[0] == 6
     assert again.query(text="Japanese borrowing costs steady", k=1)[0]["id"] == "d1"
 
 
@@ -273,7 +291,7 @@ def test_old_index_format_asks_for_a_rebuild(tmp_path):
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RelatedError, match="rebuild the index"):
         RelatedIndex.load(tmp_path / "idx")
-    manifest["version"], manifest["static_table"] = 2, "another table"
+    manifest["version"], manifest["minilm_model"] = 3, "another model"
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RelatedError, match="rebuild the index"):
         RelatedIndex.load(tmp_path / "idx")
@@ -289,9 +307,9 @@ def test_reranker_file_has_a_model_for_each_mode_and_its_features():
                            "semantic-no-entities"}
     index = lexical()
     assert index.reranker(False) is models["default-no-entities"]
-    comps = index.components(texts=["Italy floods"], static=False)
-    q = {"_text": "Italy floods", "_static": comps["_static_query"][0]}
-    fused = related.fuse(comps, index._weights(False), index.static_)[0]
+    comps = index.components(texts=["Italy floods"], minilm_all=False)
+    q = {"_text": "Italy floods", "_minilm": comps["_minilm_query"][0]}
+    fused = related.fuse(comps, index._weights(False), index.minilm_)[0]
     cand = related.best_positions(fused, 5)
     x = index.rerank_features(cand, fused, {n: c[0] for n, c in comps.items()}, q, False)
     assert x.shape == (5, len(models["default-no-entities"].features)) and np.isfinite(x).all()
@@ -344,5 +362,5 @@ def test_reranker_off_keeps_fused_order(tmp_path):
     assert RelatedIndex.load(tmp_path / "idx").rerank is False
     custom = lexical(weights={"word": 1.0, "char": 1.0})  # custom weights: fused order
     assert custom.reranker(False) is None
-    assert lexical(static=False).reranker(False) is None
+    assert lexical(minilm=False).reranker(False) is None
     assert lexical().reranker(False) is not None

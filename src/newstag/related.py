@@ -7,24 +7,26 @@ cosine similarities, each in ``[0, 1]``, and ranks by their weighted sum:
 * ``char``: TF-IDF of character 2-4-grams inside word boundaries (catches inflections);
 * ``entity``: IDF-weighted overlap of canonical entities (``Kerry`` and ``John Kerry`` match)
   from :class:`newstag.entities.EntityExtractor`;
-* ``static``: static word vectors distilled from MiniLM (:mod:`newstag.wordvectors`; numpy only,
-  no torch), which match synonyms and paraphrases that share no word. A query computes it only
-  for its best candidates by the other channels (:func:`fuse`), which keeps queries fast at 100k;
-* ``semantic`` (optional, needs the ``[semantic]`` extra): all-MiniLM-L6-v2 sentence embeddings
-  with newstag's headline adapter merged into its weights (:mod:`newstag.adapter`).
+* ``minilm``: all-MiniLM-L6-v2 sentence vectors with newstag's headline adapter, quantised to
+  int8 and run by onnxruntime (:mod:`newstag.minilm_onnx`; no torch), which match paraphrases
+  that share no word. A query computes it only for its best candidates by the other channels
+  (:func:`fuse`), which keeps queries fast at 100k;
+* ``semantic`` (optional, needs the ``[semantic]`` extra): the same model at full precision,
+  run by sentence-transformers (torch) (:mod:`newstag.adapter`).
 
 Each query's best ``RERANK_DEPTH`` (50) items by fused score are then reordered by a re-ranker
 (:class:`Reranker`, ``data/reranker.json``): a logistic regression, fitted on neus-related train
 by ``scripts/fit_reranker.py``, over features of the candidate and of its neighbourhood among the
 candidates (:meth:`RelatedIndex.rerank_features`); a result's ``score`` is then its probability
-of reporting the query's story and ``fused`` its weighted sum. With custom weights, the static
+of reporting the query's story and ``fused`` its weighted sum. With custom weights, the minilm
 channel off or ``rerank=False`` the fused order is kept (``score`` = ``fused``).
 
 Persistence is a directory: ``manifest.json`` (settings, sizes), ``rows.jsonl`` (one item a line,
 with its entities and an ``alive`` flag), ``word.npz``/``char.npz`` (sparse TF-IDF rows),
-``vectorizers.joblib`` (vocabularies and IDF), ``static.npy`` (static sentence vectors) and, with
-``semantic``, ``embeddings.npy``. Format 2 (with ``static.npy``) records which word-vector table
-built it; an index of format 1 or of another table must be rebuilt (the error says so).
+``vectorizers.joblib`` (vocabularies and IDF), ``minilm.npy`` (int8 MiniLM sentence vectors) and,
+with ``semantic``, ``embeddings.npy``. Format 3 (with ``minilm.npy``) records the fingerprint of
+the model that built it; an index of an older format or of another model must be rebuilt (the
+error says so).
 
 :meth:`RelatedIndex.add` appends without refitting: new rows are vectorised with the
 vocabularies and IDF learned at build time (unseen words still count through character
@@ -45,22 +47,25 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from newstag import adapter
+from newstag import adapter, minilm_onnx
 
-FORMAT_VERSION = 2  # 2: static word-vector channel (static.npy)
+FORMAT_VERSION = 3  # 2: static word-vector channel; 3: int8 MiniLM channel (minilm.npy)
 
 # Fusion weights, chosen on data: grid search maximising Recall@2 (ties broken by MRR) on the
 # train split of neus-related (its 7,356 headlines indexed, each one a query, its two siblings
-# relevant); see ``benchmarks/related.py --tune``. Only the ratios matter. The static word-vector
-# channel lifts default train R@2 from 0.437 to 0.467; in semantic mode its best weight is 0
-# (MiniLM already knows what it was distilled from), so it is left out there.
-DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 2.0, "entity": 0.25, "static": 2.0}
-DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 0.5, "entity": 0.0,
-                                              "semantic": 4.0}
+# relevant); see ``benchmarks/related.py --tune``. Only the ratios matter. The int8 MiniLM
+# channel dominates (train R@2 0.479 -> 0.574 over the lexical channels alone); entity overlap
+# earns no weight in the fusion once it is there (the re-ranker still uses it).
+DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.5, "entity": 0.0, "minilm": 8.0}
+DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.0, "entity": 0.0,
+                                              "minilm": 4.0, "semantic": 6.0}
 
 # The re-ranker (:class:`Reranker`, ``data/reranker.json``) reorders each query's best
 # RERANK_DEPTH items by fused score (train: 84% of the siblings are among the best 50).
 RERANK_DEPTH = 50
+# A MiniLM cosine from which two headlines have something in common even without a shared
+# word (on neus-related val, half the siblings reach 0.6; gibberish queries stay below 0.4)
+DENSE_MATCH = 0.5
 _TIE = 1e-4  # similarities closer than this count as equal in the re-ranker's rank features
 RERANKER = Path(__file__).parent / "data" / "reranker.json"
 
@@ -422,10 +427,10 @@ class RelatedIndex:
     fields: ``"headline"`` or ``"headline+lead"`` (what is indexed and compared).
     entities: use entity overlap (needs spaCy; off makes building much faster).
     semantic: also store MiniLM embeddings (needs the ``[semantic]`` extra).
-    static: use the static word-vector channel (numpy only; see :mod:`newstag.wordvectors`).
+    minilm: use the int8 MiniLM channel (onnxruntime, no torch; see :mod:`newstag.minilm_onnx`).
     weights / semantic_weights: fusion weights (default: tuned on neus-related train).
     rerank: reorder each query's best candidates with the shipped re-ranker (:class:`Reranker`;
-    used only with the default weights and the static channel on).
+    used only with the default weights and the minilm channel on).
     pipeline: spaCy pipeline for entity extraction (default: newstag's).
     n_process: processes for entity extraction when building.
     """
@@ -434,7 +439,7 @@ class RelatedIndex:
                  weights: dict[str, float] | None = None,
                  semantic_weights: dict[str, float] | None = None,
                  pipeline: str | None = None, n_process: int = 1, min_df: int = 1,
-                 query_max_df: float = 0.1, static: bool = True, rerank: bool = True) -> None:
+                 query_max_df: float = 0.1, minilm: bool = True, rerank: bool = True) -> None:
         self.fields = fields
         self.entities = entities
         self.semantic = semantic
@@ -444,7 +449,7 @@ class RelatedIndex:
         self.n_process = n_process
         self.min_df = min_df
         self.query_max_df = query_max_df
-        self.static = static
+        self.minilm = minilm
         self.rerank = rerank
 
     # -- construction ------------------------------------------------------
@@ -480,9 +485,9 @@ class RelatedIndex:
         self.char_ = sp.csr_matrix((0, len(self.char_vec_.vocabulary_)), dtype=np.float32)
         self.embeddings_ = np.zeros((0, 384), dtype=np.float32) if self.semantic else None
         self.semantic_model_ = semantic_model() if self.semantic else None
-        table = _static_table() if self.static else None
-        self.static_ = np.zeros((0, table.dim), dtype=np.float32) if table is not None else None
-        self.static_table_ = table.fingerprint if table is not None else None
+        encoder = minilm_onnx.load() if self.minilm else None
+        self.minilm_ = np.zeros((0, encoder.dim), dtype=np.float32) if encoder else None
+        self.minilm_fingerprint_ = encoder.fingerprint if encoder else None
         self.entity_vocab_: dict[str, int] = {}
         self.entity_df_: list[int] = []
         self._append([r for _, r in kept])
@@ -591,7 +596,7 @@ class RelatedIndex:
         return {"fields": self.fields, "entities": self.entities, "semantic": self.semantic,
                 "weights": self.weights, "semantic_weights": self.semantic_weights,
                 "pipeline": self.pipeline, "n_process": self.n_process, "min_df": self.min_df,
-                "query_max_df": self.query_max_df, "static": self.static,
+                "query_max_df": self.query_max_df, "minilm": self.minilm,
                 "rerank": self.rerank}
 
     def _append(self, rows: list[Row]) -> None:
@@ -604,10 +609,11 @@ class RelatedIndex:
         t0 = time.perf_counter()
         self.word_ = sp.vstack([self.word_, self.word_vec_.transform(texts)], format="csr")
         self.char_ = sp.vstack([self.char_, self.char_vec_.transform(texts)], format="csr")
-        if self.static_ is not None:
+        t_tfidf = time.perf_counter() - t0
+        if self.minilm_ is not None:
             # rounded as stored (float16), so a loaded index scores exactly like this one
-            fresh = self._static_vectors(texts).astype(np.float16).astype(np.float32)
-            self.static_ = np.vstack([self.static_, fresh])
+            fresh = self._minilm_vectors(texts).astype(np.float16).astype(np.float32)
+            self.minilm_ = np.vstack([self.minilm_, fresh])
         t1 = time.perf_counter()
         if self.entities:
             known = getattr(self, "known_entities", None) or {}
@@ -633,7 +639,8 @@ class RelatedIndex:
             self.id_pos_[r.id] = len(self.rows_)
             self.rows_.append(r)
         timings = getattr(self, "timings_", {})
-        for key, dt in (("tfidf", t1 - t0), ("entities", t2 - t1), ("semantic", t3 - t2)):
+        for key, dt in (("tfidf", t_tfidf), ("minilm", t1 - t0 - t_tfidf), ("entities", t2 - t1),
+                        ("semantic", t3 - t2)):
             timings[key] = timings.get(key, 0.0) + dt
         self.timings_ = timings
         self._cache: dict[str, Any] = {}
@@ -687,7 +694,7 @@ class RelatedIndex:
             for r in self.rows_:
                 fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
         files = ["word.npz", "char.npz", "vectorizers.joblib", "rows.jsonl"]
-        for name, vectors in (("static.npy", self.static_), ("embeddings.npy", self.embeddings_)):
+        for name, vectors in (("minilm.npy", self.minilm_), ("embeddings.npy", self.embeddings_)):
             if vectors is not None:
                 with open(_tmp(name), "wb") as fh:
                     np.save(fh, vectors.astype(np.float16))
@@ -702,8 +709,8 @@ class RelatedIndex:
                     "features": {"word": self.word_.shape[1], "char": self.char_.shape[1],
                                  "entity": len(self.entity_vocab_)},
                     "semantic_model": self._semantic_name(),
-                    "static_table": getattr(self, "static_table_", None)
-                    if self.static_ is not None else None,
+                    "minilm_model": getattr(self, "minilm_fingerprint_", None)
+                    if self.minilm_ is not None else None,
                     "files": files}
         for name in files:
             os.replace(_tmp(name), out / name)
@@ -735,14 +742,14 @@ class RelatedIndex:
             index.embeddings_ = None
             if (src / "embeddings.npy").exists():
                 index.embeddings_ = np.load(src / "embeddings.npy").astype(np.float32)
-            index.static_ = None
-            if (src / "static.npy").exists():
-                index.static_ = np.load(src / "static.npy").astype(np.float32)
+            index.minilm_ = None
+            if (src / "minilm.npy").exists():
+                index.minilm_ = np.load(src / "minilm.npy").astype(np.float32)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RelatedError(f"{src}: damaged index ({exc})") from exc
         if len(rows) != index.word_.shape[0] or len(rows) != index.char_.shape[0] or (
                 index.embeddings_ is not None and len(rows) != index.embeddings_.shape[0]) or (
-                index.static_ is not None and len(rows) != index.static_.shape[0]):
+                index.minilm_ is not None and len(rows) != index.minilm_.shape[0]):
             raise RelatedError(f"{src}: damaged index (row counts disagree)")
         index.rows_ = rows
         index.id_pos_ = {}
@@ -766,16 +773,16 @@ class RelatedIndex:
                                f"this newstag computes {semantic_model()}; rebuild the index "
                                "with `newstag index build --semantic` (NEWSTAG_MINILM_ADAPTER="
                                "off selects the plain MiniLM)")
-        if index.static_ is not None:
-            table = _static_table()
-            if table is None:  # pragma: no cover - the table ships with the package
-                index.static_ = None  # channel off
-            elif table.fingerprint != manifest.get("static_table"):
-                raise RelatedError(f"{src}: built with other static word vectors than this "
+        if index.minilm_ is not None:
+            found = minilm_onnx.fingerprint()
+            if found is None:  # pragma: no cover - the model ships with the package
+                index.minilm_ = None  # channel off
+            elif found != manifest.get("minilm_model"):
+                raise RelatedError(f"{src}: built with another MiniLM model than this "
                                    "newstag's; rebuild the index with `newstag index build`")
             else:
-                index.static_table_ = table.fingerprint
-        index.static = index.static_ is not None
+                index.minilm_fingerprint_ = found
+        index.minilm = index.minilm_ is not None
         return index
 
     # -- querying -------------------------------------------------------------
@@ -838,8 +845,8 @@ class RelatedIndex:
             w.pop("semantic", None)
         if not self.entities:
             w.pop("entity", None)
-        if getattr(self, "static_", None) is None:
-            w.pop("static", None)
+        if getattr(self, "minilm_", None) is None:
+            w.pop("minilm", None)
         return w
 
     def _use_semantic(self, semantic: bool | None) -> bool:
@@ -860,12 +867,12 @@ class RelatedIndex:
     def reranker(self, semantic: bool) -> Reranker | None:
         """The re-ranker for this index's channels in one mode, or None (fused order is kept).
 
-        None when ``rerank`` is off, with custom weights for the mode, without the static channel
+        None when ``rerank`` is off, with custom weights for the mode, without the minilm channel
         or when the shipped file has no model for these channels.
         """
         custom = self.semantic_weights if semantic else self.weights
         if not getattr(self, "rerank", True) or custom is not None or \
-                getattr(self, "static_", None) is None:
+                getattr(self, "minilm_", None) is None:
             return None
         return load_reranker().get(_rerank_key(semantic, self.entities))
 
@@ -882,7 +889,7 @@ class RelatedIndex:
             else:
                 x = _dense_rows(self.word_ if name == "word" else self.char_, cand)[1]
             return (x @ x[:m].T).astype(np.float32)
-        vecs = (self.static_ if name == "static" else self.embeddings_)[cand]
+        vecs = (self.minilm_ if name == "minilm" else self.embeddings_)[cand]
         return np.clip(vecs @ vecs[:m].T, 0.0, 1.0)
 
     def rerank_features(self, cand: Any, score: Any, comps: dict[str, Any], q: dict[str, Any],
@@ -891,8 +898,8 @@ class RelatedIndex:
 
         ``cand``: positions of the candidates, best fused score first; ``score``: the query's
         fused scores; ``comps``: its channel scores (one row each); ``q``: the query (``_text``,
-        ``_pos`` for an indexed item, ``_static``: its static vector, used when the mode's fusion
-        did not score the static channel). Each candidate is compared with the query and with
+        ``_pos`` for an indexed item, ``_minilm``: its minilm vector, used when the mode's fusion
+        did not score the minilm channel). Each candidate is compared with the query and with
         the best ``RERANK_DEPTH`` candidates (the reference): fused score and gap to the best,
         how many reference items are closer to the candidate than the query is (reciprocal
         rank), its mean and largest similarity to the reference, two-hop scores through the best
@@ -901,7 +908,7 @@ class RelatedIndex:
         """
         import numpy as np
 
-        static_query = q.get("_static")
+        minilm_query = q.get("_minilm")
 
         cand = np.asarray(cand)
         ref = cand[:RERANK_DEPTH]
@@ -913,8 +920,8 @@ class RelatedIndex:
         cols: list[Any] = []
         per_channel: list[Any] = []
         for name in _rerank_channels(semantic, self.entities):
-            if name == "static" and "static" not in weights:
-                v = np.clip(self.static_[cand] @ static_query, 0.0, 1.0)
+            if name == "minilm" and "minilm" not in weights:
+                v = np.clip(self.minilm_[cand] @ minilm_query, 0.0, 1.0)
             else:
                 v = np.asarray(comps[name])[cand]
             block = self._channel_block(name, cand, len(ref))
@@ -966,11 +973,11 @@ class RelatedIndex:
 
     def components(self, texts: list[str] | None = None, ids: list[str] | None = None,
                    entities: list[list[str]] | None = None, semantic: bool | None = None,
-                   static: bool = True) -> dict[str, Any]:
+                   minilm_all: bool = True) -> dict[str, Any]:
         """Per-signal similarity matrices (queries x rows), each in [0, 1].
 
-        ``static=False`` leaves out the static word-vector channel; its query vectors are then
-        returned under ``"_static_query"`` (queries rank with it through :func:`fuse`).
+        ``minilm_all=False`` leaves out the minilm channel; its query vectors are then
+        returned under ``"_minilm_query"`` (queries rank with it through :func:`fuse`).
 
         Give ``texts`` (new queries; entities are extracted unless given) or ``ids``
         (indexed items; their stored vectors are used).
@@ -986,7 +993,7 @@ class RelatedIndex:
             qw, qc = self.word_[pos], self.char_[pos]
             ents = [[n for n, _ in self.rows_[p].entities] for p in pos]
             qe = self.embeddings_[pos] if use_sem else None
-            qs = self.static_[pos] if self.static_ is not None else None
+            qs = self.minilm_[pos] if self.minilm_ is not None else None
         else:
             texts = [" ".join(t.split()) for t in (texts or [])]
             qw, qc = self._transform("word", texts), self._transform("char", texts)
@@ -996,7 +1003,7 @@ class RelatedIndex:
                 entities = [[n for n, _ in e] for e in self._extract(heads, leads)]
             ents = entities or [[] for _ in texts]
             qe = encode(texts) if use_sem else None
-            qs = self._static_vectors(texts) if self.static_ is not None else None
+            qs = self._minilm_vectors(texts) if self.minilm_ is not None else None
         out["word"] = self._lexical(qw, cache["wordT"])
         out["char"] = self._lexical(qc, cache["charT"])
         if self.entities:
@@ -1009,20 +1016,20 @@ class RelatedIndex:
 
             num = np.asarray((sp.csr_matrix(qv * w2) @ cache["entT"]).todense())
             out["entity"] = num / qn[:, None] / cache["ent_norm"][None, :]
-        if qs is not None and static:
-            out["static"] = np.clip(qs @ self.static_.T, 0.0, 1.0)
+        if qs is not None and minilm_all:
+            out["minilm"] = np.clip(qs @ self.minilm_.T, 0.0, 1.0)
         elif qs is not None:
-            out["_static_query"] = qs
+            out["_minilm_query"] = qs
         if use_sem:
             out["semantic"] = np.clip(qe @ self.embeddings_.T, 0.0, 1.0)
         return out
 
-    def _static_vectors(self, texts: list[str]) -> Any:
-        table = _static_table()
-        if table is None:  # pragma: no cover - the table ships with the package
-            raise RelatedError("the static word vectors (newstag/data/wordvectors.npz) are "
-                               "missing: reinstall newstag or rebuild the index with static off")
-        return table.embed(texts)
+    def _minilm_vectors(self, texts: list[str]) -> Any:
+        encoder = minilm_onnx.load()
+        if encoder is None:  # pragma: no cover - the model ships with the package
+            raise RelatedError("the MiniLM model (newstag/data/minilm-int8.onnx) is missing: "
+                               "reinstall newstag or rebuild the index with minilm off")
+        return encoder.embed(texts)
 
     def _lexical(self, q: Any, postings: Any) -> Any:
         """Cosines of TF-IDF query rows with every item (``postings`` = items transposed).
@@ -1122,11 +1129,11 @@ class RelatedIndex:
                               (by_text, text_kw)):
                 if not group:
                     continue
-                comps = self.components(semantic=use_sem, static=False, **kw)
-                static_q = comps.get("_static_query")
-                fused = fuse(comps, weights, self.static_)
+                comps = self.components(semantic=use_sem, minilm_all=False, **kw)
+                minilm_q = comps.get("_minilm_query")
+                fused = fuse(comps, weights, self.minilm_)
                 for qi, q in enumerate(group):
-                    q["_static"] = static_q[qi] if static_q is not None else None
+                    q["_minilm"] = minilm_q[qi] if minilm_q is not None else None
                     q["_result"] = self._rank(fused[qi], {n: c[qi] for n, c in comps.items()},
                                               q, k, since, exclude_self, explain, cache,
                                               use_sem)
@@ -1155,16 +1162,22 @@ class RelatedIndex:
         if batch:
             yield from _flush()
 
-    def _masked(self, fused: Any, q: dict[str, Any], depth: int, since: str | None,
-                exclude_self: bool, cache: dict[str, Any]) -> tuple[Any, Any]:
+    def _masked(self, fused: Any, comps: dict[str, Any], q: dict[str, Any], depth: int,
+                since: str | None, exclude_self: bool, cache: dict[str, Any]) -> tuple[Any, Any]:
         """Fused scores with what a query must not return set to ``-inf``, and a shortlist.
 
-        ``depth``: how many of the best items are checked for a headline equal to the query's.
-        The shortlist (None when there is none) holds the best ``depth`` finite items.
+        Out: items that share no word, character n-gram or entity with the query and whose
+        MiniLM similarity is below ``DENSE_MATCH`` (nothing in common). ``depth``: how many of
+        the best items are checked for a headline equal to the query's. The shortlist (None
+        when there is none) holds the best ``depth`` finite items.
         """
         import numpy as np
 
-        score = np.where(cache["alive"] & (fused > 0), fused, -np.inf)  # nothing in common: out
+        shared = sum(comps[n] for n in ("word", "char", "entity") if n in comps) > 0
+        for name in ("minilm", "semantic"):
+            if name in comps:
+                shared = shared | (comps[name] >= DENSE_MATCH)
+        score = np.where(cache["alive"] & shared & (fused > 0), fused, -np.inf)
         if since:
             score = np.where(cache["dates"] >= since, score, -np.inf)
         if q.get("_pos") is not None:
@@ -1205,7 +1218,7 @@ class RelatedIndex:
 
         model = self.reranker(use_sem)
         depth = max(RERANK_DEPTH, k) if model is not None else k
-        score, short = self._masked(fused, q, depth, since, exclude_self, cache)
+        score, short = self._masked(fused, comps, q, depth, since, exclude_self, cache)
         finite = int(np.isfinite(score).sum())
         kk = min(k, finite)
         if kk <= 0:
@@ -1286,7 +1299,7 @@ class RelatedIndex:
                 "word_features": int(self.word_.shape[1]),
                 "char_features": int(self.char_.shape[1]),
                 "entity_features": len(self.entity_vocab_),
-                "static": self.static_ is not None,
+                "minilm": self.minilm_ is not None,
                 "rerank": self.reranker(False) is not None,
                 "weights": self._weights(False),
                 "semantic_weights": self._weights(True) if self.embeddings_ is not None else None,
@@ -1341,7 +1354,7 @@ def best_positions(score: Any, m: int, among: Any = None) -> Any:
 
 
 def _rerank_channels(semantic: bool, entities: bool) -> list[str]:
-    return ["word", "char"] + (["entity"] if entities else []) + ["static"] + \
+    return ["word", "char"] + (["entity"] if entities else []) + ["minilm"] + \
         (["semantic"] if semantic else [])
 
 
@@ -1397,46 +1410,40 @@ def load_reranker(path: str | Path | None = None) -> dict[str, Reranker]:
     return _RERANKERS[key]
 
 
-def static_candidates(n: int) -> int:
-    """How many of the best lexically scored items the static channel rescores for a query.
+def minilm_candidates(n: int) -> int:
+    """How many of the best lexically scored items the minilm channel rescores for a query.
 
     On neus-related train (7,356 items) rescoring only the top 0.5% gave the same R@2 as scoring
-    all of them: the static channel reorders candidates, it rarely finds new ones.
+    all of them: the dense channel reorders candidates, it rarely finds new ones.
     """
     return min(n, max(2000, n // 100))
 
 
-def fuse(comps: dict[str, Any], weights: dict[str, float], static_vectors: Any = None) -> Any:
+def fuse(comps: dict[str, Any], weights: dict[str, float], minilm_vectors: Any = None) -> Any:
     """Weighted mean of the channels (queries x items).
 
-    The static channel, when ``comps`` holds its query vectors (``"_static_query"``) instead of
-    its scores, is only computed for each query's :func:`static_candidates` best items by the
+    The minilm channel, when ``comps`` holds its query vectors (``"_minilm_query"``) instead of
+    its scores, is only computed for each query's :func:`minilm_candidates` best items by the
     other channels (a dense product over every item was the slowest part of a query at 100k);
-    its scores are written into ``comps["static"]`` (zero elsewhere).
+    its scores are written into ``comps["minilm"]`` (zero elsewhere).
     """
     import numpy as np
 
     total = sum(weights.values()) or 1.0
     fused = sum(w * comps[name] for name, w in weights.items() if name in comps) / total
-    qs = comps.pop("_static_query", None)
-    if "static" in weights and "static" not in comps and qs is not None:
+    qs = comps.pop("_minilm_query", None)
+    if "minilm" in weights and "minilm" not in comps and qs is not None:
         fused = np.array(fused, dtype=np.float32)
         n = fused.shape[1]
-        m = static_candidates(n)
+        m = minilm_candidates(n)
         scores = np.zeros_like(fused)
         for qi in range(fused.shape[0]):
             cand = np.argpartition(-fused[qi], m - 1)[:m] if m < n else np.arange(n)
-            sim = np.clip(static_vectors[cand] @ qs[qi], 0.0, 1.0)
+            sim = np.clip(minilm_vectors[cand] @ qs[qi], 0.0, 1.0)
             scores[qi, cand] = sim
-            fused[qi, cand] += weights["static"] / total * sim
-        comps["static"] = scores
+            fused[qi, cand] += weights["minilm"] / total * sim
+        comps["minilm"] = scores
     return fused
-
-
-def _static_table() -> Any:
-    from newstag import wordvectors
-
-    return wordvectors.load()
 
 
 def _norm_headline(text: str) -> str:
