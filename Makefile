@@ -42,7 +42,8 @@ default-model: $(VENV)/.installed
 		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
 
 # Refit the MiniLM headline adapter (src/newstag/data/minilm_adapter.npz) on neus-related train;
-# also writes the out-of-fold train embeddings that `reranker` (and the benchmark) then use.
+# also writes the out-of-fold train embeddings and half adapters that `minilm-onnx`, `reranker`
+# and the benchmark then use.
 minilm-adapter: $(VENV)/.installed-dev
 	nice $(BIN)/python scripts/finetune_minilm.py
 

@@ -7,8 +7,9 @@ feed-forward's two maps), a low-rank update ``W + B @ A`` (LoRA) fitted by
 ``scripts/finetune_minilm.py``: contrastive training on the ``train`` split of neus-related
 (headlines of one story from different outlets, and its neutral title, pulled together; other
 stories of the batch pushed apart). The factors are merged into the weights when the encoder
-loads, so encoding costs what it did. The file holds ``{layer}.{map}.A`` (rank x in) and
-``{layer}.{map}.B`` (out x rank) as float16.
+loads, so encoding costs what it did; ``scripts/export_minilm_onnx.py`` merges them into the
+default mode's int8 model (:mod:`newstag.minilm_onnx`) the same way. The file holds
+``{layer}.{map}.A`` (rank x in) and ``{layer}.{map}.B`` (out x rank) as float16.
 
 ``NEWSTAG_MINILM_ADAPTER=off`` encodes with the plain model (an index then records so, and an
 index built with the other weights must be rebuilt).

@@ -44,6 +44,7 @@ import re
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ FORMAT_VERSION = 3  # 2: static word-vector channel; 3: int8 MiniLM channel (min
 # Fusion weights, chosen on data: grid search maximising Recall@2 (ties broken by MRR) on the
 # train split of neus-related (its 7,356 headlines indexed, each one a query, its two siblings
 # relevant); see ``benchmarks/related.py --tune``. Only the ratios matter. The int8 MiniLM
-# channel dominates (train R@2 0.479 -> 0.574 over the lexical channels alone); entity overlap
+# channel dominates (train R@2 0.437 with the other channels alone, 0.574 with it); entity overlap
 # earns no weight in the fusion once it is there (the re-ranker still uses it).
 DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.5, "entity": 0.0, "minilm": 8.0}
 DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.0, "entity": 0.0,
@@ -1129,14 +1130,15 @@ class RelatedIndex:
                               (by_text, text_kw)):
                 if not group:
                     continue
-                comps = self.components(semantic=use_sem, minilm_all=False, **kw)
-                minilm_q = comps.get("_minilm_query")
-                fused = fuse(comps, weights, self.minilm_)
-                for qi, q in enumerate(group):
-                    q["_minilm"] = minilm_q[qi] if minilm_q is not None else None
-                    q["_result"] = self._rank(fused[qi], {n: c[qi] for n, c in comps.items()},
-                                              q, k, since, exclude_self, explain, cache,
-                                              use_sem)
+                with _one_blas_thread():
+                    comps = self.components(semantic=use_sem, minilm_all=False, **kw)
+                    minilm_q = comps.get("_minilm_query")
+                    fused = fuse(comps, weights, self.minilm_)
+                    for qi, q in enumerate(group):
+                        q["_minilm"] = minilm_q[qi] if minilm_q is not None else None
+                        q["_result"] = self._rank(fused[qi],
+                                                  {n: c[qi] for n, c in comps.items()}, q, k,
+                                                  since, exclude_self, explain, cache, use_sem)
             for q in batch:
                 yield q.pop("_result")
 
@@ -1444,6 +1446,20 @@ def fuse(comps: dict[str, Any], weights: dict[str, float], minilm_vectors: Any =
             fused[qi, cand] += weights["minilm"] / total * sim
         comps["minilm"] = scores
     return fused
+
+
+@lru_cache(maxsize=1)
+def _blas_libraries() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()  # the libraries loaded by the first query
+
+
+def _one_blas_thread() -> Any:
+    """A context in which BLAS runs on one thread (queries: its products are small, and idle
+    BLAS threads spin on the other core: at 100k one thread halved a query's CPU time and was
+    no slower)."""
+    return _blas_libraries().limit(limits=1, user_api="blas")
 
 
 def _norm_headline(text: str) -> str:
