@@ -159,8 +159,49 @@ def train_minilm_vectors(rows: list[dict], fields: str, index: RelatedIndex) -> 
     index.minilm_ = vecs.astype(np.float16).astype(np.float32)  # rounded as an index stores
 
 
+def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
+    """Out-of-fold MiniLM token vectors of train ``rows`` by position: each story's headlines
+    encoded by the half adapter that did not see it (``scripts/finetune_minilm.py`` keeps them).
+    """
+    import copy
+
+    from newstag import adapter
+    from newstag.related import encode_tokens, load_encoder
+
+    fingerprint = adapter.load()[1]
+    path = CACHE / f"tokens_oof_headline_{fingerprint}.npz"
+    if not path.exists():
+        fold_dir = CACHE / f"minilm_folds_{fingerprint}"
+        if not (fold_dir / "fold1.npz").exists():
+            sys.exit(f"{fold_dir} missing: run scripts/finetune_minilm.py --folds-only")
+        ids, vecs = [], []
+        for fold in (0, 1):
+            model = copy.deepcopy(load_encoder(adapted=False))
+            adapter.merge(model[0].auto_model, str(fold_dir / f"fold{fold}.npz"))
+            held = [r for r in rows if int(r["id"].split("-")[0]) % 2 == fold]
+            ids += [r["id"] for r in held]
+            vecs += encode_tokens([r["headline"] for r in held], model)
+        np.savez(path, ids=np.array(ids), lengths=np.array([len(v) for v in vecs]),
+                 vectors=np.vstack(vecs).astype(np.float16))
+    with np.load(path) as data:
+        parts = np.split(data["vectors"], np.cumsum(data["lengths"])[:-1])
+        by_id = dict(zip(data["ids"].tolist(), parts, strict=True))
+    return {i: by_id[r["id"]] for i, r in enumerate(rows)}
+
+
 def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
-    """The index of one pool of headlines (cached on disk between runs; rebuilt when stale)."""
+    """The index of one pool of headlines (cached on disk between runs; rebuilt when stale).
+
+    A semantic train index gets out-of-fold token vectors (:func:`train_tokens`) for the
+    re-ranker, as it gets out-of-fold embeddings.
+    """
+    index = _get_index(rows, fields, semantic, pool)
+    if semantic and pool == "train" and fields == "headline":
+        index._prepared()["tokens"].update(train_tokens(rows))
+    return index
+
+
+def _get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
     from newstag.related import semantic_model
 
     where = CACHE / f"{pool}_{fields.replace('+', '_')}" \

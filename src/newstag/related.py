@@ -67,6 +67,8 @@ RERANK_DEPTH = 50
 # A MiniLM cosine from which two headlines have something in common even without a shared
 # word (on neus-related val, half the siblings reach 0.6; gibberish queries stay below 0.4)
 DENSE_MATCH = 0.5
+# Items whose MiniLM token vectors a semantic index keeps in memory for the re-ranker
+TOKEN_CACHE = 20_000
 _TIE = 1e-4  # similarities closer than this count as equal in the re-ranker's rank features
 RERANKER = Path(__file__).parent / "data" / "reranker.json"
 
@@ -372,6 +374,33 @@ def encode(texts: list[str], batch_size: int = 128, adapted: bool | None = None)
     emb = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                        convert_to_numpy=True, show_progress_bar=False)
     return np.asarray(emb, dtype=np.float32)
+
+
+def encode_tokens(texts: list[str], model: Any = None) -> list[Any]:
+    """Unit-length contextual MiniLM vectors of each text's word pieces (one float32 matrix a
+    text, without [CLS] and [SEP]); ``model``: a sentence-transformers model (default: the
+    semantic encoder)."""
+    import numpy as np
+
+    if not texts:
+        return []
+    model = model or load_encoder()
+    out = []
+    for t in model.encode(texts, batch_size=64, output_value="token_embeddings",
+                          convert_to_numpy=False, show_progress_bar=False):
+        x = t.float().numpy()
+        x = x[1:-1] if len(x) > 2 else x
+        out.append((x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-9)
+                    ).astype(np.float32))
+    return out
+
+
+def token_match(a: Any, b: Any) -> float:
+    """BERTScore-style F1 of two texts' token vectors: each token's best cosine in the other
+    text, averaged both ways."""
+    sim = a @ b.T
+    p, r = float(sim.max(axis=1).mean()), float(sim.max(axis=0).mean())
+    return 0.0 if p + r <= 0 else 2 * p * r / (p + r)
 
 
 # ---------------------------------------------------------------------------
@@ -834,7 +863,7 @@ class RelatedIndex:
             cache.update(entT=ent.T.tocsr(), ent=ent, ent_w2=w2, ent_norm=norms)
         dates = np.array([r.date or "" for r in self.rows_], dtype=object)
         cache["dates"] = dates
-        cache["numbers"], cache["norms"] = {}, {}
+        cache["numbers"], cache["norms"], cache["tokens"] = {}, {}, {}
         self._cache = cache
         return cache
 
@@ -940,8 +969,36 @@ class RelatedIndex:
         cols = [f, np.log1p(np.arange(len(cand))), f - f[0], f / max(float(f[0]), 1e-6),
                 np.log1p(((pair > f[:, None] + _TIE) * other).sum(axis=1)),
                 pair.sum(axis=1) / n_other, pair.max(axis=1), hop[:, 0], hop[:, :3].max(axis=1)]
-        return np.stack(cols + per_channel + self._term_features(cand, q), axis=1
+        tokens = self._token_features(cand, q) if semantic else []
+        return np.stack(cols + per_channel + self._term_features(cand, q) + tokens, axis=1
                         ).astype(np.float64)
+
+    def _token_features(self, cand: Any, q: dict[str, Any]) -> list[Any]:
+        """Semantic mode: how well the query's and each candidate's MiniLM token vectors match
+        (:func:`token_match`), its rank among the best ``RERANK_DEPTH`` and gap to their best.
+
+        Token vectors are too large to store in an index (~12 kB a headline), so candidates are
+        encoded when first met and kept for later queries (up to ``TOKEN_CACHE`` items).
+        """
+        import numpy as np
+
+        known = self._prepared()["tokens"]
+        pos = q.get("_pos")
+        wanted = list(dict.fromkeys(int(c) for c in (*cand, *([] if pos is None else [pos]))))
+        if len(known) + len(wanted) > TOKEN_CACHE:
+            known.clear()
+        todo = [c for c in wanted if c not in known]
+        found = encode_tokens([self.rows_[c].text(self.fields) for c in todo])
+        known.update((c, t.astype(np.float16)) for c, t in zip(todo, found, strict=True))
+        if pos is not None:
+            qt = known[pos].astype(np.float32)
+        else:
+            if "_tokens" not in q:
+                q["_tokens"] = encode_tokens([q["_text"]])[0]
+            qt = q["_tokens"]
+        v = np.array([token_match(qt, known[int(c)].astype(np.float32)) for c in cand])
+        vref = v[:RERANK_DEPTH]
+        return [v, np.log1p((vref[None, :] > v[:, None] + _TIE).sum(axis=1)), v - vref.max()]
 
     def _term_features(self, cand: Any, q: dict[str, Any]) -> list[Any]:
         """Shared word terms, the candidate's word count and its difference with the query's,
@@ -1370,7 +1427,8 @@ def rerank_feature_names(semantic: bool, entities: bool) -> list[str]:
              "hop_max3"]
     for ch in _rerank_channels(semantic, entities):
         names += [ch, f"{ch}_rank", f"{ch}_recip", f"{ch}_gap"]
-    return names + ["shared_terms", "terms", "terms_diff", "shared_numbers", "new_numbers"]
+    names += ["shared_terms", "terms", "terms_diff", "shared_numbers", "new_numbers"]
+    return names + (["tokens", "tokens_rank", "tokens_gap"] if semantic else [])
 
 
 @dataclass
