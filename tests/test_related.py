@@ -315,6 +315,42 @@ def test_reranker_file_has_a_model_for_each_mode_and_its_features():
     assert x.shape == (5, len(models["default-no-entities"].features)) and np.isfinite(x).all()
 
 
+def test_token_match_is_a_symmetric_f1_of_best_token_cosines():
+    import numpy as np
+
+    from newstag.related import token_match
+
+    a = np.eye(3, dtype=np.float32)[:2]  # tokens x and y
+    b = np.eye(3, dtype=np.float32)  # tokens x, y and z
+    assert token_match(a, a) == pytest.approx(1.0)
+    # precision 1 (every token of a is in b), recall 2/3 (z is not in a): F1 0.8
+    assert token_match(a, b) == pytest.approx(0.8) == token_match(b, a)
+    assert token_match(a, np.eye(3, dtype=np.float32)[2:]) == 0.0
+
+
+@pytest.mark.semantic
+def test_semantic_reranker_uses_token_matches_and_keeps_them():
+    import numpy as np
+
+    import newstag.related as related
+
+    if not related.semantic_available():
+        pytest.skip("needs the [semantic] extra (torch)")
+    tokens = related.encode_tokens(["Doctors warn of flu epidemic",
+                                    "Physicians warn of influenza outbreak",
+                                    "Football club signs new striker"])
+    assert [t.shape[1] for t in tokens] == [384] * 3
+    assert np.allclose(np.linalg.norm(tokens[0], axis=1), 1.0, atol=1e-4)
+    assert related.token_match(tokens[0], tokens[1]) > related.token_match(tokens[0], tokens[2])
+    index = lexical(semantic=True)
+    model = index.reranker(True)
+    assert model is not None and model.features[-3:] == ["tokens", "tokens_rank", "tokens_gap"]
+    hits = index.query(text="Floods in Italy: thousands evacuated", k=3, semantic=True)
+    assert {h["id"] for h in hits[:2]} == {"a1", "a2"}
+    known = index._prepared()["tokens"]  # every candidate's token vectors, kept for later
+    assert len(known) == len(ROWS) and all(t.dtype == np.float16 for t in known.values())
+
+
 def test_reranker_predicts_a_logistic_probability():
     import numpy as np
 

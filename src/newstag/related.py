@@ -17,9 +17,10 @@ cosine similarities, each in ``[0, 1]``, and ranks by their weighted sum:
 Each query's best ``RERANK_DEPTH`` (50) items by fused score are then reordered by a re-ranker
 (:class:`Reranker`, ``data/reranker.json``): a logistic regression, fitted on neus-related train
 by ``scripts/fit_reranker.py``, over features of the candidate and of its neighbourhood among the
-candidates (:meth:`RelatedIndex.rerank_features`); a result's ``score`` is then its probability
-of reporting the query's story and ``fused`` its weighted sum. With custom weights, the minilm
-channel off or ``rerank=False`` the fused order is kept (``score`` = ``fused``).
+candidates (:meth:`RelatedIndex.rerank_features`; in semantic mode also how well MiniLM's token
+vectors of the two headlines match, :func:`token_match`); a result's ``score`` is then its
+probability of reporting the query's story and ``fused`` its weighted sum. With custom weights,
+the minilm channel off or ``rerank=False`` the fused order is kept (``score`` = ``fused``).
 
 Persistence is a directory: ``manifest.json`` (settings, sizes), ``rows.jsonl`` (one item a line,
 with its entities and an ``alive`` flag), ``word.npz``/``char.npz`` (sparse TF-IDF rows),
