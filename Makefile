@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker bench clean
+.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
