@@ -163,10 +163,8 @@ def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
     """Out-of-fold MiniLM token vectors of train ``rows`` by position: each story's headlines
     encoded by the half adapter that did not see it (``scripts/finetune_minilm.py`` keeps them).
     """
-    import copy
-
     from newstag import adapter
-    from newstag.related import encode_tokens, load_encoder
+    from newstag.related import encode_tokens, encoder_with_adapter
 
     fingerprint = adapter.load()[1]
     path = CACHE / f"tokens_oof_headline_{fingerprint}.npz"
@@ -176,8 +174,7 @@ def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
             sys.exit(f"{fold_dir} missing: run scripts/finetune_minilm.py --folds-only")
         ids, vecs = [], []
         for fold in (0, 1):
-            model = copy.deepcopy(load_encoder(adapted=False))
-            adapter.merge(model[0].auto_model, str(fold_dir / f"fold{fold}.npz"))
+            model = encoder_with_adapter(fold_dir / f"fold{fold}.npz")
             held = [r for r in rows if int(r["id"].split("-")[0]) % 2 == fold]
             ids += [r["id"] for r in held]
             vecs += encode_tokens([r["headline"] for r in held], model)

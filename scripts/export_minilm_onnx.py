@@ -20,13 +20,13 @@ About two minutes on 2 cores.
 from __future__ import annotations
 
 import argparse
-import copy
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
+from tokenizers import Tokenizer
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import related as bench  # noqa: E402
 
 from newstag import adapter, minilm_onnx  # noqa: E402
-from newstag.related import load_encoder  # noqa: E402
+from newstag.related import encoder_with_adapter, load_encoder  # noqa: E402
 
 
 class MeanPooled(torch.nn.Module):
@@ -52,14 +52,12 @@ class MeanPooled(torch.nn.Module):
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
 
-def export(adapter_path: Path | None, out: Path) -> None:
+def export(adapter_path: Path, out: Path) -> None:
     """Write the int8 ONNX model of MiniLM with the adapter at ``adapter_path`` merged."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = load_encoder(adapted=False)  # the plain model; a copy of it is adapted
-    bert = copy.deepcopy(model[0].auto_model).eval()
-    if adapter_path is not None:
-        adapter.merge(bert, str(adapter_path))
+    model = encoder_with_adapter(adapter_path)
+    bert = model[0].auto_model.eval()
     sample = model.tokenizer(["A headline", "Another, longer headline about something"],
                              padding=True, return_tensors="pt")
     with tempfile.TemporaryDirectory() as tmp:
@@ -101,7 +99,11 @@ def main() -> None:
     if found is None:
         sys.exit(f"{adapter.ADAPTER} missing: run scripts/finetune_minilm.py")
     export(adapter.ADAPTER, minilm_onnx.MODEL)
-    load_encoder(adapted=False).tokenizer.backend_tokenizer.save(str(minilm_onnx.TOKENIZER))
+    # a copy without the padding and truncation the last call happened to leave set
+    tokenizer = Tokenizer.from_str(load_encoder(adapted=False).tokenizer.backend_tokenizer.to_str())
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    tokenizer.save(str(minilm_onnx.TOKENIZER))
     minilm_onnx.load.cache_clear()
     encoder = minilm_onnx.load()
     assert encoder is not None

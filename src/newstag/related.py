@@ -359,6 +359,16 @@ def load_encoder(adapted: bool | None = None) -> Any:
     return _ENCODERS[adapted]
 
 
+def encoder_with_adapter(path: str | Path) -> Any:
+    """A fresh copy of the plain MiniLM encoder with the adapter at ``path`` merged (for the
+    scripts that use the half adapters of ``scripts/finetune_minilm.py``)."""
+    import copy
+
+    model = copy.deepcopy(load_encoder(adapted=False))
+    adapter.merge(model[0].auto_model, str(path))
+    return model
+
+
 def semantic_model() -> str:
     """The name of the sentence embeddings this newstag computes (recorded in indexes)."""
     return adapter.model_name(SEMANTIC_MODEL)
@@ -385,7 +395,7 @@ def encode_tokens(texts: list[str], model: Any = None) -> list[Any]:
 
     if not texts:
         return []
-    model = model or load_encoder()
+    model = load_encoder() if model is None else model
     out = []
     for t in model.encode(texts, batch_size=64, output_value="token_embeddings",
                           convert_to_numpy=False, show_progress_bar=False):
