@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker clean
+.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ minilm-onnx: $(VENV)/.installed-dev
 # Refit the related-headlines re-ranker (src/newstag/data/reranker.json) on neus-related train.
 reranker: $(VENV)/.installed-dev
 	nice $(BIN)/python scripts/fit_reranker.py
+
+# Screenshot of the review page with the summit sample (docs/img/review-page.png), taken in
+# Debian's Chromium (apt-get install chromium) against `newstag serve` on loopback.
+screenshot: $(VENV)/.installed-dev
+	$(BIN)/python scripts/review_screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

@@ -30,9 +30,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from newstag import __version__
-from newstag.service import worker
+from newstag.service import catalog, page, worker
 from newstag.service.feedback import FeedbackError, FeedbackStore, open_store
 from newstag.service.metrics import Metrics, MetricsMiddleware
+from newstag.service.page import ASSETS as PAGE_ASSETS
 from newstag.service.schemas import (
     BatchIn,
     BatchOut,
@@ -59,6 +60,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (422, "Invalid request or article (the error says which field)"),
         (503, "Model still loading"), (504, "Request over the time limit"))
 }
+
+OPEN_PATHS |= frozenset(PAGE_ASSETS)  # the review page loads without a key, then asks for one
 
 
 def json_response(body: bytes, status: int = 200) -> Response:
@@ -487,6 +490,8 @@ def create_app(tagger: Any = None, index: Any = None, settings: Settings | None 
         state.metrics.feedback.inc()
         return {"id": row_id, "stored": True}
 
+    app.include_router(catalog.router(state))  # /v1/model, /v1/tags, /v1/article, ...
+    app.include_router(page.router())  # the review page at /
     state.metrics.paths = {getattr(r, "path", "") for r in app.routes}
     return app
 

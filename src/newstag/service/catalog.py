@@ -1,0 +1,341 @@
+"""Public read-only endpoints that describe what the service knows, used by the review page
+and open to any client like the rest of the API:
+
+- ``GET /v1/model``: which model answers (name, version, vocabulary size, related index);
+- ``GET /v1/tags?prefix=``: the model's tag vocabulary, for a type-ahead;
+- ``GET /v1/tags/check?tag=``: how a tag an editor adds is spelled, whether the model knows it
+  and whether the house rules (the service's ``rules`` setting) allow it;
+- ``POST /v1/article``: the headline and body newstag reads from an article (what the
+  cleaner kept and dropped), so a client can show the text that tag offsets point into;
+- ``GET /v1/related/items/{id}``: one headline of the related-headlines index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query
+from fastapi import Path as PathParam
+from pydantic import BaseModel, Field
+
+from newstag import __version__
+from newstag.service import worker
+from newstag.service.schemas import ArticleIn, ErrorOut
+from newstag.service.worker import ApiError
+
+_ERR = {"model": ErrorOut}
+
+
+class TagOut(BaseModel):
+    tag: str
+    type: str = Field(..., description="person, place, organisation or topic.")
+    count: int = Field(..., description="Training articles with this tag.")
+
+
+class TagsOut(BaseModel):
+    tags: list[TagOut]
+    total: int = Field(..., description="Tags matching the prefix (more than returned).")
+    vocabulary: int = Field(..., description="Tags the model knows.")
+
+
+class TagCheckOut(BaseModel):
+    tag: str = Field(..., description="The house form: the vocabulary's spelling, after the "
+                                      "house rules' spellings.")
+    type: str = Field(..., description="The tag's type in the vocabulary; `topic` for new text.")
+    known: bool = Field(..., description="The model's vocabulary has this tag.")
+    allowed: bool = Field(..., description="The house rules let this tag through.")
+    reason: str | None = Field(None, description="Why the house rules refuse it.")
+
+
+class IndexInfo(BaseModel):
+    loaded: bool = Field(..., description="False while the model processes still load it.")
+
+
+class ModelOut(BaseModel):
+    name: str = Field(..., description="`default`, a bundle directory name, or `none`.")
+    mode: str = Field(..., description="`model` (trained) or `entities` (entity tags only).")
+    version: str | None = Field(None, description="First 12 hex digits of the bundle "
+                                                  "manifest's sha256 (null without a model).")
+    created: str | None = Field(None, description="When the model was trained (UTC).")
+    vocabulary: int = Field(..., description="Tags the model knows.")
+    pipeline: str | None = None
+    newstag: str = Field(..., description="Version of the running service.")
+    house_rules: bool = Field(False, description="House rules apply to tags.")
+    index: IndexInfo | None = Field(None, description="Related-headlines index, when one is "
+                                                      "configured.")
+
+
+class DroppedOut(BaseModel):
+    line: int
+    text: str
+    reason: str
+
+
+class ArticleOut(BaseModel):
+    title: str
+    body: str
+    text: str = Field(..., description="title + blank line + body: the text that tag and "
+                                       "entity offsets point into.")
+    dropped: list[DroppedOut] = Field(default_factory=list,
+                                      description="Lines the cleaner left out, with why.")
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ItemOut(BaseModel):
+    id: str
+    headline: str
+    lead: str = ""
+    date: str | None = None
+    url: str | None = None
+    tags: list[str] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# The model's card and vocabulary (read from the bundle's manifest, once)
+# ---------------------------------------------------------------------------
+
+
+def bundle_dir(model: str | None) -> Path | None:
+    """The bundle folder the setting names, or None for entities-only."""
+    from newstag.paths import default_model_dir
+
+    if model is not None and str(model).lower() == "none":
+        return None
+    path = default_model_dir() if model in (None, "default") else Path(model)
+    return path if (path / "manifest.json").exists() else None
+
+
+def model_card(model: str | None, has_model: bool = True) -> dict[str, Any]:
+    """Name, version and tag vocabulary of the model the settings name."""
+    folder = bundle_dir(model) if has_model else None
+    card: dict[str, Any] = {"name": "none", "mode": "entities", "version": None,
+                            "created": None, "pipeline": None, "vocab": []}
+    if folder is None:
+        return card
+    from newstag.model.bundle import read_manifest
+
+    manifest = read_manifest(folder)
+    digest = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
+    labels = manifest.get("labels") or {}
+    card.update(name="default" if model in (None, "default") else folder.name, mode="model",
+                version=digest[:12], created=manifest.get("created"),
+                pipeline=manifest.get("pipeline"),
+                vocab=sorted(((t, (v or {}).get("type") or "topic", int((v or {}).get("count", 0)))
+                              for t, v in labels.items()), key=lambda x: (-x[2], x[0])))
+    return card
+
+
+def match_tags(vocab: list[tuple[str, str, int]], prefix: str) -> list[tuple[str, str, int]]:
+    """Tags starting with ``prefix`` (case-insensitive), then tags with a later word starting
+    with it; most frequent first within each group. An empty prefix matches every tag."""
+    p = prefix.strip().casefold()
+    if not p:
+        return list(vocab)
+    starts, words = [], []
+    for item in vocab:
+        name = item[0].casefold()
+        if name.startswith(p):
+            starts.append(item)
+        elif any(w.startswith(p) for w in name.replace("-", " ").split()[1:]):
+            words.append(item)
+    return starts + words
+
+
+def house_rules(settings: Any) -> Any:
+    """The service's house rules (``Settings.rules``, a TOML file), or None."""
+    path = getattr(settings, "rules", None)
+    if not path:
+        return None
+    from newstag.rules import load_rules
+
+    return load_rules(path)
+
+
+def house_vocab(vocab: list[tuple[str, str, int]], rules: Any) -> list[tuple[str, str, int]]:
+    """The vocabulary as the house rules spell and allow it (each tag on its own: the rules'
+    per-type caps limit one article's tags, not the vocabulary)."""
+    if rules is None:
+        return vocab
+    out: list[tuple[str, str, int]] = []
+    seen: set[str] = set()
+    for tag, kind, count in vocab:
+        kept = rules.apply([{"tag": tag, "type": kind}])
+        if kept and kept[0]["tag"].casefold() not in seen:
+            seen.add(kept[0]["tag"].casefold())
+            out.append((kept[0]["tag"], kind, count))
+    return out
+
+
+def refusal(rules: Any, tag: dict[str, Any]) -> str:
+    """Why the house rules drop ``tag``, in a few words."""
+    names = {tag["tag"].casefold(), (tag.get("model_tag") or tag["tag"]).casefold()}
+    if names & set(getattr(rules, "deny", ())):
+        return "the house rules deny this tag"
+    if getattr(rules, "vocabulary", None) and not names & set(rules.vocabulary):
+        return "not in the house vocabulary"
+    if tag.get("new") and not getattr(rules, "new_tags", True):
+        return "the house rules allow no new tags"
+    if tag.get("new"):
+        return f"the house rules allow no new {tag['type']} tags"
+    return f"the house rules do not allow {tag['type']} tags"
+
+
+def check_tag(text: str, vocab: list[tuple[str, str, int]], rules: Any) -> dict[str, Any]:
+    """How an added tag is spelled, whether the model knows it and the house rules allow it."""
+    name = " ".join(text.split())
+    known = {t.casefold(): (t, kind) for t, kind, _ in vocab}
+    hit = known.get(name.casefold())
+    tag = {"tag": hit[0] if hit else name, "type": hit[1] if hit else "topic", "new": not hit}
+    if rules is not None:
+        kept = rules.apply([tag])
+        if not kept:
+            return {"tag": tag["tag"], "type": tag["type"], "known": bool(hit),
+                    "allowed": False, "reason": refusal(rules, tag)}
+        tag = kept[0]
+    return {"tag": tag["tag"], "type": tag["type"], "known": bool(hit), "allowed": True,
+            "reason": None}
+
+
+# ---------------------------------------------------------------------------
+# Work that needs the loaded index (in this process or in a model process)
+# ---------------------------------------------------------------------------
+
+
+def related_item(tagger: Any, index: Any, item_id: str) -> dict[str, Any]:
+    """One row of the related index as a dict (ApiError 404 when unknown)."""
+    if index is None:
+        raise ApiError(404, "no related-headlines index is configured; start the service "
+                            "with --index DIR")
+    pos = index.id_pos_.get(item_id)
+    row = index.rows_[pos] if pos is not None else None
+    if row is None or not row.alive:
+        raise ApiError(404, f"no item {item_id!r} in the related-headlines index")
+    return {"id": row.id, "headline": row.headline, "lead": row.lead, "date": row.date,
+            "url": row.url, "tags": list(row.tags)}
+
+
+def _in_process(name: str, *args: Any) -> Any:
+    """Run ``name`` of this module in a model process (see ``worker.init_process``)."""
+    proc = worker._PROCESS  # noqa: SLF001 (the model process's loaded tagger and index)
+    return globals()[name](proc["tagger"], proc["index"], *args)
+
+
+async def on_model(state: Any, func: Any, *args: Any) -> Any:
+    """Run ``func(tagger, index, *args)`` where the model lives, under the time limit."""
+    state._check_ready()  # noqa: SLF001
+    executor = state.executor
+    if state.procs:
+        future = executor.submit(_in_process, func.__name__, *args)
+    else:
+        future = executor.submit(func, state.tagger, state.index, *args)
+    try:
+        return await asyncio.wait_for(asyncio.wrap_future(future), state.settings.timeout)
+    except asyncio.TimeoutError:
+        future.cancel()
+        raise state._too_slow() from None  # noqa: SLF001
+    except BrokenProcessPool:
+        raise state._pool_died(executor) from None  # noqa: SLF001
+
+
+def read_article(record: dict[str, Any], allow: bool) -> dict[str, Any]:
+    """The cleaned article as JSON-ready dict (ApiError 422 for bad input)."""
+    from dataclasses import asdict
+
+    article = worker.to_article(record, "request", allow)
+    return {"title": article.title, "body": article.body, "text": article.text,
+            "dropped": [asdict(d) for d in article.dropped], "warnings": list(article.warnings)}
+
+
+# ---------------------------------------------------------------------------
+# The router
+# ---------------------------------------------------------------------------
+
+
+def router(state: Any) -> APIRouter:
+    """The catalogue endpoints of one service ``state`` (:class:`ServiceState`)."""
+    api = APIRouter()
+    settings = state.settings
+    cache: dict[str, Any] = {}
+
+    def card() -> dict[str, Any]:
+        if "card" not in cache:
+            has_model = state.tagger is None or getattr(state.tagger, "model", None) is not None
+            try:
+                found = model_card(settings.model, has_model)
+                rules = house_rules(settings)
+            except Exception as exc:  # noqa: BLE001 (a broken bundle: say so, once per call)
+                raise ApiError(503, f"cannot read the model or the house rules: {exc}") from None
+            cache["card"] = {**found, "rules": rules, "model_vocab": found["vocab"],
+                             "vocab": house_vocab(found["vocab"], rules)}
+        return cache["card"]
+
+    @api.get("/v1/model", tags=["model"], response_model=ModelOut,
+             summary="Which model answers", responses={503: _ERR})
+    async def model_info() -> dict[str, Any]:
+        """The model's name and version (send them with feedback), its vocabulary size and
+        whether a related-headlines index is configured."""
+        c = card()
+        index = None
+        if settings.index or state.index is not None:
+            index = {"loaded": state.ready}
+        return {**{k: c[k] for k in ("name", "mode", "version", "created", "pipeline")},
+                "vocabulary": len(c["model_vocab"]), "newstag": __version__, "index": index,
+                "house_rules": c["rules"] is not None}
+
+    @api.get("/v1/tags", tags=["model"], response_model=TagsOut,
+             summary="Tags the model knows (type-ahead)", responses={422: _ERR, 503: _ERR})
+    async def tags(prefix: str = Query("", max_length=200, description="Case-insensitive "
+                                       "start of the tag or of one of its words."),
+                   limit: int = Query(10, ge=1, le=100)) -> dict[str, Any]:
+        """Tags matching `prefix`, those starting with it first, most frequent first; an empty
+        prefix lists the most frequent tags. Empty for an entities-only service. With house
+        rules, tags are house-spelled and those the rules refuse are left out."""
+        vocab = card()["vocab"]
+        found = match_tags(vocab, prefix)
+        return {"tags": [{"tag": t, "type": ty, "count": n} for t, ty, n in found[:limit]],
+                "total": len(found), "vocabulary": len(vocab)}
+
+    @api.get("/v1/tags/check", tags=["model"], response_model=TagCheckOut,
+             summary="Check a tag an editor adds", responses={422: _ERR, 503: _ERR})
+    async def tag_check(tag: str = Query(..., min_length=1, max_length=300,
+                                         description="The tag as typed.")) -> dict[str, Any]:
+        """The tag's house form (the vocabulary's spelling, case-insensitive match, then the
+        house rules' spellings), whether the model knows it (`known`; otherwise it is a new
+        tag) and whether the house rules allow it (`allowed`, with the `reason` if not)."""
+        if not tag.strip():
+            raise ApiError(422, "invalid request: tag: the tag is blank")
+        c = card()
+        return check_tag(tag, c["model_vocab"], c["rules"])
+
+    @api.post("/v1/article", tags=["tags"], response_model=ArticleOut,
+              summary="The text newstag reads from an article",
+              responses={code: _ERR for code in (400, 413, 415, 422, 504)})
+    async def article(req: ArticleIn) -> dict[str, Any]:
+        """Headline and body after cleaning (an `html` page's story is extracted; scraped
+        furniture such as share prompts is dropped). Tag and entity offsets of `/v1/suggest`
+        point into `text` of this answer; `dropped` lists what was left out and why."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(
+                read_article, req.record(), settings.allow_non_english), settings.timeout)
+        except asyncio.TimeoutError:
+            raise state._too_slow() from None  # noqa: SLF001
+
+    @api.get("/v1/related/items/{item_id}", tags=["related"], response_model=ItemOut,
+             summary="One headline of the related index",
+             responses={404: {**_ERR, "description": "No index, or no such item"},
+                        503: _ERR, 504: _ERR})
+    async def related_item_route(item_id: str = PathParam(..., max_length=500)
+                                 ) -> dict[str, Any]:
+        """The indexed headline, lead, date, url and tags of item `item_id` (404 when the id
+        is unknown or no index is configured)."""
+        if not settings.index and state.index is None:
+            raise ApiError(404, "no related-headlines index is configured; start the service "
+                                "with --index DIR")
+        return await on_model(state, related_item, item_id)
+
+    return api
+
