@@ -28,6 +28,10 @@ install-dev: $(VENV)/.installed-dev
 
 demo: $(VENV)/.installed
 	$(BIN)/newstag suggest $(SAMPLE)
+	@echo
+	@echo "newstag is installed in $(VENV). Next, put it on your PATH in this shell:"
+	@echo "    . $(VENV)/bin/activate"
+	@echo "then try:  newstag suggest data/sample/eu-energy-summit.html   (or newstag --help)"
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts

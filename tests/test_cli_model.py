@@ -134,3 +134,58 @@ def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
                   str(tmp_path / "nope.tsv"), cache=cache)
     assert missing.returncode != 0 and "no such alias file" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_eval_warns_when_the_test_corpus_is_the_training_corpus(
+        trained: tuple[Path, Path], tmp_path: Path) -> None:
+    out, cache = trained
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["corpus"]["article_fingerprints"]  # recorded at train time
+    proc = run("eval", str(SAMPLE), "--model", str(out), "--format", "json", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "34 of 34 articles (100%) were in the model's training corpus" in proc.stderr
+    assert json.loads(proc.stdout)["train_overlap"] == 1.0
+    # a partial overlap, found whatever the ids, tags, case and spacing
+    lines = [json.loads(x) for x in SAMPLE.read_text().splitlines()[:4]]
+    for n, rec in enumerate(lines):
+        rec["id"], rec["tags"] = f"copy-{n}", ["Elsewhere"]
+        rec["body"] = "  " + rec["body"].upper().replace(" ", "\n ")
+    lines += [{"id": f"new-{n}", "title": f"Unseen story {n}", "body": "Rain fell in Oslo.",
+               "tags": ["Norway"]} for n in range(4)]
+    mixed = tmp_path / "mixed.jsonl"
+    mixed.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
+    proc = run("eval", str(mixed), "--model", str(out), "--format", "json", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "4 of 8 articles (50%) were in the model's training corpus" in proc.stderr
+    assert json.loads(proc.stdout)["train_overlap"] == 0.5
+    fresh = tmp_path / "fresh.jsonl"
+    fresh.write_text("\n".join(json.dumps(r) for r in lines[4:]) + "\n")
+    proc = run("eval", str(fresh), "--model", str(out), "--format", "json", cache=cache)
+    assert proc.returncode == 0 and "training corpus" not in proc.stderr
+    assert json.loads(proc.stdout)["train_overlap"] == 0.0
+
+
+def test_eval_model_none_scores_entity_tags(trained: tuple[Path, Path], tmp_path: Path) -> None:
+    _, cache = trained
+    corpus = tmp_path / "people.jsonl"
+    rows = [{"id": "a", "title": "Angela Merkel visits Paris",
+             "body": "German Chancellor Angela Merkel met Emmanuel Macron in Paris on Monday.",
+             "tags": ["Angela Merkel", "Emmanuel Macron", "Economy"]},
+            {"id": "b", "title": "Storm hits Japan",
+             "body": "A storm hit Japan on Tuesday, officials in Tokyo said.",
+             "tags": ["Japan"]}]
+    corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    plot = tmp_path / "none.png"
+    proc = run("eval", str(corpus), "--model", "none", "--format", "json", "--plot", str(plot),
+               cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "training corpus" not in proc.stderr
+    metrics = json.loads(proc.stdout)
+    assert metrics["model"] == "none" and metrics["n_docs"] == 2
+    # Merkel, Macron and Japan are entity tags; "Economy" is a topic no entity names
+    assert metrics["micro_recall"] == pytest.approx(3 / 4)
+    assert metrics["p_at_1"] == 1.0
+    assert plot.stat().st_size > 1000
+    top1 = run("eval", str(corpus), "--model", "none", "--top-k", "1", "--format", "json",
+               cache=cache)
+    assert json.loads(top1.stdout)["n_predicted"] == 2

@@ -39,3 +39,34 @@ def test_per_tag_rows_and_length_check() -> None:
     assert rows["x"]["tp"] == 1 and rows["x"]["fp"] == 1 and rows["y"]["fn"] == 1
     with pytest.raises(ValueError):
         evaluate([["x"]], [])
+
+
+def test_fingerprints_find_copies_whatever_the_spacing_and_case() -> None:
+    from types import SimpleNamespace
+
+    from newstag.evaluate import pack_fingerprints, training_overlap
+
+    train = [SimpleNamespace(title=f"Story {n}", body=f"Body of story {n}.") for n in range(5)]
+    manifest = {"corpus": {"article_fingerprints": pack_fingerprints(train)}}
+    test = [SimpleNamespace(title="STORY 1", body="  Body of\nstory 1. "),
+            SimpleNamespace(title="Story 9", body="Body of story 9.")]
+    assert training_overlap(test, manifest) == 0.5
+    assert training_overlap(test[1:], manifest) == 0.0
+    assert training_overlap(test, {"corpus": {}}) is None
+
+
+def test_plot_title_says_how_many_tags_it_shows() -> None:
+    from newstag.evaluate import PLOT_TAGS, plot_evaluation
+
+    gold = [[f"t{i}"] for i in range(16)]
+    ranked = [[{"tag": f"t{i}", "score": 0.9}, {"tag": "x", "score": 0.1}] for i in range(16)]
+    ev = evaluate(gold, [["t0"]] * 16, [[c["tag"] for c in r] for r in ranked])
+    fig = plot_evaluation(ev, ranked, gold)
+    bars, curve = fig.axes
+    assert bars.get_title() == "Per-tag F1 of all 16 gold tags"
+    assert len(bars.patches) == 16  # "x" is predicted but never gold: not a bar
+    many = [[f"t{i}"] for i in range(40)]
+    ev = evaluate(many, many)
+    fig = plot_evaluation(ev, [[{"tag": g[0], "score": 1.0}] for g in many], many)
+    assert fig.axes[0].get_title() == f"Per-tag F1 of the {PLOT_TAGS} most frequent of 40 gold tags"
+    assert len(fig.axes[0].patches) == PLOT_TAGS

@@ -33,7 +33,7 @@ def lexical(rows=ROWS, **kw) -> RelatedIndex:
 
 def test_query_ranks_the_same_event_first():
     index = lexical()
-    hits = index.query(text="Floods in Italy: thousands evacuated", k=3)
+    hits = index.query(text="Floods in Italy: thousands evacuated", k=3, min_score=0.0)
     assert [h["id"] for h in hits[:2]] == ["a2", "a1"] or [h["id"] for h in hits[:2]] == [
         "a1", "a2"]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
@@ -366,6 +366,7 @@ def test_reranker_predicts_a_logistic_probability():
 def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
     import newstag.related as related
 
+    monkeypatch.setattr(related, "DEFAULT_MIN_SCORE", 0.0)  # the reversed model scores low
     index = lexical()
     fused_order = index.query(text="Bank of England interest rates", k=5)
     assert all(h["score"] != h["fused"] for h in fused_order)  # scores are probabilities
@@ -400,3 +401,32 @@ def test_reranker_off_keeps_fused_order(tmp_path):
     assert custom.reranker(False) is None
     assert lexical(minilm=False).reranker(False) is None
     assert lexical().reranker(False) is not None
+
+
+QUAKE_ROWS = [
+    {"id": "q1", "headline": "Earthquake kills hundreds in southern Turkey"},
+    {"id": "q2", "headline": "Turkey earthquake: rescuers search rubble for survivors"},
+    {"id": "q3", "headline": "Death toll from Turkey and Syria earthquake passes 20,000"},
+    {"id": "c1", "headline": "City council approves new cycle lanes on main roads"},
+    {"id": "c2", "headline": "Cyclists welcome wider lanes in city centre"},
+    {"id": "m1", "headline": "Museum reopens after long renovation"},
+]
+
+
+def test_min_score_drops_noise_by_default():
+    import newstag.related as related
+
+    index = lexical(QUAKE_ROWS)
+    query = "Earthquake in Turkey: survivors pulled from rubble"
+    everything = index.query(text=query, k=6, min_score=0.0)
+    noise = [h for h in everything if h["id"][0] != "q"]
+    assert noise and all(h["score"] < related.DEFAULT_MIN_SCORE for h in noise)
+    kept = index.query(text=query, k=6)
+    assert {h["id"] for h in kept} == {"q1", "q2", "q3"}
+    assert all(h["score"] >= related.DEFAULT_MIN_SCORE for h in kept)
+    strict = index.query(text=query, k=6, min_score=0.9)
+    assert all(h["score"] >= 0.9 for h in strict) and len(strict) < len(kept)
+    many = list(index.query_many([{"text": query}, {"id": "c1"}], k=6, min_score=0.0))
+    assert [h["id"] for h in many[0]] == [h["id"] for h in everything]
+    with pytest.raises(RelatedError, match="min_score"):
+        index.query(text=query, min_score=1.5)

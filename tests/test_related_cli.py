@@ -173,3 +173,24 @@ def test_semantic_index_round_trip(tmp_path):
     assert loaded.embeddings_.shape == (4, 384)
     plain = loaded.query(id="a", k=1, semantic=False)[0]
     assert "semantic" not in plain["scores"]
+
+
+def test_related_min_score_floor(lexical_index, tmp_path):
+    base = ("related", "--text", "Earthquake in Turkey: rescuers search the rubble", "-i",
+            str(lexical_index), "-k", "20", "--format", "json")
+    default = run_cli(*base)
+    assert default.returncode == 0, default.stderr
+    kept = json.loads(default.stdout)["results"]
+    assert kept and all(r["score"] >= 0.01 for r in kept)
+    assert all(r["id"].startswith("quake-") for r in kept)
+    everything = json.loads(invoke(*base, "--min-score", "0").stdout)["results"]
+    assert len(everything) > len(kept)
+    assert all(r["score"] < 0.01 for r in everything if r["id"] not in {k["id"] for k in kept})
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"text": "Earthquake in Turkey: rescuers search the rubble"}\n')
+    many = invoke("related", "--queries", str(queries), "-i", str(lexical_index), "-k", "20",
+                  "--min-score", "0.5")
+    assert many.exit_code == 0, many.output
+    assert all(r["score"] >= 0.5 for r in json.loads(many.stdout)["results"])
+    bad = invoke(*base, "--min-score", "1.5")
+    assert bad.exit_code != 0 and "min-score" in bad.output

@@ -124,11 +124,13 @@ def test_entities(client: TestClient) -> None:
 
 
 class FakeIndex:
-    def query(self, text: str, k: int = 10) -> list[dict[str, Any]]:
+    def query(self, text: str, k: int = 10, min_score: float | None = None
+              ) -> list[dict[str, Any]]:
         if "boom" in text:
             raise ValueError("cannot answer that")
-        return [{"id": str(i), "headline": f"{text[:10]} {i}", "score": 1 / (i + 1)}
+        hits = [{"id": str(i), "headline": f"{text[:10]} {i}", "score": 1 / (i + 1)}
                 for i in range(k)]
+        return [h for h in hits if min_score is None or h["score"] >= min_score]
 
 
 def test_related_404_without_index_and_results_with_one(tmp_path: Path) -> None:
@@ -140,6 +142,10 @@ def test_related_404_without_index_and_results_with_one(tmp_path: Path) -> None:
         assert r.status_code == 200 and len(r.json()["results"]) == 3
         assert c.post("/v1/related", json={"k": 3}).status_code == 422
         assert c.post("/v1/related", json={"text": "boom"}).status_code == 422
+        r = c.post("/v1/related", json={"text": "Geneva talks", "k": 5, "min_score": 0.3})
+        assert r.status_code == 200 and len(r.json()["results"]) == 3  # 1, 1/2, 1/3
+        r = c.post("/v1/related", json={"text": "Geneva talks", "min_score": 2})
+        assert r.status_code == 422 and "min_score" in r.text
 
 
 def test_feedback_is_stored(tmp_path: Path) -> None:

@@ -33,7 +33,8 @@ batch_like = st.builds(lambda items: {"articles": items}, st.lists(near_miss | j
 
 
 class FakeIndex:
-    def query(self, text: str, k: int = 10) -> list[dict[str, Any]]:
+    def query(self, text: str, k: int = 10, min_score: float | None = None
+              ) -> list[dict[str, Any]]:
         return [{"id": "1", "headline": text[:20], "score": 0.5}][:k]
 
 

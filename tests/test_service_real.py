@@ -189,6 +189,12 @@ def test_related_with_a_real_index(tmp_path: Path) -> None:
         r = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 2})
         assert r.status_code == 200, r.text
         assert {h["id"] for h in r.json()["results"]} == {"1", "2"}
+        # the default floor drops the Kansas headlines; min_score 0 keeps what shares anything
+        floor = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 4}).json()
+        everything = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 4,
+                                                 "min_score": 0}).json()
+        assert len(everything["results"]) > len(floor["results"])
+        assert all(h["score"] >= 0.01 for h in floor["results"])
 
 
 def test_model_processes_spread_load_and_survive_a_killed_process(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ h1 {{ font-size: 1.5em; }} h2 {{ font-size: 1.15em; margin-top: 2em; }}
 table {{ border-collapse: collapse; }} td, th {{ padding: .25em .8em; text-align: left;
        border-bottom: 1px solid #ddd; }}
 .legend span {{ padding: .1em .5em; border-radius: .3em; margin-right: .5em; }}
+h1 mark {{ padding: 0 .2em; border-radius: .25em; }}
 .new {{ font-size: .8em; color: #a00; }}
 section.article + section.article {{ border-top: 2px solid #ccc; margin-top: 3em; }}
 </style>
@@ -65,19 +66,41 @@ def entity_spans(text: str, entities: list[Any]) -> list[dict[str, Any]]:
     return kept
 
 
+def evidence_text(tag: dict[str, Any], max_items: int = 5, max_chars: int | None = None
+                  ) -> str:
+    """A tag's evidence for people: each text once (whatever its case; the classifier's
+    ``entity:Name`` features as ``Name``), at most ``max_items``, and within ``max_chars`` by
+    dropping whole items (an ellipsis says some were left out), never cutting a word."""
+    seen: dict[str, str] = {}
+    for item in tag.get("evidence", []) or []:
+        text = str(item.get("text", "")).strip()
+        if text.startswith("entity:"):
+            text = text[len("entity:"):]
+        if text and text.casefold() not in seen:
+            seen[text.casefold()] = text
+    texts = list(seen.values())
+
+    def joined(n: int) -> str:
+        return ", ".join(texts[:n]) + (", …" if n < len(texts) else "")
+
+    n = min(max_items, len(texts))
+    while n and max_chars is not None and len(joined(n)) > max_chars:
+        n -= 1
+    return joined(n) if n else ("…" if texts else "")
+
+
 def _tags_table(tags: list[dict[str, Any]]) -> str:
     if not tags:
         return "<p>No tags suggested.</p>"
     rows = []
     for t in tags:
         new = ' <span class="new">new</span>' if t.get("new") else ""
-        evidence = ", ".join(str(e.get("text", "")) for e in t.get("evidence", [])[:5])
         rows.append(
             f"<tr><td>{html.escape(str(t.get('tag', '')))}{new}</td>"
             f"<td>{html.escape(str(t.get('type', '')))}</td>"
             f"<td>{float(t.get('score', 0.0)):.3f}</td>"
             f"<td>{html.escape(str(t.get('source', '')))}</td>"
-            f"<td>{html.escape(evidence)}</td></tr>")
+            f"<td>{html.escape(evidence_text(t))}</td></tr>")
     return ("<table><tr><th>tag</th><th>type</th><th>score</th><th>source</th>"
             "<th>evidence</th></tr>\n" + "\n".join(rows) + "</table>")
 
@@ -97,24 +120,60 @@ def _entities_table(entities: list[Any]) -> str:
             + "\n".join(rows) + "</table>")
 
 
+def _colors() -> dict[str, str]:
+    return {k.upper(): v for k, v in COLORS.items()}
+
+
+def _highlight(text: str, spans: list[dict[str, Any]]) -> str:
+    """``text`` as HTML with ``spans`` (offsets into it) in ``<mark>``s of their type's colour."""
+    colors, out, at = _colors(), [], 0
+    for span in spans:
+        color = colors.get(span["label"], "#ddd")
+        out += [html.escape(text[at:span["start"]]),
+                f'<mark class="entity" style="background: {color}" title="{span["label"]}">'
+                f'{html.escape(text[span["start"]:span["end"]])}</mark>']
+        at = span["end"]
+    return "".join(out) + html.escape(text[at:])
+
+
+def _split_spans(article: Article, spans: list[dict[str, Any]]
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The mentions in the headline, and those in the body with offsets into the body."""
+    if not article.title:
+        return [], spans
+    end, shift = len(article.title), len(article.title) + 2  # headline + "\n\n" + body
+    head = [s for s in spans if s["end"] <= end]
+    body = [{**s, "start": s["start"] - shift, "end": s["end"] - shift}
+            for s in spans if s["start"] >= shift]
+    return head, body
+
+
 def render_section(article: Article, entities: list[Any], tags: list[dict[str, Any]]) -> str:
-    """One article as an HTML ``<section>``: highlighted text, then tag and entity tables."""
+    """One article as an HTML ``<section>``: the headline (once, as the title) and the body
+    with their mentions highlighted, then the tag and entity tables."""
     from spacy import displacy
 
-    text = article.text
-    ents = entity_spans(text, entities)
-    colors = {k.upper(): v for k, v in COLORS.items()}
-    markup = displacy.render({"text": text, "ents": ents, "title": None}, style="ent",
-                             manual=True, page=False, jupyter=False,
-                             options={"colors": colors})
-    return _SECTION.format(title=html.escape(article.title or article.source), markup=markup,
-                           tags=_tags_table(tags), entities=_entities_table(entities))
+    head, body = _split_spans(article, entity_spans(article.text, entities))
+    title = _highlight(article.title, head) if article.title else html.escape(article.source)
+    markup = displacy.render({"text": article.body if article.title else article.text,
+                              "ents": body, "title": None}, style="ent", manual=True,
+                             page=False, jupyter=False, options={"colors": _colors()})
+    return _SECTION.format(title=title, markup=markup, tags=_tags_table(tags),
+                           entities=_entities_table(entities))
+
+
+def used_types(items: list[tuple[Article, list[Any], list[dict[str, Any]]]]) -> list[str]:
+    """The entity types highlighted in ``items``, in legend order."""
+    labels = {span["label"] for article, entities, _ in items
+              for span in entity_spans(article.text, entities)}
+    return [k for k in COLORS if k.upper() in labels]
 
 
 def render_pages(items: list[tuple[Article, list[Any], list[dict[str, Any]]]]) -> str:
-    """A standalone HTML page with one section per ``(article, entities, tags)``."""
-    legend = "".join(f'<span style="background:{c}">{html.escape(k)}</span>'
-                     for k, c in COLORS.items() if k != "topic")
+    """A standalone HTML page with one section per ``(article, entities, tags)``; the legend
+    lists the entity types that are highlighted."""
+    legend = "".join(f'<span style="background:{COLORS[k]}">{html.escape(k)}</span>'
+                     for k in used_types(items))
     titles = [a.title or a.source for a, _, _ in items]
     title = titles[0] if len(titles) == 1 else f"{len(titles)} articles"
     return _PAGE.format(title=html.escape(title), legend=legend,

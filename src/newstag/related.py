@@ -68,6 +68,9 @@ RERANK_DEPTH = 50
 # A MiniLM cosine from which two headlines have something in common even without a shared
 # word (on neus-related val, half the siblings reach 0.6; gibberish queries stay below 0.4)
 DENSE_MATCH = 0.5
+DEFAULT_MIN_SCORE = 0.01
+"""Results scoring below this are dropped unless a query gives its own ``min_score``: chosen on
+neus-related train by ``benchmarks/related_min_score.py`` (see BENCHMARKS.md)."""
 # Items whose MiniLM token vectors a semantic index keeps in memory for the re-ranker
 TOKEN_CACHE = 20_000
 _TIE = 1e-4  # similarities closer than this count as equal in the re-ranker's rank features
@@ -1158,25 +1161,32 @@ class RelatedIndex:
 
     def query(self, text: str | None = None, id: str | None = None, article: Any = None,
               k: int = 10, since: str | None = None, exclude_self: bool = True,
-              semantic: bool | None = None, explain: bool = True) -> list[dict[str, Any]]:
+              semantic: bool | None = None, explain: bool = True,
+              min_score: float | None = None) -> list[dict[str, Any]]:
         """Top-``k`` related headlines for one query (``text``, ``id`` or an ``Article``).
 
         ``id`` queries use the stored vectors and never return the item itself.
         ``exclude_self`` also drops items whose id or headline equals the query's.
+        ``min_score`` drops results scoring below it (default :data:`DEFAULT_MIN_SCORE`).
         Returns dicts with id, headline, date, url, score, scores (per signal) and why.
         """
         return next(iter(self.query_many([{"text": text, "id": id, "article": article}],
                                          k=k, since=since, exclude_self=exclude_self,
-                                         semantic=semantic, explain=explain)))
+                                         semantic=semantic, explain=explain,
+                                         min_score=min_score)))
 
     def query_many(self, queries: Iterable[dict[str, Any]], k: int = 10,
                    since: str | None = None, exclude_self: bool = True,
                    semantic: bool | None = None, explain: bool = True, batch_size: int = 256,
-                   ) -> Iterator[list[dict[str, Any]]]:
-        """Answer many queries (dicts with ``id``, ``text`` or ``article``), in order."""
+                   min_score: float | None = None) -> Iterator[list[dict[str, Any]]]:
+        """Answer many queries (dicts with ``id``, ``text`` or ``article``), in order.
+
+        ``min_score`` drops results scoring below it (default :data:`DEFAULT_MIN_SCORE`).
+        """
         self._check_fitted()
         if k < 1:
             raise RelatedError("k must be at least 1")
+        floor = _check_min_score(min_score)
         since = _check_since(since)
         use_sem = self._use_semantic(semantic)
         weights = self._weights(use_sem)
@@ -1204,9 +1214,9 @@ class RelatedIndex:
                     fused = fuse(comps, weights, self.minilm_)
                     for qi, q in enumerate(group):
                         q["_minilm"] = minilm_q[qi] if minilm_q is not None else None
-                        q["_result"] = self._rank(fused[qi],
-                                                  {n: c[qi] for n, c in comps.items()}, q, k,
-                                                  since, exclude_self, explain, cache, use_sem)
+                        found = self._rank(fused[qi], {n: c[qi] for n, c in comps.items()},
+                                           q, k, since, exclude_self, explain, cache, use_sem)
+                        q["_result"] = [r for r in found if r["score"] >= floor]
             for q in batch:
                 yield q.pop("_result")
 
@@ -1533,6 +1543,15 @@ def _one_blas_thread() -> Any:
 
 def _norm_headline(text: str) -> str:
     return " ".join(_TERM.findall(text.lower()))
+
+
+def _check_min_score(min_score: float | None) -> float:
+    """The score floor of a query: ``min_score`` in [0, 1], or the default when None."""
+    if min_score is None:
+        return DEFAULT_MIN_SCORE
+    if not 0.0 <= float(min_score) <= 1.0:
+        raise RelatedError(f"min_score must be between 0 and 1, not {min_score}")
+    return float(min_score)
 
 
 def _check_since(since: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -187,35 +188,76 @@ def eval_cmd(
     pipeline: str = PIPELINE_OPTION,
     per_tag: Path = typer.Option(None, "--per-tag", help="Write a per-tag table (CSV) here."),
     plot: Path = typer.Option(None, "--plot", help="Write a per-tag F1 + PR-curve PNG here."),
+    top_k: int = typer.Option(10, "--top-k", "-k", min=1,
+                              help="Tags suggested per article with --model none."),
     fmt: Format = FORMAT_OPTION,
     jobs: int = JOBS,
 ) -> None:
-    """Score a model on a tagged corpus: micro/macro P/R/F1, P@k, R@k (k = 1, 3, 5)."""
-    from newstag.model import ModelError, load_model
-    from newstag.paths import default_model_dir
+    """Score a model on a tagged corpus: micro/macro P/R/F1, P@k, R@k (k = 1, 3, 5).
 
-    path = default_model_dir() if model in (None, "default") else Path(model)
-    try:
-        bundle = load_model(path, pipeline)
-    except ModelError as exc:
-        raise fail(str(exc)) from None
+    '--model none' scores entity-only suggestions (the top-k of 'newstag suggest --model
+    none'). A warning says when test articles were in the model's training corpus.
+    """
+    bundle = _eval_model(model, pipeline)
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
-    from newstag.entities import PipelineError
-    from newstag.evaluate import evaluate_model
+    from newstag.entities import PipelineError, resolve_pipeline_name
+    from newstag.evaluate import evaluate_entities, evaluate_model
     from newstag.model.cache import extract_entities
 
+    overlap = _overlap_warning(corpus, records, bundle)
     try:
-        ents = extract_entities(records, bundle.pipeline, n_process=jobs)
+        name = bundle.pipeline if bundle is not None else resolve_pipeline_name(pipeline)
+        ents = extract_entities(records, name, n_process=jobs)
     except PipelineError as exc:
         raise fail(str(exc)) from None
-    ev, ranked = evaluate_model(bundle, records, ents)
+    if bundle is None:
+        ev, ranked = evaluate_entities(records, ents, top_k=top_k)
+    else:
+        ev, ranked = evaluate_model(bundle, records, ents)
+    metrics = {**ev.metrics, "model": "none" if bundle is None else bundle.path_}
+    if overlap is not None:
+        metrics["train_overlap"] = round(overlap, 4)
     if per_tag is not None:
         cols = ["tag", "support", "predicted", "tp", "fp", "fn", "precision", "recall", "f1"]
         per_tag.write_text(csv_text(ev.per_tag, cols), encoding="utf-8")
     if plot is not None:
-        _plot(plot, ev, ranked, records)
-    metrics = ev.metrics
+        _plot(plot, ev, ranked, records, f"{metrics['model']} on {corpus}")
+    _print_metrics(metrics, fmt)
+
+
+def _eval_model(model: str | None, pipeline: str | None) -> Any:
+    """The bundle to evaluate, or None for entity-only suggestions (``--model none``)."""
+    from newstag.model import ModelError, load_model
+    from newstag.paths import default_model_dir
+
+    if model is not None and model.lower() == "none":
+        return None
+    path = default_model_dir() if model in (None, "default") else Path(model)
+    try:
+        return load_model(path, pipeline)
+    except ModelError as exc:
+        raise fail(str(exc)) from None
+
+
+def _overlap_warning(corpus: Path, records: list, bundle: object) -> float | None:
+    """Warn when test articles were in the model's training corpus; return their share."""
+    if bundle is None:
+        return None
+    from newstag.evaluate import training_overlap
+
+    overlap = training_overlap(records, getattr(bundle, "manifest_", {}))
+    if overlap is None:
+        warn(f"{getattr(bundle, 'path_', 'the model')}: no training fingerprints in the bundle "
+             "(trained by an older newstag); overlap with its training corpus not checked")
+    elif overlap > 0:
+        n = round(overlap * len(records))
+        warn(f"{corpus}: {n:,} of {len(records):,} articles ({overlap:.0%}) were in the "
+             "model's training corpus; scores on them overstate how well it tags new articles")
+    return overlap
+
+
+def _print_metrics(metrics: dict, fmt: Format) -> None:
     if fmt == Format.json:
         write_json(metrics)
     elif fmt == Format.csv:
@@ -225,35 +267,13 @@ def eval_cmd(
         typer.echo(table_text(rows, ["metric", "value"]), nl=False)
 
 
-def _plot(path: Path, ev: object, ranked: list, records: list) -> None:
-    """Per-tag F1 (most frequent tags) and the precision-recall curve over the cut-off."""
-    import matplotlib
-
-    matplotlib.use("Agg")
+def _plot(path: Path, ev: object, ranked: list, records: list, title: str) -> None:
+    """Write the per-tag F1 and precision-recall figure as a PNG."""
     import matplotlib.pyplot as plt
-    import numpy as np
 
-    rows = sorted(ev.per_tag, key=lambda r: -r["support"])[:30]  # type: ignore[attr-defined]
-    scores, hits = [], []
-    n_gold = sum(len(set(r.tags)) for r in records)
-    for cands, rec in zip(ranked, records, strict=True):
-        gold = set(rec.tags)
-        for c in cands:
-            scores.append(c["score"])
-            hits.append(c["tag"] in gold)
-    order = np.argsort(-np.asarray(scores)) if scores else np.zeros(0, dtype=int)
-    tp = np.cumsum(np.asarray(hits, dtype=float)[order]) if scores else np.zeros(0)
-    precision = tp / np.arange(1, len(tp) + 1) if len(tp) else tp
-    recall = tp / max(n_gold, 1)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 6))
-    a.barh([r["tag"][:30] for r in rows][::-1], [r["f1"] for r in rows][::-1])
-    a.set_xlabel("F1")
-    a.set_title("Per-tag F1 (30 most frequent tags)")
-    b.plot(recall, precision)
-    b.set_xlabel("recall")
-    b.set_ylabel("precision")
-    b.set_title("Precision-recall over the score cut-off")
-    fig.tight_layout()
+    from newstag.evaluate import plot_evaluation
+
+    fig = plot_evaluation(ev, ranked, [r.tags for r in records], title)  # type: ignore[arg-type]
     fig.savefig(path, dpi=80)
     plt.close(fig)
 

@@ -199,6 +199,9 @@ def related(
                                       help="Drop items with the query's id or headline."),
     semantic: bool | None = typer.Option(None, "--semantic/--no-semantic",
                                          help="Use embeddings (default: when the index has them)."),
+    min_score: float | None = typer.Option(
+        None, "--min-score", min=0.0, max=1.0,
+        help="Drop results scoring below this (default 0.01, which drops noise; 0 keeps all)."),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Rank the indexed headlines most related to an article, a text or an indexed item."""
@@ -210,7 +213,7 @@ def related(
     try:
         index = RelatedIndex.load(index_dir)
         if queries is not None:
-            _answer_many(index, queries, k, since, exclude_self, semantic, fmt)
+            _answer_many(index, queries, k, since, exclude_self, semantic, fmt, min_score)
             return
         query: dict[str, Any]
         if file is not None:
@@ -229,7 +232,7 @@ def related(
                 raise fail("--text is empty")
             query, shown = {"text": text}, {"text": text}
         results = index.query(**query, k=k, since=since, exclude_self=exclude_self,
-                              semantic=semantic)
+                              semantic=semantic, min_score=min_score)
     except RelatedError as exc:
         raise fail(str(exc)) from None
     if fmt is Format.json:
@@ -243,7 +246,7 @@ def related(
 
 
 def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self: bool,
-                 semantic: bool | None, fmt: Format) -> None:
+                 semantic: bool | None, fmt: Format, min_score: float | None = None) -> None:
     from newstag.related import RelatedError, parse_queries
 
     if path != "-" and not Path(path).is_file():
@@ -259,7 +262,8 @@ def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self:
         else:
             good.append((line, q))
     answers = index.query_many([q for _, q in good], k=k, since=since,
-                               exclude_self=exclude_self, semantic=semantic)
+                               exclude_self=exclude_self, semantic=semantic,
+                               min_score=min_score)
     if fmt is Format.csv:
         sys.stdout.write(csv_text([], ["query_line", "query"] + COLUMNS))
     for (line, q), results in zip(good, answers, strict=True):

@@ -84,12 +84,9 @@ def _load_tagger(model: str | None, pipeline: str | None) -> Tagger:
 
 
 def _evidence_text(tag: dict[str, Any]) -> str:
-    seen: list[str] = []
-    for item in tag.get("evidence", []):
-        text = item.get("text", "")
-        if text and text not in seen:
-            seen.append(text)
-    return ", ".join(seen[:5])
+    from newstag.display import evidence_text
+
+    return evidence_text(tag, max_chars=60)  # the table's column width: whole items only
 
 
 def _announce(article: Article, show_cleaning: bool) -> None:

@@ -53,9 +53,11 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
             f"used ({len(aliases):,} tags in the alias list)")
     model.train_seconds_ = round(time.perf_counter() - t0, 2)
     if out is not None:
+        from newstag.evaluate import pack_fingerprints
         from newstag.model.bundle import save_model
 
-        corpus = {"name": corpus_name, **corpus_checksum(records)}
+        corpus = {"name": corpus_name, **corpus_checksum(records),
+                  "article_fingerprints": pack_fingerprints(records)}  # for eval's overlap check
         extra: dict[str, Any] = {"train_seconds": model.train_seconds_,
                                  "entity_seconds": round(t_ents, 2)}
         if aliases:

@@ -49,8 +49,12 @@ from newstag.service.worker import ApiError, summarise, validation_detail
 
 log = logging.getLogger("newstag.service")
 
+DOCS_ASSETS = "/docs-assets"
+"""Where Swagger UI's and ReDoc's files are served from (package ``fastapi-offline``, no CDN)."""
 OPEN_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/docs", "/docs/oauth2-redirect",
-                        "/redoc", "/openapi.json"})
+                        "/redoc", "/openapi.json"} | {
+    f"{DOCS_ASSETS}/{name}" for name in ("swagger-ui-bundle.js", "swagger-ui.css",
+                                         "redoc.standalone.js", "favicon.png")})
 """Paths served without an API key."""
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -349,7 +353,10 @@ def create_app(tagger: Any = None, index: Any = None, settings: Settings | None 
             loader.cancel()
         state.close()
 
-    app = FastAPI(
+    from fastapi_offline import FastAPIOffline
+
+    app = FastAPIOffline(  # /docs and /redoc with their files served locally, not from a CDN
+        static_url=DOCS_ASSETS,
         title="newstag",
         version=__version__,
         summary="Tag suggestions, entities and related headlines for news articles.",
@@ -465,7 +472,7 @@ def create_app(tagger: Any = None, index: Any = None, settings: Settings | None 
         text = req.query_text()
         if not text:
             raise ApiError(422, "request: give text, or title and/or body")
-        return json_response(await state.run("related", text, req.k))
+        return json_response(await state.run("related", text, req.k, req.min_score))
 
     # -- feedback ---------------------------------------------------------------
 

@@ -71,7 +71,7 @@ class BatchIn(_Strict):
     articles: list[Any] = Field(
         ..., min_length=1, max_length=MAX_BATCH,
         description="Articles, each shaped like ArticleIn.",
-        json_schema_extra={"items": {"$ref": "#/components/schemas/ArticleIn"}},
+        json_schema_extra={"items": ArticleIn.model_json_schema()},  # inline: no dangling $ref
     )
     top_k: int = Field(10, ge=1, le=100, strict=True)
     min_score: float = Field(0.0, ge=0.0, le=1.0)
@@ -84,6 +84,9 @@ class RelatedIn(_Strict):
     title: str | None = Field(None, description="Headline (joined with body when both given).")
     body: str | None = None
     k: int = Field(10, ge=1, le=100, strict=True, description="Number of results.")
+    min_score: float | None = Field(
+        None, ge=0.0, le=1.0,
+        description="Drop results scoring below this (default: newstag's noise floor, 0.01).")
 
     def query_text(self) -> str:
         parts = [p.strip() for p in (self.title, self.body, self.text) if p and p.strip()]

@@ -170,9 +170,10 @@ def entities(tagger: Any, index: Any, record: dict[str, Any], allow: bool) -> by
                   "warnings": list(article.warnings)})
 
 
-def related(tagger: Any, index: Any, text: str, k: int) -> bytes:
+def related(tagger: Any, index: Any, text: str, k: int, min_score: float | None = None
+            ) -> bytes:
     try:
-        hits = index.query(text=text, k=k)
+        hits = index.query(text=text, k=k, min_score=min_score)
     except ValueError as exc:  # RelatedError: a query the index cannot answer
         raise ApiError(422, f"request: {exc}") from None
     return dumps({"results": hits})
