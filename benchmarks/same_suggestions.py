@@ -7,6 +7,10 @@ source, evidence; scores within ``--tol``) and the model's unrounded scores of a
 candidates (:meth:`TagModel.rank_batch`). Exits with status 1 on any difference.
 
     python benchmarks/same_suggestions.py [--base main] [--n 300] [--model models/default]
+        [--base-model DIR]
+
+``--base-model`` gives the revision its own copy of the model, e.g. the pickle bundle a
+data-only bundle was converted from (``git worktree add`` the revision to get it).
 """
 
 from __future__ import annotations
@@ -81,6 +85,7 @@ def main() -> None:
     parser.add_argument("--base", default="main", help="git revision to compare with")
     parser.add_argument("--n", type=int, default=300, help="Reuters stories")
     parser.add_argument("--model", default=str(ROOT / "models" / "default"))
+    parser.add_argument("--base-model", help="the base revision's model (default: --model)")
     parser.add_argument("--tol", type=float, default=1e-6)
     parser.add_argument("--emit", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -100,7 +105,8 @@ def main() -> None:
         archive = subprocess.run(["git", "archive", args.base, "src"], check=True, cwd=ROOT,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
-        base = run(base_dir / "src", articles_path, model, tmp_path / "base.pkl")
+        base_model = str(Path(args.base_model).resolve()) if args.base_model else model
+        base = run(base_dir / "src", articles_path, base_model, tmp_path / "base.pkl")
         ours = run(ROOT / "src", articles_path, model, tmp_path / "ours.pkl")
     diffs = differences(base, ours, args.tol)
     n_tags = sum(len(r["tags"]) for r in ours["results"])

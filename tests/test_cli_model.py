@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -100,9 +101,8 @@ def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: P
         assert "Traceback" not in proc.stderr
     broken = tmp_path / "broken"
     broken.mkdir()
-    for f in out.iterdir():
-        (broken / f.name).write_bytes(f.read_bytes())
-    (broken / "linker.joblib").write_bytes(b"garbage")
+    shutil.copytree(out, broken, dirs_exist_ok=True)
+    (broken / "linker" / "linker.json.gz").write_bytes(b"garbage")
     proc = run("eval", str(SAMPLE), "--model", str(broken), cache=cache)
     assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr
 

@@ -137,16 +137,16 @@ def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path
         load_model(out, pipeline="other")
     bad = tmp_path / "bad"
     shutil.copytree(out, bad)
-    with open(bad / "combiner.joblib", "ab") as fh:
+    with open(bad / "combiner" / "trees.npz", "ab") as fh:
         fh.write(b"tampered")
     with pytest.raises(ModelError, match="sha256"):
         load_model(bad)
     old = tmp_path / "old"
     shutil.copytree(out, old)
     m = json.loads((old / "manifest.json").read_text())
-    m["scikit_learn"] = "0.1.0"
+    m["format"] = 1
     (old / "manifest.json").write_text(json.dumps(m))
-    with pytest.raises(ModelError, match="scikit-learn 0.1.0"):
+    with pytest.raises(ModelError, match="newstag model convert"):
         load_model(old)
     (old / "manifest.json").write_text("{broken")
     with pytest.raises(ModelError, match="corrupted manifest"):
@@ -422,3 +422,140 @@ def test_candidates_carry_label_text_features(toy_model: TagModel) -> None:
     assert sport[col["label_in_headline"]] == 1.0 and sport[col["label_mentions"]] > 0
     assert politics[col["label_in_headline"]] == 0.0 and politics[col["label_mentions"]] == 0
 
+
+
+# -- data-only parts: numpy inference equals the scikit-learn objects they were trained as ----
+
+ODD_TEXTS = ["Société Générale  and   the Zürich  bank\n\nrésumé of the naïve café's year",
+             "Kim Jong Un met Vladimir Putin in Vladivostok.", "", "a b c", "ÉÀÇ ünïcödé ß ﬁ",
+             "Putin, Putin, Putin: the Kremlin's    answer\t\tto NATO"]
+
+
+def test_feature_rows_equal_the_scikit_learn_training_matrix() -> None:
+    from newstag.model.classifier import FeatureBuilder
+
+    texts = ODD_TEXTS * 3 + [f"word{i} and the text of story {i % 4}" for i in range(30)]
+    names = [["Putin", "Kim Jong Un\nleader"] if i % 2 else ["Zürich"] for i in range(len(texts))]
+    for char_ngrams in (None, (3, 5)):
+        fb = FeatureBuilder(char_ngrams=char_ngrams, min_df=1, entity_weight=0.1)
+        X = fb.fit_transform(texts, names)  # SciPy, from scikit-learn's vectorisers
+        assert "word_" not in fb.__dict__ and set(fb.tables_) >= {"word", "ent"}
+        rows = fb.transform(texts, names)  # numpy only
+        assert np.array_equal(rows.indptr, X.indptr) and np.array_equal(rows.indices, X.indices)
+        assert np.array_equal(rows.data, X.data)  # bit for bit
+        assert len(fb.feature_names()) == X.shape[1] == fb.n_features
+
+
+def test_related_vectorisers_as_tables_transform_like_scikit_learn() -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from newstag.model.tfidf import TfidfTable
+    from newstag.related import word_terms
+
+    texts = ODD_TEXTS + ["Stocks rallied as the central bank held rates", "Rates held"]
+    for vec, analyzer in ((TfidfVectorizer(analyzer=word_terms, sublinear_tf=True,
+                                           dtype=np.float32), "related_words"),
+                          (TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
+                                           sublinear_tf=True, dtype=np.float32), None)):
+        expected = vec.fit(texts).transform(texts)
+        got = TfidfTable.from_sklearn(vec, analyzer=analyzer).transform(texts).to_scipy()
+        assert (got != expected).nnz == 0 and np.array_equal(got.indices, expected.indices)
+
+
+def test_trees_as_arrays_predict_like_the_boosted_model() -> None:
+    from newstag.model.combiner import Combiner, Trees
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 6))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] + rng.normal(scale=0.5, size=600) > 0).astype(int)
+    X[rng.random(X.shape) < 0.05] = np.nan  # missing values take the learned side
+    model = Combiner()._new_model().fit(X, y)
+    Q = np.vstack([X[:50], rng.normal(size=(50, 6))])
+    trees = Trees.from_sklearn(model)
+    assert np.allclose(trees.predict_proba(Q), model.predict_proba(Q)[:, 1], rtol=0,
+                       atol=1e-12)
+
+
+def test_saved_parts_hold_no_pickles(toy_model: TagModel, tmp_path: Path) -> None:
+    save_model(toy_model, tmp_path / "m")
+    files = [p for p in (tmp_path / "m").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} <= {".npy", ".npz", ".json", ".gz", ".txt"}
+    for path in files:
+        if path.suffix in (".npy", ".npz"):
+            loaded = np.load(path, allow_pickle=False)  # raises on object arrays
+            arrays = [loaded[k] for k in loaded.files] if path.suffix == ".npz" else [loaded]
+            assert all(a.dtype != object for a in arrays)
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
+    assert manifest["format"] == 2 and set(manifest["parts"]) == {
+        "features", "classifier", "knn", "linker", "combiner"}
+    assert {p.relative_to(tmp_path / "m").as_posix() for p in files} == \
+        set(manifest["artifacts"]) | {"manifest.json"}
+
+
+def _write_pickle_bundle(model: TagModel, folder: Path) -> None:
+    """A format-1 bundle as older newstag wrote it: gzip pickles and their sha256."""
+    import gzip
+    import pickle
+
+    from newstag.model.bundle import ARTIFACTS, sha256_file
+
+    save_model(model, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    artifacts = {}
+    for name, attr in ARTIFACTS.items():
+        shutil.rmtree(folder / name, ignore_errors=True)
+        with gzip.open(folder / f"{name}.joblib", "wb") as fh:
+            pickle.dump(getattr(model, attr), fh)
+        artifacts[f"{name}.joblib"] = {"sha256": sha256_file(folder / f"{name}.joblib")}
+    manifest.update(format=1, artifacts=artifacts)
+    del manifest["parts"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_model_convert_and_info_commands(toy_model: TagModel, tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    old, new = tmp_path / "old", tmp_path / "new"
+    _write_pickle_bundle(toy_model, old)
+    r = run_cli("suggest", "-", "--model", str(old), input="Anna Berg in Sweden\n\nAnna Berg.")
+    assert r.returncode != 0 and "Traceback" not in r.stderr
+    assert r.stderr.count("\n") == 1 and f"newstag model convert {old} NEW" in r.stderr
+    r = run_cli("model", "info", str(old))
+    assert r.returncode == 0 and "format      1 (pickles" in r.stdout
+    r = run_cli("model", "convert", str(old), str(new))
+    assert r.returncode == 0, r.stderr
+    text = "Anna Berg in Sweden\n\nAnna Berg spoke about the match goal team in Sweden today."
+    ents = [ent("Anna Berg"), ent("Sweden", "place", 0.4, start=13)]
+    assert load_model(new).rank_batch([text], [ents]) == toy_model.rank_batch([text], [ents])
+    r = run_cli("model", "info", str(new), "--format", "json")
+    info = json.loads(r.stdout)
+    assert info["format"] == 2 and info["converted"]["from_format"] == 1
+    assert info["n_labels"] == len(toy_model.tag_counts_) and info["heldout_metrics"]
+    r = run_cli("model", "convert", str(old), str(new))  # not over a bundle
+    assert r.returncode != 0 and "already exists" in r.stderr and "Traceback" not in r.stderr
+    r = run_cli("model", "convert", str(new), str(tmp_path / "again"))
+    assert r.returncode != 0 and "nothing to convert" in r.stderr
+    r = run_cli("model", "info", str(tmp_path / "missing"))
+    assert r.returncode != 0 and "no such model folder" in r.stderr
+
+
+@pytest.mark.slow
+def test_shipped_model_is_the_conversion_of_the_pickled_one(tmp_path: Path) -> None:
+    """Converting the pickle bundle the shipped model came from gives the shipped files."""
+    import subprocess
+
+    from newstag.model.bundle import convert_bundle
+    from newstag.paths import default_model_dir
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        archive = subprocess.run(["git", "archive", "7a1fb6d", "models/default"], cwd=root,
+                                 capture_output=True, check=True, timeout=120).stdout
+    except (OSError, subprocess.SubprocessError):
+        pytest.skip("git history with the pickled default model is not available")
+    subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive, check=True)
+    convert_bundle(tmp_path / "models" / "default", tmp_path / "new")
+    fresh = json.loads((tmp_path / "new" / "manifest.json").read_text())["artifacts"]
+    shipped = json.loads((default_model_dir() / "manifest.json").read_text())["artifacts"]
+    assert {k: v["sha256"] for k, v in fresh.items()} == \
+        {k: v["sha256"] for k, v in shipped.items()}

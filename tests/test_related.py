@@ -291,7 +291,7 @@ def test_old_index_format_asks_for_a_rebuild(tmp_path):
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RelatedError, match="rebuild the index"):
         RelatedIndex.load(tmp_path / "idx")
-    manifest["version"], manifest["minilm_model"] = 3, "another model"
+    manifest["version"], manifest["minilm_model"] = 4, "another model"
     (tmp_path / "idx" / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(RelatedError, match="rebuild the index"):
         RelatedIndex.load(tmp_path / "idx")

@@ -1,18 +1,19 @@
 """The service's scoring path: the kNN vote (``KNNTags.scores``) and the SVM scores
-(``LinearOvR.decision_function``) must give exactly the scores of the plain products they
-replaced (they now read only the postings of the query's terms through transposed copies)."""
+(``LinearOvR.decision_function``) must give exactly the scores of the plain SciPy products they
+replaced, both on SciPy input (training) and on numpy :class:`CSR` input (suggesting, with
+numpy alone)."""
 
 from __future__ import annotations
 
 import gzip
 import json
-import pickle
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from newstag.model.arrays import CSR
 from newstag.model.classifier import KNNTags, LinearOvR
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,22 +26,31 @@ def reference_scores(knn: KNNTags, X: sp.csr_matrix, chunk: int = 512) -> sp.csr
     from sklearn.preprocessing import normalize
 
     X = normalize(sp.csr_matrix(X, dtype=np.float32))
+    X_ = knn.postings_.to_scipy().T.tocsr()
+    Y_ = knn.tags_.to_scipy()
     out = []
-    k = min(knn.k, knn.X_.shape[0])
+    k = min(knn.k, X_.shape[0])
     for start in range(0, X.shape[0], chunk):
-        sims = (knn.X_ @ X[start:start + chunk].T).T.toarray()
+        sims = (X_ @ X[start:start + chunk].T).T.toarray()
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         rows = np.repeat(np.arange(sims.shape[0]), k)
         vals = np.take_along_axis(sims, top, axis=1)
         W = sp.csr_matrix((vals.ravel(), (rows, top.ravel())), shape=sims.shape)
-        votes = W @ knn.Y_
+        votes = W @ Y_
         total = np.asarray(vals.sum(axis=1)).ravel()
         total[total == 0] = 1.0
         out.append(sp.csr_matrix(votes.multiply(1.0 / total[:, None])))
     return sp.vstack(out, format="csr") if out else sp.csr_matrix((0, len(knn.labels_)))
 
 
-def assert_same_votes(new: sp.csr_matrix, old: sp.csr_matrix) -> None:
+def numpy_rows(X: sp.csr_matrix) -> CSR:
+    """``X`` as the numpy CSR the suggest path scores (sorted terms)."""
+    return CSR.from_scipy(sp.csr_matrix(X))
+
+
+def assert_same_votes(new: sp.csr_matrix | CSR, old: sp.csr_matrix) -> None:
+    if isinstance(new, CSR):
+        new = new.to_scipy()
     assert new.shape == old.shape
     for i in range(old.shape[0]):  # same tags voted for (no explicit zeros gained or lost)
         assert sorted(new[i].indices) == sorted(old[i].indices), i
@@ -63,7 +73,7 @@ def sample_texts() -> list[str]:
     return texts + ["", "Putin", "the of and", "Kim Jong Un met Vladimir Putin in Vladivostok."]
 
 
-def test_knn_votes_equal_the_full_product_on_a_small_fit() -> None:
+def test_knn_votes_equal_the_full_product_on_a_small_fit(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = sp.random(300, 2000, density=0.03, format="csr", dtype=np.float32, random_state=rng)
     tags = [[f"t{j}" for j in rng.choice(25, size=rng.integers(0, 4), replace=False)]
@@ -73,30 +83,32 @@ def test_knn_votes_equal_the_full_product_on_a_small_fit() -> None:
     Q = sp.vstack([Q, sp.csr_matrix((1, 2000), dtype=np.float32)], format="csr")  # empty query
     assert_same_votes(knn.scores(Q), reference_scores(knn, Q))
     assert_same_votes(knn.scores(Q, chunk=16), reference_scores(knn, Q, chunk=16))
+    assert_same_votes(knn.scores(numpy_rows(Q)), reference_scores(knn, Q))
+    assert_same_votes(knn.scores(numpy_rows(Q), chunk=16), reference_scores(knn, Q, chunk=16))
     for i in (0, 5, 60):  # one at a time, as the service scores a request
         assert_same_votes(knn.scores(Q[i]), reference_scores(knn, Q[i]))
-    # the transposed copy is a cache: not pickled, rebuilt after loading
-    blob = pickle.dumps(knn)
-    assert "_XT" in knn.__dict__ and "_XT" not in pickle.loads(blob).__dict__
-    again = pickle.loads(blob)
-    assert_same_votes(again.scores(Q), reference_scores(knn, Q))
+        assert_same_votes(knn.scores(numpy_rows(Q[i])), reference_scores(knn, Q[i]))
+    # saved as arrays and loaded back (memory-mapped when large): the same votes
+    knn.save(tmp_path / "knn")
+    again = KNNTags.load(tmp_path / "knn")
+    assert_same_votes(again.scores(numpy_rows(Q)), reference_scores(knn, Q))
 
 
 def test_knn_votes_of_an_unsorted_training_matrix() -> None:
-    """A bundle whose training matrix lost sorted term order still scores like before."""
+    """A training matrix without sorted term order gives the same votes."""
     rng = np.random.default_rng(1)
     X = sp.random(200, 500, density=0.05, format="csr", dtype=np.float32, random_state=rng)
-    knn = KNNTags(k=5).fit(X, [[f"t{i % 9}"] for i in range(200)])
+    tags = [[f"t{i % 9}"] for i in range(200)]
     Q = sp.random(20, 500, density=0.1, format="csr", dtype=np.float32, random_state=rng)
-    expected = knn.scores(Q)
-    knn.X_.indices = knn.X_.indices.copy()
-    for i in range(knn.X_.shape[0]):  # reverse each row's storage order
-        lo, hi = knn.X_.indptr[i], knn.X_.indptr[i + 1]
-        knn.X_.indices[lo:hi] = knn.X_.indices[lo:hi][::-1].copy()
-        knn.X_.data[lo:hi] = knn.X_.data[lo:hi][::-1].copy()
-    knn.X_.has_sorted_indices = False
-    knn.__dict__.pop("_XT", None)
-    assert np.abs(knn.scores(Q).toarray() - expected.toarray()).max() <= 1e-6
+    expected = KNNTags(k=5).fit(X, tags).scores(numpy_rows(Q)).to_scipy()
+    X = X.copy()
+    for i in range(X.shape[0]):  # reverse each row's storage order
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        X.indices[lo:hi] = X.indices[lo:hi][::-1].copy()
+        X.data[lo:hi] = X.data[lo:hi][::-1].copy()
+    X.has_sorted_indices = False
+    got = KNNTags(k=5).fit(X, tags).scores(numpy_rows(Q)).to_scipy()
+    assert np.abs(got.toarray() - expected.toarray()).max() <= 1e-6
 
 
 @pytest.mark.slow
@@ -109,15 +121,17 @@ def test_knn_votes_of_the_shipped_model_are_unchanged() -> None:
         pytest.skip("no shipped model in models/default")
     model = load_model(folder)
     texts = sample_texts()
-    X = model.features_.transform(texts, [[] for _ in texts])
+    X = model.features_.transform(texts, [[] for _ in texts])  # numpy CSR
+    Xs = X.to_scipy()
     knn = model.knn_
-    assert_same_votes(knn.scores(X), reference_scores(knn, X))
+    assert_same_votes(knn.scores(X), reference_scores(knn, Xs))
     for i in range(0, len(texts), 7):
-        assert_same_votes(knn.scores(X[i]), reference_scores(knn, X[i]))
+        assert_same_votes(knn.scores(numpy_rows(Xs[i])), reference_scores(knn, Xs[i]))
     clf = model.clf_
-    expected = np.asarray((clf.coef_ @ X.T).T.toarray() + clf.intercept_, dtype=np.float32)
+    coef = clf.coef_.to_scipy()
+    expected = np.asarray((Xs @ coef.T).toarray() + clf.intercept_, dtype=np.float32)
     assert np.array_equal(clf.decision_function(X), expected)
-    assert all(np.array_equal(clf.decision_function(X[i]), expected[i:i + 1])
+    assert all(np.array_equal(clf.decision_function(numpy_rows(Xs[i])), expected[i:i + 1])
                for i in range(0, len(texts), 5))
 
 
@@ -128,6 +142,9 @@ def test_svm_scores_equal_the_full_product() -> None:
     clf = LinearOvR(C=1.0, prune=50).fit(X, Y, ["a", "b", "c", "d"])
     Q = sp.random(30, 300, density=0.1, format="csr", dtype=np.float32, random_state=rng)
     Q = Q[:, ::-1].tocsr()  # unsorted term order within rows
-    expected = np.asarray((clf.coef_ @ Q.T).T.toarray() + clf.intercept_, dtype=np.float32)
+    coef = clf.coef_.to_scipy()
+    expected = np.asarray((coef @ Q.T).T.toarray() + clf.intercept_, dtype=np.float32)
     assert np.allclose(clf.decision_function(Q), expected, atol=1e-6)
-    assert "_coef_T" in clf.__dict__ and "_coef_T" not in pickle.loads(pickle.dumps(clf)).__dict__
+    sorted_q = Q.sorted_indices()
+    exact = np.asarray((sorted_q @ coef.T).toarray() + clf.intercept_, dtype=np.float32)
+    assert np.array_equal(clf.decision_function(numpy_rows(Q)), exact)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -76,28 +75,54 @@ def _versions() -> str:
 
 @lru_cache(maxsize=1)
 def load() -> Gazetteer:
-    """The gazetteer, built from the packages on first use and cached on disk."""
+    """The gazetteer, built from the packages on first use and cached on disk (as JSON)."""
     from newstag.paths import cache_dir
 
     folder = cache_dir()
     if folder is None:
         return build()
-    path = folder / f"gazetteer-{_versions()}.pkl"
+    path = folder / f"gazetteer-{_versions()}.json"
     try:
-        with path.open("rb") as fh:
-            return pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        return from_json(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError):
         pass
     gaz = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with tmp.open("wb") as fh:
-            pickle.dump(gaz, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.write_text(json.dumps(to_json(gaz), ensure_ascii=False, separators=(",", ":")),
+                       encoding="utf-8")
         tmp.replace(path)
     except OSError:  # a read-only home is fine: we just rebuild next time
         pass
     return gaz
+
+
+_SETS = ("country_names", "first_names", "titles", "particles")
+
+
+def to_json(gaz: Gazetteer) -> dict[str, object]:
+    """The tables as JSON-ready data (sets as sorted lists)."""
+    places = list(gaz.places.items())
+    out: dict[str, object] = {"countries": gaz.countries, "demonyms": gaz.demonyms,
+                              "codes": gaz.codes,
+                              "places": {"keys": [k for k, _ in places],
+                                         "names": [v[0] for _, v in places],
+                                         "countries": [v[1] for _, v in places],
+                                         "populations": [v[2] for _, v in places]}}
+    out.update({name: sorted(getattr(gaz, name)) for name in _SETS})
+    return out
+
+
+def from_json(data: dict) -> Gazetteer:
+    """The inverse of :func:`to_json`."""
+    places = data["places"]
+    return Gazetteer(countries=data["countries"], demonyms=data["demonyms"],
+                     codes=data["codes"],
+                     places=dict(zip(places["keys"], zip(places["names"], places["countries"],
+                                                         places["populations"], strict=True),
+                                     strict=True)),
+                     **{name: set(data[name]) for name in _SETS})
 
 
 def build() -> Gazetteer:

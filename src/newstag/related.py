@@ -24,10 +24,13 @@ the minilm channel off or ``rerank=False`` the fused order is kept (``score`` = 
 
 Persistence is a directory: ``manifest.json`` (settings, sizes), ``rows.jsonl`` (one item a line,
 with its entities and an ``alive`` flag), ``word.npz``/``char.npz`` (sparse TF-IDF rows),
-``vectorizers.joblib`` (vocabularies and IDF), ``minilm.npy`` (int8 MiniLM sentence vectors) and,
-with ``semantic``, ``embeddings.npy``. Format 3 (with ``minilm.npy``) records the fingerprint of
-the model that built it; an index of an older format or of another model must be rebuilt (the
-error says so).
+``vocab-word.*``/``vocab-char.*`` (the vectorisers as data: settings JSON, terms, IDF array; see
+:class:`newstag.model.tfidf.TfidfTable`), ``minilm.npy`` (int8 MiniLM sentence vectors) and,
+with ``semantic``, ``embeddings.npy``. Nothing is pickled: loading an index never runs code from
+it. Format 3 kept the vectorisers as a pickle (``vectorizers.joblib``): such an index is refused
+and ``newstag index convert OLD NEW`` (:func:`convert_index`) rewrites it. The manifest records
+the fingerprint of the MiniLM model that built the index; an index of an older format or of
+another model must be rebuilt (the error says so).
 
 :meth:`RelatedIndex.add` appends without refitting: new rows are vectorised with the
 vocabularies and IDF learned at build time (unseen words still count through character
@@ -51,7 +54,9 @@ from typing import Any
 
 from newstag import adapter, minilm_onnx
 
-FORMAT_VERSION = 3  # 2: static word-vector channel; 3: int8 MiniLM channel (minilm.npy)
+FORMAT_VERSION = 4  # 2: static word-vector channel; 3: int8 MiniLM channel (minilm.npy);
+# 4: vectorisers as data (vocab-*.json, terms, idf) instead of vectorizers.joblib
+PICKLE_VERSION = 3
 
 # Fusion weights, chosen on data: grid search maximising Recall@2 (ties broken by MRR) on the
 # train split of neus-related (its 7,356 headlines indexed, each one a query, its two siblings
@@ -720,7 +725,6 @@ class RelatedIndex:
 
     def save(self, directory: str | Path) -> Path:
         """Write the index to ``directory`` (created; files replaced atomically)."""
-        import joblib
         import numpy as np
         import scipy.sparse as sp
 
@@ -733,11 +737,11 @@ class RelatedIndex:
 
         sp.save_npz(_tmp("word.npz"), self.word_, compressed=False)
         sp.save_npz(_tmp("char.npz"), self.char_, compressed=False)
-        joblib.dump({"word": self.word_vec_, "char": self.char_vec_}, _tmp("vectorizers.joblib"))
+        files = _save_vectorizers(out, {"word": self.word_vec_, "char": self.char_vec_}, _tmp)
         with open(_tmp("rows.jsonl"), "w", encoding="utf-8") as fh:
             for r in self.rows_:
                 fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
-        files = ["word.npz", "char.npz", "vectorizers.joblib", "rows.jsonl"]
+        files += ["word.npz", "char.npz", "rows.jsonl"]
         for name, vectors in (("minilm.npy", self.minilm_), ("embeddings.npy", self.embeddings_)):
             if vectors is not None:
                 with open(_tmp(name), "wb") as fh:
@@ -765,30 +769,30 @@ class RelatedIndex:
 
     @classmethod
     def load(cls, directory: str | Path) -> RelatedIndex:
-        """Load an index written by :meth:`save`."""
-        import joblib
+        """Load an index written by :meth:`save` (no unpickling)."""
         import numpy as np
-        import scipy.sparse as sp
 
         src = Path(directory)
         manifest = read_manifest(src)
         params = manifest.get("params", {})
         index = cls(**{k: v for k, v in params.items() if k in cls().get_params()})
         try:
-            index.word_ = sp.load_npz(src / "word.npz").tocsr()
-            index.char_ = sp.load_npz(src / "char.npz").tocsr()
-            vecs = joblib.load(src / "vectorizers.joblib")
-            index.word_vec_, index.char_vec_ = vecs["word"], vecs["char"]
+            index.word_ = _load_npz(src / "word.npz")
+            index.char_ = _load_npz(src / "char.npz")
+            index.word_vec_, index.char_vec_ = (_load_vectorizer(src, name)
+                                                for name in ("word", "char"))
             rows = []
             with open(src / "rows.jsonl", encoding="utf-8") as fh:
                 for line in fh:
                     rows.append(Row(**json.loads(line)))
             index.embeddings_ = None
             if (src / "embeddings.npy").exists():
-                index.embeddings_ = np.load(src / "embeddings.npy").astype(np.float32)
+                index.embeddings_ = np.load(src / "embeddings.npy", allow_pickle=False
+                                            ).astype(np.float32)
             index.minilm_ = None
             if (src / "minilm.npy").exists():
-                index.minilm_ = np.load(src / "minilm.npy").astype(np.float32)
+                index.minilm_ = np.load(src / "minilm.npy", allow_pickle=False
+                                        ).astype(np.float32)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise RelatedError(f"{src}: damaged index ({exc})") from exc
         if len(rows) != index.word_.shape[0] or len(rows) != index.char_.shape[0] or (
@@ -1591,6 +1595,10 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if manifest.get("version", 0) > FORMAT_VERSION:
         raise RelatedError(f"{src}: index format {manifest.get('version')} is newer than this "
                            f"newstag supports ({FORMAT_VERSION})")
+    if manifest.get("version") == PICKLE_VERSION:
+        raise RelatedError(f"{src}: an index with pickled vectorisers (format 3), which newstag "
+                           "no longer loads because unpickling can run code; if you trust its "
+                           f"source, convert it once with `newstag index convert {src} NEW`")
     if manifest.get("version", 0) < FORMAT_VERSION:
         raise RelatedError(f"{src}: index format {manifest.get('version', 0)} was written by an "
                            f"older newstag; rebuild the index with `newstag index build` "
@@ -1629,3 +1637,106 @@ def parse_queries(path: str | Path, fmt: str | None = None) -> tuple[list[tuple[
 def to_text_io(data: str) -> io.StringIO:
     """A text stream over ``data`` (handy for tests and notebooks)."""
     return io.StringIO(data)
+
+
+# -- persistence of the vectorisers (data only) ---------------------------------------------
+
+class StoredVectorizer:
+    """A fitted TF-IDF vectoriser kept as data (:class:`~newstag.model.tfidf.TfidfTable`),
+    with the attributes of scikit-learn's ``TfidfVectorizer`` this module uses."""
+
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        return self.table.vocabulary
+
+    @property
+    def idf_(self) -> Any:
+        return self.table.idf
+
+    @property
+    def sublinear_tf(self) -> bool:
+        return bool(self.table.settings.get("sublinear_tf"))
+
+    def build_analyzer(self) -> Any:
+        return self.table.analyzer()
+
+    def transform(self, texts: list[str]) -> Any:
+        """TF-IDF rows as SciPy CSR, as ``TfidfVectorizer.transform``."""
+        return self.table.transform(texts).to_scipy()
+
+
+def _vectorizer_table(vec: Any, name: str) -> Any:
+    from newstag.model.tfidf import TfidfTable
+
+    if isinstance(vec, StoredVectorizer):
+        return vec.table
+    return TfidfTable.from_sklearn(vec, analyzer="related_words" if name == "word" else None)
+
+
+def _save_vectorizers(out: Path, vecs: dict[str, Any], tmp: Any) -> list[str]:
+    """Write each vectoriser as ``vocab-NAME.*`` (settings JSON, terms, IDF array) through
+    temporary names; returns the final names (moved into place by the caller)."""
+    names = []
+    staging = out / ".tmp-vocab"
+    staging.mkdir(exist_ok=True)
+    for name, vec in vecs.items():
+        for path in _vectorizer_table(vec, name).save(staging, f"vocab-{name}"):
+            os.replace(path, tmp(path.name))
+            names.append(path.name)
+    staging.rmdir()
+    return names
+
+
+def _load_vectorizer(src: Path, name: str) -> StoredVectorizer:
+    from newstag.model.tfidf import TfidfTable
+
+    return StoredVectorizer(TfidfTable.load(src, f"vocab-{name}"))
+
+
+def _load_npz(path: Path) -> Any:
+    """A SciPy sparse matrix saved by ``save_npz``, read without unpickling."""
+    import scipy.sparse as sp
+
+    return sp.load_npz(path).tocsr()  # load_npz reads with allow_pickle=False
+
+
+def convert_index(old: str | Path, new: str | Path) -> Path:
+    """Rewrite a format-3 index (pickled vectorisers) as a data-only index in ``new``.
+
+    Unpickling ``vectorizers.joblib`` runs code: call this only for an index you trust.
+    The other files are copied unchanged.
+    """
+    import shutil
+
+    import joblib
+
+    src, out = Path(old), Path(new)
+    path = src / "manifest.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RelatedError(f"{src}: not a newstag index ({exc})") from exc
+    if manifest.get("format") != "newstag-related" or manifest.get("version") != PICKLE_VERSION:
+        raise RelatedError(f"{src}: not an index with pickled vectorisers (format "
+                           f"{PICKLE_VERSION}); nothing to convert")
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RelatedError(f"{out}: already exists and is not an empty folder; choose a new one")
+    try:
+        vecs = joblib.load(src / "vectorizers.joblib")  # the explicit, trusted conversion
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad index
+        raise RelatedError(f"{src}: cannot read vectorizers.joblib ({exc})") from exc
+    out.mkdir(parents=True, exist_ok=True)
+    files = _save_vectorizers(out, {"word": vecs["word"], "char": vecs["char"]},
+                              lambda name: out / name)
+    for name in manifest.get("files", []):
+        if name != "vectorizers.joblib":
+            shutil.copy2(src / name, out / name)
+            files.append(name)
+    manifest.update(version=FORMAT_VERSION, files=files,
+                    converted={"from_version": PICKLE_VERSION,
+                               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    return out

@@ -278,6 +278,77 @@ def _plot(path: Path, ev: object, ranked: list, records: list, title: str) -> No
     plt.close(fig)
 
 
+# -- newstag model convert / info: bundle files ------------------------------------------
+
+model_app = typer.Typer(help="Inspect model bundles and convert old ones.",
+                        no_args_is_help=True)
+
+
+def model_convert(
+    old: Path = typer.Argument(..., help="A pickle-based (format 1) bundle you trust."),
+    new: Path = typer.Argument(..., help="Folder for the data-only bundle (new or empty)."),
+) -> None:
+    """Rewrite an old pickle bundle as arrays + JSON. Unpickling runs code: this command
+    is the explicit opt-in, so convert only bundles from a source you trust."""
+    from newstag.model import ModelError
+    from newstag.model.bundle import convert_bundle
+
+    try:
+        manifest = convert_bundle(old, new)
+    except ModelError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"converted {old} -> {new} (format 2: arrays + JSON; {manifest.name} "
+               "has the checksums)")
+
+
+def model_info(
+    path: Path = typer.Argument(..., help="Model bundle folder."),
+    fmt: Format = FORMAT_OPTION,
+) -> None:
+    """What a bundle is, what it was trained on and its held-out figures (no loading)."""
+    from newstag.model import ModelError
+    from newstag.model.bundle import describe
+
+    try:
+        info = describe(path)
+    except ModelError as exc:
+        raise fail(str(exc)) from None
+    if fmt == Format.json:
+        write_json(info)
+        return
+    if fmt == Format.csv:
+        flat = {k: v for k, v in info.items() if not isinstance(v, dict)}
+        typer.echo(csv_text([flat], list(flat)), nl=False)
+        return
+    typer.echo("\n".join(_info_lines(info)))
+
+
+def _info_lines(info: dict) -> list[str]:
+    corpus = info["corpus"]
+    held = info["heldout_metrics"]
+    lines = [f"bundle      {info['path']}",
+             f"format      {info['format']} ({info['storage']}), {info['files']} files, "
+             f"{info['bytes'] / 1e6:.1f} MB",
+             f"created     {info['created']} by newstag {info['newstag']}"
+             + (f", converted {info['converted'].get('at')}" if info["converted"] else ""),
+             f"pipeline    {info['pipeline']} (spaCy {info['spacy']}; trained with "
+             f"scikit-learn {info['scikit_learn']})",
+             f"corpus      {corpus.get('name') or '?'}: {corpus.get('articles', info['n_docs'])} "
+             f"articles, sha256 {str(corpus.get('sha256', '?'))[:16]}",
+             f"tags        {info['n_labels']} known, {info['n_classifier_labels']} with their "
+             f"own classifier; threshold {info['threshold']:.3f}",
+             "held-out    " + ", ".join(f"{k} {v}" for k, v in held.items()
+                                       if isinstance(v, (int, float)) and v is not None),
+             "top tags    " + ", ".join(info["top_labels"])]
+    if info["format"] == 1:
+        lines.append(f"note        pickles are no longer loaded: newstag model convert "
+                     f"{info['path']} NEW")
+    return lines
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("eval")(eval_cmd)
+    model_app.command("convert")(model_convert)
+    model_app.command("info")(model_info)
+    app.add_typer(model_app, name="model")

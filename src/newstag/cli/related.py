@@ -168,6 +168,21 @@ def index_info(
             typer.echo(f"{key.ljust(width)}  {value}")
 
 
+def index_convert(
+    old: Path = typer.Argument(..., help="An index with pickled vectorisers you trust."),
+    new: Path = typer.Argument(..., help="Folder for the data-only index (new or empty)."),
+) -> None:
+    """Rewrite an old index (format 3, pickled vectorisers) as data only. Unpickling runs
+    code: this command is the explicit opt-in, so convert only indexes you trust."""
+    from newstag.related import RelatedError, convert_index
+
+    try:
+        convert_index(old, new)
+    except RelatedError as exc:
+        raise fail(str(exc)) from None
+    typer.echo(f"converted {old} -> {new} (vectorisers as JSON + arrays)")
+
+
 COLUMNS = ["rank", "id", "headline", "date", "score", "why"]
 
 
@@ -285,5 +300,6 @@ def register(app: typer.Typer) -> None:
     index_app.command("build")(index_build)
     index_app.command("add")(index_add)
     index_app.command("info")(index_info)
+    index_app.command("convert")(index_convert)
     app.add_typer(index_app, name="index")
     app.command("related")(related)

@@ -25,7 +25,7 @@ tag, monotonically, so that the tag's threshold lands on the global one:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -142,6 +142,7 @@ class Combiner:
 
         with threadpool_limits(self.n_threads):
             oof = self._fit(X, y, doc_ids, n_gold, GroupKFold)
+        self.compile()
         self.tag_thresholds_: dict[str, float] = {}
         self.shrink_ = None
         self.crossfit_: dict[str, Any] = {}
@@ -222,23 +223,141 @@ class Combiner:
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
             return np.zeros(0)
-        if self.model_ is None:
+        if self.trees_ is None:
             return np.full(len(X), self.base_rate_)
         X = np.asarray(X, dtype=np.float64)
-        n_in = getattr(self.model_, "n_features_in_", X.shape[1])
+        n_in = self.trees_.n_features
         if X.shape[1] > n_in:  # a bundle trained before features were added: its columns
             X = X[:, :n_in]
-        with _threads().limit(limits=self.n_threads):
-            return self.model_.predict_proba(X)[:, 1]
+        return self.trees_.predict_proba(X)
+
+    def compile(self) -> None:
+        """Keep the boosted trees as arrays (:class:`Trees`; also for old pickled bundles)."""
+        model = self.__dict__.pop("model_", None)
+        if model is not None:
+            self.trees_ = Trees.from_sklearn(model)
+        elif "trees_" not in self.__dict__:
+            self.trees_ = None
+
+    _STATE = ("base_rate_", "threshold_", "oof_f1_", "shrink_", "crossfit_")
+
+    def get_params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "max_iter", "learning_rate", "max_leaf_nodes", "random_state", "n_threads",
+            "tag_thresholds", "min_tag_positives", "shrink_grid", "min_gain",
+            "crossfit_repeats")}
+
+    def save(self, folder: Path) -> list[Path]:
+        """``meta.json`` (settings, threshold, per-tag thresholds) and ``trees.npz``."""
+        from newstag.model.arrays import save_json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
+        meta = {"params": params, **{k: getattr(self, k, None) for k in self._STATE},
+                "tag_thresholds": getattr(self, "tag_thresholds_", {}),
+                "trees": self.trees_ is not None}
+        files = [save_json(folder / "meta.json", meta)]
+        if self.trees_ is not None:
+            files.append(self.trees_.save(folder / "trees.npz"))
+        return files
+
+    @classmethod
+    def load(cls, folder: Path) -> Combiner:
+        from newstag.model.arrays import load_json
+
+        meta = load_json(folder / "meta.json")
+        combiner = cls(**{k: tuple(v) if isinstance(v, list) else v
+                          for k, v in meta["params"].items()})
+        for k in cls._STATE:
+            setattr(combiner, k, meta.get(k))
+        combiner.tag_thresholds_ = meta.get("tag_thresholds") or {}
+        combiner.trees_ = Trees.load(folder / "trees.npz") if meta.get("trees") else None
+        return combiner
 
 
-@lru_cache(maxsize=1)
-def _threads() -> Any:
-    """One threadpoolctl controller per process: building it scans the loaded libraries
-    (/proc/self/maps), which cost more than scoring an article's candidates."""
-    from threadpoolctl import ThreadpoolController
+class Trees:
+    """A binary gradient-boosted tree ensemble as flat node arrays, evaluated with numpy.
 
-    return ThreadpoolController()
+    Nodes of all trees are concatenated (``left``/``right`` are global node numbers);
+    ``roots`` holds each tree's first node. A row goes left when its feature is
+    ``<= threshold`` (or missing and ``missing_left``); the raw score is ``baseline`` plus
+    the leaves' values added tree by tree, the probability its logistic sigmoid, as in
+    scikit-learn's ``HistGradientBoostingClassifier`` (numerical features only).
+    """
+
+    FIELDS = ("feature", "threshold", "missing_left", "left", "right", "is_leaf", "value",
+              "roots")
+
+    def __init__(self, arrays: dict[str, np.ndarray], baseline: float, n_features: int
+                 ) -> None:
+        self.arrays = arrays
+        self.baseline = baseline
+        self.n_features = n_features
+
+    @classmethod
+    def from_sklearn(cls, model: Any) -> Trees:
+        """The trees of a fitted binary ``HistGradientBoostingClassifier``."""
+        parts: dict[str, list[np.ndarray]] = {f: [] for f in cls.FIELDS}
+        offset = 0
+        for (predictor,) in model._predictors:
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise ValueError("categorical splits are not supported")
+            parts["feature"].append(nodes["feature_idx"].astype(np.int32))
+            parts["threshold"].append(nodes["num_threshold"].astype(np.float64))
+            parts["missing_left"].append(nodes["missing_go_to_left"].astype(bool))
+            parts["left"].append(nodes["left"].astype(np.int32) + offset)
+            parts["right"].append(nodes["right"].astype(np.int32) + offset)
+            parts["is_leaf"].append(nodes["is_leaf"].astype(bool))
+            parts["value"].append(nodes["value"].astype(np.float64))
+            parts["roots"].append(np.array([offset], dtype=np.int32))
+            offset += len(nodes)
+        arrays = {f: np.concatenate(v) for f, v in parts.items()}
+        baseline = float(np.asarray(model._baseline_prediction).ravel()[0])
+        return cls(arrays, baseline, int(model.n_features_in_))
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """Raw scores (log-odds) of the rows of ``X`` (float64)."""
+        a = self.arrays
+        n_trees = len(a["roots"])
+        X = np.ascontiguousarray(X, dtype=np.float64)
+        flat = X.ravel()
+        children = np.stack([a["left"], a["right"]], axis=1).ravel()  # node*2 + go_right
+        has_nan = bool(np.isnan(flat).any())
+        node = np.tile(a["roots"], len(X))  # (row, tree) pairs, row-major
+        base = np.repeat(np.arange(len(X), dtype=np.int64) * X.shape[1], n_trees)
+        active = np.arange(len(node))
+        while len(active):  # step every pair not yet at a leaf one level down
+            here = node.take(active)
+            inner = ~a["is_leaf"].take(here)
+            active, here = active[inner], here[inner]
+            if not len(active):
+                break
+            x = flat.take(base.take(active) + a["feature"].take(here))
+            right = x > a["threshold"].take(here)  # x <= threshold goes left
+            if has_nan:  # missing values go where training sent them
+                right = np.where(np.isnan(x), ~a["missing_left"].take(here), right)
+            node[active] = children.take(here * 2 + right)
+        values = np.concatenate([np.full((len(X), 1), self.baseline),
+                                 a["value"].take(node).reshape(len(X), n_trees)], axis=1)
+        return np.cumsum(values, axis=1)[:, -1]  # tree by tree, as scikit-learn adds them
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Probability of the positive class for each row."""
+        return 1.0 / (1.0 + np.exp(-self.raw(X)))
+
+    def save(self, path: Path) -> Path:
+        from newstag.model.arrays import save_npz
+
+        return save_npz(path, {"baseline": np.array([self.baseline]),
+                               "n_features": np.array([self.n_features]), **self.arrays},
+                        compress=True)
+
+    @classmethod
+    def load(cls, path: Path) -> Trees:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {f: z[f] for f in cls.FIELDS}
+            return cls(arrays, float(z["baseline"][0]), int(z["n_features"][0]))
 
 
 def tune_threshold(p: np.ndarray, y: np.ndarray, n_gold: int) -> tuple[float, float]:

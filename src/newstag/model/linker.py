@@ -33,7 +33,7 @@ import math
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -404,3 +404,107 @@ class TagLinker:
         """Log share of training articles with the tag (a floor for unseen tags)."""
         n = self.tag_counts_.get(tag, 0)
         return math.log((n + 0.5) / (self.n_docs_ + 1))
+
+    # ------------------------------------------------------------------ persistence
+
+    _PARAMS = ("min_support", "min_confidence", "max_links", "alias_quality", "country_forms",
+               "surnames", "surname_quality")
+
+    def save(self, folder: Any) -> list[Any]:
+        """``linker.json.gz`` (settings, string index, surnames, counts) and ``links.npz``
+        (the co-occurrence links as columns)."""
+        from newstag.model.arrays import save_json
+
+        folder.mkdir(parents=True, exist_ok=True)
+        defaults = TagLinker().__dict__  # bundles pickled before a setting existed
+        keys = list(self.links_)
+        tags = sorted({t for links in self.links_.values() for t, _, _ in links})
+        state = {"params": {k: getattr(self, k, defaults[k]) for k in self._PARAMS},
+                 "tag_counts": self.tag_counts_, "n_docs": self.n_docs_,
+                 "string_index": self.string_index_, "aliases": getattr(self, "aliases_", {}),
+                 "surname_index": getattr(self, "surname_index_", {}),
+                 "link_keys": keys, "link_tags": tags}
+        return [save_json(folder / "linker.json.gz", state),
+                LinkTable.build(self.links_, self.key_docs_, tags).save(folder / "links.npz")]
+
+    @classmethod
+    def load(cls, folder: Any) -> TagLinker:
+        from newstag.model.arrays import load_json
+
+        state = load_json(folder / "linker.json.gz")
+        linker = cls(**state["params"])
+        linker.tag_counts_ = state["tag_counts"]
+        linker.n_docs_ = state["n_docs"]
+        linker.string_index_ = {k: tuple(v) for k, v in state["string_index"].items()}
+        linker.aliases_ = state["aliases"]
+        linker.surname_index_ = {k: tuple(v) for k, v in state["surname_index"].items()}
+        table = LinkTable.load(folder / "links.npz", state["link_keys"], state["link_tags"])
+        linker.links_ = table
+        linker.key_docs_ = table.key_docs()
+        return linker
+
+
+class LinkTable(Mapping):
+    """Entity key -> ``[(tag, confidence, support), ...]``, read from columns on demand."""
+
+    def __init__(self, keys: list[str], tags: list[str], columns: dict[str, Any]) -> None:
+        self._row = dict(zip(keys, range(len(keys)), strict=True))
+        self._keys = keys
+        self._tags = tags
+        self._columns = columns
+        self._cache: dict[str, list[tuple[str, float, int]]] = {}
+
+    @classmethod
+    def build(cls, links: Mapping, key_docs: dict[str, int], tags: list[str]) -> LinkTable:
+        import numpy as np
+
+        index = {t: j for j, t in enumerate(tags)}
+        keys = list(links)
+        flat = [x for k in keys for x in links[k]]
+        columns = {
+            "offsets": np.cumsum([0] + [len(links[k]) for k in keys]).astype(np.int32),
+            "tag": np.asarray([index[t] for t, _, _ in flat], dtype=np.int32),
+            "confidence": np.asarray([c for _, c, _ in flat], dtype=np.float64),
+            "support": np.asarray([n for _, _, n in flat], dtype=np.int32),
+            "key_docs": np.asarray([key_docs.get(k, 0) for k in keys], dtype=np.int32)}
+        return cls(keys, tags, columns)
+
+    def save(self, path: Any) -> Any:
+        from newstag.model.arrays import save_npz
+
+        return save_npz(path, self._columns, compress=True)
+
+    @classmethod
+    def load(cls, path: Any, keys: list[str], tags: list[str]) -> LinkTable:
+        import numpy as np
+
+        with np.load(path, allow_pickle=False) as z:
+            columns = {k: z[k] for k in ("offsets", "tag", "confidence", "support",
+                                         "key_docs")}
+        if len(columns["offsets"]) != len(keys) + 1:
+            raise ValueError("links.npz does not match the link keys")
+        return cls(keys, tags, columns)
+
+    def key_docs(self) -> dict[str, int]:
+        return dict(zip(self._keys, self._columns["key_docs"].tolist(), strict=True))
+
+    def __getitem__(self, key: str) -> list[tuple[str, float, int]]:
+        found = self._cache.get(key)
+        if found is None:
+            i = self._row[key]
+            c = self._columns
+            lo, hi = int(c["offsets"][i]), int(c["offsets"][i + 1])
+            found = self._cache[key] = [
+                (self._tags[t], conf, n) for t, conf, n in zip(
+                    c["tag"][lo:hi].tolist(), c["confidence"][lo:hi].tolist(),
+                    c["support"][lo:hi].tolist(), strict=True)]
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._row
+
+    def __iter__(self) -> Any:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
