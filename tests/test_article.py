@@ -8,14 +8,19 @@ import pytest
 
 from newstag.article import (
     ArticleError,
+    NoStoryError,
     classify_line,
     clean_text,
     from_record,
     iter_jsonl,
+    parse_html,
     parse_text,
     read_article,
 )
-from tests.conftest import SAMPLE
+from newstag.batch import default_rejects_path
+from tests.conftest import SAMPLE, run_cli
+
+NO_STORY_HTML = "<nav>Home | News</nav><p>Share on Facebook</p>"
 
 
 @pytest.mark.parametrize("line,kind,reason", [
@@ -28,6 +33,16 @@ from tests.conftest import SAMPLE
     ("Click here to subscribe", "furniture", "page prompt"),
     ("Read more: Why the talks failed", "furniture", "link prompt"),
     ("Share on Facebook", "furniture", "page prompt"),
+    # prompts of any length
+    ("Click here to subscribe to our newsletter", "furniture", "page prompt"),
+    ("Click here to subscribe to our newsletter for the latest news from Asia and the rest "
+     "of the world, delivered every morning.", "furniture", "page prompt"),
+    ("Sign up for our free daily briefing and get the day's top stories in your inbox.",
+     "furniture", "page prompt"),
+    ("Follow us on Twitter and Instagram for live updates from the summit",
+     "furniture", "page prompt"),
+    ("Share this article with your friends and family on social media",
+     "furniture", "page prompt"),
 ])
 def test_furniture_lines_are_recognised(line, kind, reason):
     assert classify_line(line) == (kind, reason)
@@ -36,6 +51,12 @@ def test_furniture_lines_are_recognised(line, kind, reason):
 @pytest.mark.parametrize("line", [
     "Kim Jong Un Will Meet Putin in Vladivostok",  # Title Case headline, not a tag line
     "Stocks fell sharply on Monday as investors worried about rising interest rates.",
+    # words that open prompts also open real sentences
+    "Facebook said on Monday it would block news links in Canada from next month.",
+    "Home prices rose 5 percent in March from a year earlier, the data showed.",
+    "Subscribers to the service will pay more from January, the company said.",
+    "Shares of the carmaker fell 4 percent on Monday after deliveries slowed.",
+    "Watchdogs in Brussels opened an inquiry into the merger on Tuesday.",
 ])
 def test_story_lines_are_kept(line):
     assert classify_line(line)[0] in ("heading", "prose")
@@ -54,6 +75,7 @@ def test_sidebar_after_body_is_dropped():
     assert "Netanyahu" not in article.text and "Gila Isaacson" not in article.text
     assert "Do not send comments" not in article.text
     assert "Share on Facebook" not in article.text
+    assert "Click here to subscribe" not in article.text  # line 3, a 7-word prompt
     assert "artillery shells" in article.body  # the story itself survives
     reasons = {d.reason for d in article.dropped}
     assert {"byline", "topic list", "comment form", "tag line"} <= reasons
@@ -146,3 +168,51 @@ def test_story_split_by_an_inline_card_is_joined():
     article = clean_text(story)
     assert article.body.count("finance minister") == 3
     assert "Jane Doe" not in article.body
+
+
+# ---------------------------------------------------------------------------
+# A page with no story
+# ---------------------------------------------------------------------------
+
+
+def test_a_page_of_furniture_has_no_story():
+    with pytest.raises(NoStoryError, match="page.html: no story found"):
+        parse_html(NO_STORY_HTML, "page.html")
+    with pytest.raises(NoStoryError, match="no story found"):
+        from_record({"html": NO_STORY_HTML}, "request")
+    with pytest.raises(NoStoryError, match="no story found"):
+        parse_text("Home | News\nShare on Facebook\nClick here to subscribe\n", "page.txt")
+    with pytest.raises(NoStoryError):
+        from_record({"body": "Share on Facebook\nFollow us on Twitter"}, "row 3")
+    with pytest.raises(NoStoryError, match="empty.html: no story found"):
+        parse_html("<html><body><nav></nav></body></html>", "empty.html")
+    assert issubclass(NoStoryError, ArticleError)  # every reader already reports these
+
+
+def test_a_record_with_a_headline_and_a_furniture_body_keeps_the_headline():
+    article = from_record({"title": "Storm hits coast", "body": "Share on Facebook"})
+    assert article.title == "Storm hits coast" and article.body == ""
+    assert [d.text for d in article.dropped] == ["Share on Facebook"]
+
+
+@pytest.mark.slow
+def test_suggest_and_batch_refuse_a_page_with_no_story(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_text(NO_STORY_HTML)
+    r = run_cli("suggest", str(page), "--model", "none", "--format", "json")
+    assert r.returncode != 0
+    first = r.stderr.splitlines()[0]
+    assert str(page) in first and "no story found" in first, r.stderr
+    assert "Traceback" not in r.stderr and "Facebook" not in r.stdout
+
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": "nav", "html": NO_STORY_HTML}) + "\n"
+                   + json.dumps({"id": "ok", "title": "Storm hits coast",
+                                 "body": "A storm hit the coast of Portugal on Monday."}) + "\n")
+    out = tmp_path / "out.jsonl"
+    r = run_cli("batch", str(src), "--out", str(out), "--model", "none", "--no-progress")
+    assert r.returncode == 0, r.stderr
+    assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["ok"]
+    rejects = [json.loads(x) for x in default_rejects_path(out).read_text()
+               .splitlines()]
+    assert [(x["id"], "no story found" in x["reason"]) for x in rejects] == [("nav", True)]

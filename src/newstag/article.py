@@ -23,6 +23,10 @@ class ArticleError(ValueError):
     """An input that cannot be read as an article. The message names the source."""
 
 
+class NoStoryError(ArticleError):
+    """A page with no story: every line is page furniture (menus, share prompts, bylines)."""
+
+
 @dataclass
 class DroppedLine:
     """A line the cleaner removed, with its 1-based line number and the reason."""
@@ -75,6 +79,15 @@ _PROMPT = re.compile(
     r"|getty images|reuters photo|ap photo|next article|previous article|load more)\b",
     re.IGNORECASE,
 )
+_CALL_TO_ACTION = re.compile(
+    r"^\W*((click|tap) here|subscribe (to|now|today|for)|sign up (to|for|now|here|today)"
+    r"|follow us|join us on|(download|get) (our|the) (free )?(app|newsletter)"
+    r"|(don['’]t|never) miss|share (this|on)\b)",
+    re.IGNORECASE,
+)
+"""A line that opens with a call to the reader: a prompt at any length (short prompts
+such as "Facebook" or "Home" are caught by ``_PROMPT`` only when the line is short, since
+those words also open real sentences)."""
 _PROMPT_PREFIX = re.compile(
     r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here)"
     r"\s*[:>»\-–—|]",
@@ -154,6 +167,8 @@ def classify_line(line: str) -> tuple[str, str]:
         return TOPICS, "byline"
     if _PROMPT_PREFIX.match(stripped):
         return FURNITURE, "link prompt"
+    if _CALL_TO_ACTION.match(stripped):
+        return FURNITURE, "page prompt"
     if len(words) <= 6 and _PROMPT.match(stripped):
         return FURNITURE, "page prompt"
     if not words or (len(words) <= 8 and _DATELINE.match(stripped)):
@@ -179,6 +194,9 @@ def clean_text(text: str, source: str = "<text>") -> Article:
     if not lines:
         raise ArticleError(f"{source}: no text")
     kinds = [classify_line(ln) for _, ln in lines]
+    if not any(kind in (PROSE, HEADING) for kind, _ in kinds):
+        raise NoStoryError(f"{source}: no story found, only page furniture "
+                           f"({_furniture_summary(kinds)})")
     start, end = _story_span(kinds, lines)
     dropped: list[DroppedLine] = []
 
@@ -210,6 +228,12 @@ def clean_text(text: str, source: str = "<text>") -> Article:
                 reason = "outside the story" if j < start else "after the story"
             dropped.append(DroppedLine(no, ln, reason))
     return Article(title=title, body="\n\n".join(body_lines), source=source, dropped=dropped)
+
+
+def _furniture_summary(kinds: list[tuple[str, str]]) -> str:
+    """``"2 lines: page prompt, topic list"``: what the cleaner found instead of a story."""
+    reasons = sorted({reason for _, reason in kinds})
+    return f"{len(kinds)} line{'s' if len(kinds) != 1 else ''}: {', '.join(reasons)}"
 
 
 def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> tuple[int, int]:
@@ -253,15 +277,11 @@ def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> t
 
 
 def looks_english(text: str) -> bool:
-    """Cheap check: English prose has many English function words."""
-    from newstag.lazy import english_stop_words
+    """False only for text that is confidently in another language (the rule of
+    :mod:`newstag.language`, shared by the CLI, batch jobs and the service)."""
+    from newstag.language import is_confidently_not_english
 
-    STOP_WORDS = english_stop_words()  # noqa: N806
-
-    words = re.findall(r"[^\W\d_]+", text[:3000].lower())
-    if len(words) < 12:
-        return True
-    return sum(w in STOP_WORDS for w in words) / len(words) >= 0.2
+    return not is_confidently_not_english(text)
 
 
 def parse_html(html: str, source: str = "<html>") -> Article:
@@ -275,7 +295,7 @@ def parse_html(html: str, source: str = "<html>") -> Article:
     body = (getattr(doc, "text", None) or "") if doc is not None else ""
     title = (getattr(doc, "title", None) or "") if doc is not None else ""
     if not body.strip():
-        raise ArticleError(f"{source}: no article text found in the HTML page")
+        raise NoStoryError(f"{source}: no story found in the HTML page (no article text)")
     title = title.strip()
     first, _, rest = body.strip().partition("\n")
     if title and first.strip() == title:  # some pages repeat the headline in the text
@@ -305,10 +325,7 @@ def from_record(record: Any, source: str = "<json>") -> Article:
         if title:
             article = Article(title=title, body=body, source=source)
             if body:  # scraped bodies may still carry furniture
-                cleaned = clean_text(body, source)
-                if cleaned.dropped:
-                    article.body = _rejoin(cleaned)
-                    article.dropped = cleaned.dropped
+                _clean_body(article, body, source)
         else:
             article = clean_text(body, source)
     if record.get("id") is not None:
@@ -317,6 +334,20 @@ def from_record(record: Any, source: str = "<json>") -> Article:
         article.date = str(record["date"])
     _check_language(article)
     return article
+
+
+def _clean_body(article: Article, body: str, source: str) -> None:
+    """Remove furniture from a record's body; a body of furniture only leaves the headline."""
+    try:
+        cleaned = clean_text(body, source)
+    except NoStoryError:
+        article.body = ""
+        article.dropped = [DroppedLine(no, ln.strip(), classify_line(ln)[1])
+                           for no, ln in enumerate(body.splitlines(), 1) if ln.strip()]
+        return
+    if cleaned.dropped:
+        article.body = _rejoin(cleaned)
+        article.dropped = cleaned.dropped
 
 
 def _rejoin(cleaned: Article) -> str:
@@ -333,9 +364,13 @@ def parse_text(text: str, source: str = "<text>") -> Article:
 
 
 def _check_language(article: Article) -> None:
-    if not looks_english(article.text):
-        article.warnings.append(f"{article.source}: text does not look like English; "
-                                "entities and tags may be poor")
+    from newstag.language import other_language
+
+    guess = other_language(article.text)
+    if guess is not None:
+        article.warnings.append(
+            f"{article.source}: text does not look like English (language {guess.lang!r}, "
+            f"probability {guess.score:.2f}); entities and tags may be poor")
 
 
 def decode(data: bytes, source: str) -> tuple[str, list[str]]:

@@ -127,14 +127,19 @@ class EntityExtractor:
         return load_pipeline(self.pipeline_name)
 
     def extract(self, article: Article) -> list[Entity]:
-        return entities_from_doc(self.nlp(article.text), article)
+        """Entities of one article of any length (long texts are parsed in pieces)."""
+        from newstag.chunks import parse
+
+        return entities_from_doc(parse(self.nlp, article.text), article)
 
     def extract_many(self, articles: Iterable[Article], batch_size: int = 64,
                      n_process: int = 1) -> Iterator[list[Entity]]:
         """Entities for each article, in input order; ``n_process`` > 1 uses several cores."""
+        from newstag.chunks import parse_many
+
         articles = list(articles)
-        docs = self.nlp.pipe((a.text for a in articles), batch_size=batch_size,
-                             n_process=n_process)
+        docs = parse_many(self.nlp, (a.text for a in articles), batch_size=batch_size,
+                          n_process=n_process)
         for doc, article in zip(docs, articles, strict=True):
             yield entities_from_doc(doc, article)
 
@@ -236,7 +241,8 @@ def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
 
 
 def entities_from_doc(doc: Doc, article: Article) -> list[Entity]:
-    """Group and score the entities of ``doc`` (the parsed ``article.text``)."""
+    """Group and score the entities of ``doc`` (the parsed ``article.text``: a spaCy ``Doc``,
+    or a :class:`newstag.chunks.MergedDoc` for a text parsed in pieces)."""
     from newstag import gazetteer
 
     gaz = gazetteer.load()

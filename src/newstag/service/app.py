@@ -272,7 +272,16 @@ class ServiceState:
 
 
 class GuardMiddleware:
-    """Checks the API key (when keys are set) and caps the request body (413 above it)."""
+    """Checks the API key (when keys are set) and caps the request body (413 above it).
+
+    A refusal is sent only after the rest of the request body has been read, with
+    ``Connection: close``: answering while the client is still sending and then closing the
+    socket makes the client's TCP stack see a reset, and the client never reads the answer.
+    """
+
+    drain_bytes = 64_000_000
+    """Most of a refused request's body read (and dropped) before the answer; past it, a
+    client still sending may see a reset (a flood, not a CMS)."""
 
     def __init__(self, app: Any, settings: Settings) -> None:
         self.app = app
@@ -292,14 +301,14 @@ class GuardMiddleware:
                 given = auth[7:].strip()
             if not any(hmac.compare_digest(given.encode(), k.encode()) for k in keys):
                 msg = "invalid API key" if given else "missing API key (send X-API-Key)"
-                await error_response(401, msg, headers={"WWW-Authenticate": "Bearer"})(
-                    scope, receive, send)
+                await self._refuse(scope, receive, send, 401, msg,
+                                   {"WWW-Authenticate": "Bearer"})
                 return
         cap = self.settings.max_body_bytes
         length = headers.get("content-length", "")
         if length.isdigit() and int(length) > cap:
-            await error_response(413, f"request body is {int(length):,} bytes, over the "
-                                      f"{cap:,}-byte cap")(scope, receive, send)
+            await self._refuse(scope, receive, send, 413, f"request body is {int(length):,} "
+                                                          f"bytes, over the {cap:,}-byte cap")
             return
         body = bytearray()
         while True:
@@ -307,11 +316,12 @@ class GuardMiddleware:
             if message["type"] == "http.disconnect":
                 return
             body += message.get("body", b"")
+            more = message.get("more_body", False)
             if len(body) > cap:
-                await error_response(413, f"request body is over the {cap:,}-byte cap")(
-                    scope, receive, send)
+                await self._refuse(scope, receive, send, 413,
+                                   f"request body is over the {cap:,}-byte cap", drain=more)
                 return
-            if not message.get("more_body", False):
+            if not more:
                 break
         sent = False
 
@@ -323,6 +333,27 @@ class GuardMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _refuse(self, scope: dict, receive: Any, send: Any, status: int, message: str,
+                      headers: dict[str, str] | None = None, drain: bool = True) -> None:
+        """Answer ``status`` with ``Connection: close`` once the body is read (``drain``)."""
+        if drain and not await self._drain(receive):
+            return  # the client has gone: nobody reads an answer
+        await error_response(status, message, headers={**(headers or {}),
+                                                       "Connection": "close"})(
+            scope, receive, send)
+
+    async def _drain(self, receive: Any) -> bool:
+        """Read and drop the rest of the body (up to ``drain_bytes``); False if the client left."""
+        read = 0
+        while read <= self.drain_bytes:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return False
+            read += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        return True
 
 
 # ---------------------------------------------------------------------------
