@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker screenshot clean
+.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker screenshot ner clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ reranker: $(VENV)/.installed-dev
 # Debian's Chromium (apt-get install chromium) against `newstag serve` on loopback.
 screenshot: $(VENV)/.installed-dev
 	$(BIN)/python scripts/review_screenshot.py
+
+# Rebuild the embedded NER (src/newstag/data/ner): en_core_web_sm's NER fine-tuned on CoNLL-2003
+# train with silver labels (needs ../shared/data/conll2003; one process, lowest priority).
+ner: $(VENV)/.installed
+	nice -n 19 $(BIN)/python scripts/train_ner.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info src/*.egg-info

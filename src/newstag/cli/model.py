@@ -201,13 +201,14 @@ def eval_cmd(
     bundle = _eval_model(model, pipeline)
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
-    from newstag.entities import PipelineError, resolve_pipeline_name
+    from newstag.entities import PipelineError, pipeline_for_bundle, resolve_pipeline_name
     from newstag.evaluate import evaluate_entities, evaluate_model
     from newstag.model.cache import extract_entities
 
     overlap = _overlap_warning(corpus, records, bundle)
     try:
-        name = bundle.pipeline if bundle is not None else resolve_pipeline_name(pipeline)
+        name = (pipeline_for_bundle(bundle.pipeline) if bundle is not None
+                else resolve_pipeline_name(pipeline))
         ents = extract_entities(records, name, n_process=jobs)
     except PipelineError as exc:
         raise fail(str(exc)) from None

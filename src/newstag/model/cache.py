@@ -1,4 +1,5 @@
-"""Entity extraction for corpora, cached on disk by text hash and spaCy pipeline.
+"""Entity extraction for corpora, cached on disk by text hash and pipeline fingerprint
+(a hash of the NER's files and the grouping rules' version).
 
 Retraining with other settings reuses the cached entities instead of rerunning spaCy.
 The cache is a SQLite file in ``$NEWSTAG_CACHE_DIR`` (default ``~/.cache/newstag``);
@@ -97,11 +98,10 @@ def extract_entities(articles: Sequence[Any], pipeline: str | None = None, n_pro
                      progress: Callable[[int, int], None] | None = None
                      ) -> list[list[dict[str, Any]]]:
     """Entity infos for each article (objects with ``title``/``body``/``text``), in order."""
-    from newstag.entities import EntityExtractor
+    from newstag.entities import EntityExtractor, pipeline_fingerprint
 
     extractor = EntityExtractor(pipeline)
-    name = extractor.pipeline_name
-    tag = f"{name}|v{CACHE_VERSION}"
+    tag = f"{pipeline_fingerprint(extractor.pipeline_name)}|v{CACHE_VERSION}"
     folder = cache_dir() if use_cache else None
     cache = EntityCache(folder / "entities.sqlite3" if folder else None)
     keys = [text_key(a.text) for a in articles]

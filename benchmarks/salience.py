@@ -1,0 +1,149 @@
+"""Salience on Wikinews: are the people and places an editor tagged in newstag's top 3?
+
+Every ``--every``-th Wikinews article (by date) is read; newstag's entities (embedded NER) are
+extracted once (cached). A person or place entity is *salient* when its name or one of its
+mention forms is one of the article's editorial tags; the others mentioned are not. Articles
+with at least one salient person/place are kept and split by date: the earliest
+``1 - --test`` to fit, the latest ``--test`` to test.
+
+On the fit part, a pairwise logistic regression on differences of
+:func:`newstag.entities.salience_features` (a salient entity against a non-salient one of the
+same article) gives the weights (negative ones set to 0, then scaled to sum to 1, so scores
+stay in [0, 1]). On the
+test part, person/place entities are ranked by each scorer and two figures are reported:
+*hit@3*, the share of articles whose top 3 holds a salient entity, and *recall@3*, the share
+of an article's salient entities (at most 3) that are in its top 3. Baselines from the same
+run: first mention, mention count (ties: first mention), the hand-set weights.
+
+    nice python benchmarks/salience.py [--every 10] [--test 0.25] [--write]
+
+``--write`` stores the fitted weights in ``src/newstag/data/salience.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+KINDS = ("person", "place")
+
+
+def load_sample(every: int) -> list[Any]:
+    """Every ``every``-th dated Wikinews article with tags, oldest first."""
+    from newstag.corpus import read_corpus
+    from newstag.paths import shared_data
+
+    folder = shared_data("wikinews")
+    if folder is None:
+        sys.exit("benchmarks/salience.py: ../shared/data/wikinews is missing")
+    records = []
+    for path in sorted(folder.glob("wikinews_en_part*.jsonl.gz")):
+        records += [r for r in read_corpus(path) if r.date and r.tags and r.body]
+    records.sort(key=lambda r: r.date)
+    return records[::every]
+
+
+def candidates(record: Any, ents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Person/place entities of one article with their features and salient label."""
+    from newstag.article import Article
+    from newstag.entities import salience_features
+
+    article = Article(title=record.title, body=record.body)
+    tags = {t.lower() for t in record.tags}
+    firsts = sorted(min(m[1] for m in ent["mentions"]) for ent in ents)
+    out = []
+    for ent in ents:
+        if ent["type"] not in KINDS:
+            continue
+        starts = [m[1] for m in ent["mentions"]]
+        forms = {ent["name"].lower(), *(a.lower() for a in ent["aliases"])}
+        features = salience_features(starts, article, ent["type"], firsts.index(min(starts)),
+                                     ent["type"] == "place" and ent["country"] == ent["name"])
+        out.append({"features": features,
+                    "first": min(starts), "count": len(starts), "salient": bool(forms & tags)})
+    return out
+
+
+def rank_quality(articles: list[list[dict[str, Any]]], key: Any) -> dict[str, float]:
+    """hit@3 and recall@3 of a ranking (``key``: candidate -> sort key, best first)."""
+    hits, recall = 0, 0.0
+    for cands in articles:
+        top = sorted(cands, key=key)[:3]
+        n_salient = sum(c["salient"] for c in cands)
+        found = sum(c["salient"] for c in top)
+        hits += found > 0
+        recall += found / min(3, n_salient)
+    n = max(len(articles), 1)
+    return {"hit@3": round(hits / n, 4), "recall@3": round(recall / n, 4)}
+
+
+def fit_weights(articles: list[list[dict[str, Any]]], exclude: set[str]) -> dict[str, float]:
+    """Pairwise logistic regression (a salient entity against a non-salient one of the same
+    article, on feature differences), negative weights dropped, scaled to sum to 1."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    names = [n for n in articles[0][0]["features"] if n not in exclude]
+    diffs = []
+    for cands in articles:
+        vecs = [(np.array([c["features"][n] for n in names]), c["salient"]) for c in cands]
+        diffs += [a - b for a, sa in vecs if sa for b, sb in vecs if not sb]
+    x = np.vstack([*diffs, *(-d for d in diffs)])
+    y = np.array([1] * len(diffs) + [0] * len(diffs))
+    model = LogisticRegression(C=1.0, max_iter=2000, fit_intercept=False).fit(x, y)
+    coef = model.coef_[0].clip(min=0)
+    return {n: round(float(w / coef.sum()), 4) for n, w in zip(names, coef, strict=True)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--every", type=int, default=10)
+    parser.add_argument("--test", type=float, default=0.25)
+    parser.add_argument("--write", action="store_true", help="store the fitted weights")
+    parser.add_argument("--exclude", default="person,place,country",
+                        help="features left out of the fit (comma-separated; default: the type "
+                             "priors, which rank countries over the people of a story)")
+    args = parser.parse_args()
+
+    from newstag.entities import HAND_SET_WEIGHTS, SALIENCE_FILE, salience_score
+    from newstag.model.cache import extract_entities
+
+    records = load_sample(args.every)
+    ents = extract_entities(records, n_process=1)
+    labelled = [(r, candidates(r, e)) for r, e in zip(records, ents, strict=True)]
+    kept = [(r, c) for r, c in labelled if any(x["salient"] for x in c)]
+    cut = int(len(kept) * (1 - args.test))
+    fit_part, test_part = [c for _, c in kept[:cut]], [c for _, c in kept[cut:]]
+    weights = fit_weights(fit_part, set(filter(None, args.exclude.split(","))))
+    scorers = {
+        "first mention": lambda c: c["first"],
+        "mention count": lambda c: (-c["count"], c["first"]),
+        "hand-set weights": lambda c: (-salience_score(c["features"], HAND_SET_WEIGHTS),
+                                       c["first"]),
+        "fitted weights": lambda c: (-salience_score(c["features"], weights), c["first"]),
+    }
+    print(f"Wikinews, every {args.every}th article: {len(records)} read, {len(kept)} with a "
+          f"tagged person/place; fit {len(fit_part)} (to {kept[cut - 1][0].date}), "
+          f"test {len(test_part)} ({kept[cut][0].date} on)")
+    print("| ranking | hit@3 | recall@3 |\n|---|---|---|")
+    results = {}
+    for name, key in scorers.items():
+        results[name] = rank_quality(test_part, key)
+        print(f"| {name} | {results[name]['hit@3']:.3f} | {results[name]['recall@3']:.3f} |")
+    print("fitted weights:", json.dumps(weights))
+    if args.write:
+        record = {"weights": weights, "fitted_on": f"Wikinews every {args.every}th article "
+                  f"dated to {kept[cut - 1][0].date} ({len(fit_part)} articles)",
+                  "held_out": results,
+                  "script": f"benchmarks/salience.py --every {args.every} --test {args.test} "
+                            f"--exclude '{args.exclude}' --write"}
+        SALIENCE_FILE.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {SALIENCE_FILE}")
+
+
+if __name__ == "__main__":
+    main()
