@@ -248,6 +248,6 @@ def test_records_and_counts_agree_for_gzipped_jsonl(tmp_path: Path) -> None:
     path = tmp_path / "in.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as fh:
         fh.write("\n".join(json.dumps(r) for r in make_records(5)) + "\n\n")
-    rows = [row for row, _ in iter_records(path)]
+    rows = [rec.row for rec in iter_records(path)]
     assert rows == [1, 2, 3, 4, 5] and count_records(path) == 5
-    assert [row for row, _ in iter_records(path, skip=3)] == [4, 5]
+    assert [rec.row for rec in iter_records(path, skip=3)] == [4, 5]

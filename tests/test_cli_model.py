@@ -107,6 +107,25 @@ def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: P
     assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr
 
 
+def test_eval_reads_excel_csv_with_bom_and_names_bad_rows(trained: tuple[Path, Path],
+                                                          tmp_path: Path) -> None:
+    out, cache = trained
+    rows = [json.loads(x) for x in SAMPLE.read_text().splitlines()[:4]]
+    corpus = tmp_path / "excel.csv"
+    with corpus.open("w", encoding="utf-8-sig", newline="") as fh:  # Excel's "CSV UTF-8"
+        writer = csv.writer(fh)
+        writer.writerow(["id", "title", "body", "tags"])
+        for rec in rows[:2]:
+            writer.writerow([rec.get("id", ""), rec["title"], rec["body"], ";".join(rec["tags"])])
+        writer.writerow(["short", "row"])  # line 4: too few fields
+        for rec in rows[2:]:
+            writer.writerow([rec.get("id", ""), rec["title"], rec["body"], ";".join(rec["tags"])])
+    proc = run("eval", str(corpus), "--model", str(out), "--format", "json", cache=cache)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["n_docs"] == 4
+    assert f"skipped {corpus}: line 4: has 2 fields, the header has 4" in proc.stderr
+
+
 def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
                                                   tmp_path: Path) -> None:
     _, cache = trained
@@ -121,8 +140,8 @@ def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
     proc = run("train", str(SAMPLE), "--out", str(out), "--folds", "3", "--tag-aliases",
                str(aliases), cache=cache)
     assert proc.returncode == 0, proc.stderr
-    assert f"skipped {aliases}:3: no alias" in proc.stderr
-    assert f"skipped {aliases}:5:" in proc.stderr
+    assert f"skipped {aliases}: line 3: no alias" in proc.stderr
+    assert f"skipped {aliases}: line 5:" in proc.stderr
     assert "3 aliases of 2 tags" in proc.stderr
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["tag_aliases"] == {"source": str(aliases), "tags": 2, "aliases": 3}

@@ -46,7 +46,7 @@ def test_suggest_stdin_and_jsonl(cli):
     result = cli("suggest", "--jsonl", "--model", "none", "--format", "json", input=lines)
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in outputs] == ["a", "b"]
-    assert result.returncode == 1 and "<stdin>:2" in result.stderr
+    assert result.returncode == 1 and "<stdin>: line 2, column 2: malformed JSON" in result.stderr
 
 
 def test_batch_of_files_reports_bad_ones_and_keeps_good(cli, tmp_path):
@@ -58,7 +58,8 @@ def test_batch_of_files_reports_bad_ones_and_keeps_good(cli, tmp_path):
                  str(tmp_path), "--model", "none", "--format", "json")
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 1  # the good file is still tagged
-    assert "4 input(s) failed, 1 processed" in result.stderr
+    assert "4 of 5 inputs failed, 1 processed" in result.stderr
+    assert len(result.stderr.splitlines()) == 5  # each failure once, then the count
     for expected in ("empty or whitespace-only", "no such file", "binary", "is a directory"):
         assert expected in result.stderr
     assert "Traceback" not in result.stderr

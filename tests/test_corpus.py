@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -43,7 +44,7 @@ def test_jsonl_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
     records = list(read_corpus(path, report=report))
     assert [r.title for r in records] == ["A", "C"]
     assert records[1].tags == ["z"] and records[1].id == "9" and records[1].body == "d"
-    lines = [where.rsplit(":", 1)[1] for where, _ in report.skipped]
+    lines = [re.search(r": line (\d+)", where)[1] for where, _ in report.skipped]
     assert lines == ["2", "3", "4"]
     assert "malformed JSON" in report.skipped[0][1]
     assert "used 2" in report.summary() and "skipped 3" in report.summary()
@@ -157,7 +158,7 @@ def test_read_corpus_frame(tmp_path: Path) -> None:
     bad = tmp_path / "b.jsonl"
     bad.write_text('{"title": "A", "body": "B", "tags": ["t"]}\n{oops\n')
     frame = read_corpus_frame(bad)
-    assert len(frame) == 1 and frame.attrs["skipped"][0][0].endswith(":2")
+    assert len(frame) == 1 and frame.attrs["skipped"][0][0].endswith(": line 2, column 2")
 
 
 def test_split_by_date() -> None:
@@ -207,7 +208,8 @@ def test_tag_aliases_tsv_and_json_lines_with_bad_lines_reported(tmp_path: Path) 
     aliases = read_tag_aliases(path, report)
     assert aliases == {"okafor": ["Grace Okafor", "G. Okafor", "Dr Grace Okafor"],
                        "kestrel-bank": ["Kestrel Bank", "Kestrel"], "x": ["single alias"]}
-    lines = {int(where.rsplit(":", 1)[1]): reason for where, reason in report.skipped}
+    lines = {int(re.search(r": line (\d+)", where)[1]): reason
+             for where, reason in report.skipped}
     assert sorted(lines) == [5, 7, 8, 9, 10]
     assert "no alias" in lines[5] and "tag" in lines[7] and "list of strings" in lines[8]
     assert "malformed JSON" in lines[9]
@@ -221,7 +223,7 @@ def test_tag_aliases_missing_or_empty_file_fails(tmp_path: Path) -> None:
         read_tag_aliases(tmp_path / "nope.tsv")
     empty = tmp_path / "empty.tsv"
     empty.write_text("# nothing\nlonely-tag\n", encoding="utf-8")
-    with pytest.raises(CorpusError, match=r"no usable tag aliases.*empty.tsv:2"):
+    with pytest.raises(CorpusError, match=r"no usable tag aliases.*empty.tsv: line 2: no alias"):
         read_tag_aliases(empty)
 
 

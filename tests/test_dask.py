@@ -119,3 +119,45 @@ def test_dask_batch_reports_a_model_the_workers_cannot_load(client: Any, tmp_pat
     with pytest.raises(BatchError, match="cannot load the tagger.*no-such-model"):
         ndask.run_batch(src, tmp_path / "out", client.scheduler.address,
                         model=str(tmp_path / "no-such-model"))
+
+
+def test_read_input_uses_the_batch_reader_in_parts(tmp_path: Path) -> None:
+    """BOM, a quoted multi-line cell, a blank line and a bad row: the same rows, ids and
+    messages as ``newstag batch``'s reader, however the file is cut into partitions."""
+    from newstag.batch import iter_records
+
+    filler = "More words about the story. " * 90  # rows of ~2.5 kB: several 64 kB parts
+    lines = ["id,title,body"] + [f'a{i},"Story {i}","Body of story {i},\n{filler}"'
+                                  for i in range(250)]
+    lines.insert(10, "short,row")
+    lines.insert(20, "")
+    src = tmp_path / "excel.csv"
+    src.write_bytes(b"\xef\xbb\xbf" + ("\r\n".join(lines) + "\r\n").encode())
+    want = list(iter_records(src))
+    for parts in (1, 7):
+        ddf = ndask.read_input(src, min_partitions=parts)
+        got = ddf.compute()
+        assert parts <= ddf.npartitions <= parts + 1  # cut at record starts
+        assert got["_row"].tolist() == [r.row for r in want]
+        ids = [None if pd.isna(v) else v for v in got["id"]]
+        assert ids == [(r.data or {}).get("id") for r in want]
+        assert got["_where"].tolist() == [r.where for r in want]
+        errors = got["_error"].dropna().tolist()
+        assert errors == [f"{src}: line 20: has 2 fields, the header has 3"]
+
+
+@pytest.mark.slow
+def test_dask_batch_sends_bad_rows_to_the_rejects_file(client: Any, tmp_path: Path) -> None:
+    """A malformed line no longer fails the whole cluster job: it is a reject with its line."""
+    src = tmp_path / "in.jsonl"
+    good = [json.dumps(r) for r in make_records(3)]
+    src.write_bytes(b"\xef\xbb\xbf" + "\n".join([good[0], '{"id": "x", "title": "oops',
+                                                   good[1], good[2]]).encode() + b"\n")
+    out = tmp_path / "out"
+    summary = ndask.run_batch(src, out, client.scheduler.address, model="none")
+    assert (summary.tagged, summary.rejected) == (3, 1)
+    rows = pd.read_parquet(out).sort_values("row")
+    assert rows["id"].tolist() == ["a0", "a1", "a2"] and rows["row"].tolist() == [1, 3, 4]
+    rejects = [json.loads(x) for x in summary.rejects.read_text().splitlines()]
+    assert rejects == [{"row": 2, "id": "2", "reason": f"{src}: line 2, column 22: "
+                                                       "malformed JSON: unterminated string"}]

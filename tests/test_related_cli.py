@@ -80,7 +80,8 @@ def test_queries_file_one_line_per_query(lexical_index, tmp_path):
     assert "rate-1" not in [r["id"] for r in answers[0]["results"]]
     assert answers[0]["results"][0]["id"].startswith("rate-")
     assert answers[1]["results"][0]["id"].startswith("fire-")
-    assert f"{queries}:3" in proc.stderr and f"{queries}:4" in proc.stderr
+    assert f"{queries}: line 3: id 'missing'" in proc.stderr
+    assert f"{queries}: line 4, column 1: malformed JSON" in proc.stderr
 
 
 def test_add_duplicates_and_since(lexical_index, tmp_path):
@@ -92,8 +93,9 @@ def test_add_duplicates_and_since(lexical_index, tmp_path):
                     '{"id": "x", "headline": ""}\n')
     proc = run_cli("index", "add", str(more), "--index", str(idx))
     assert proc.returncode != 0
-    assert "line 2: duplicate id 'rate-2'" in proc.stderr and "Traceback" not in proc.stderr
-    assert f"{more}:3: empty headline" in proc.stderr
+    assert f"{more}: line 2: duplicate id 'rate-2' (already in the index)" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert f"{more}: line 3: empty headline" in proc.stderr
     res = invoke("index", "add", str(more), "--index", str(idx), "--on-duplicate", "skip")
     assert res.exit_code == 0, res.output
     assert "added 1, replaced 0, skipped 1" in res.stderr

@@ -158,6 +158,12 @@ def test_feedback_is_stored(tmp_path: Path) -> None:
         row_id = r.json()["id"]
         assert c.post("/v1/feedback", json={"accepted": ["x"]}).status_code == 422
         assert c.post("/v1/feedback", json={"article_id": ""}).status_code == 422
+        for silent in ({"article_id": "x"}, {"article_id": "x", "title": "T", "body": "B"},
+                       {"article_id": "x", "suggested": [], "accepted": ["", "  "]}):
+            r = c.post("/v1/feedback", json=silent)
+            assert r.status_code == 422, r.text
+            assert r.json()["error"] == ("invalid request: feedback names no tag: give at least "
+                                         "one of suggested, accepted, rejected or added")
         assert c.post("/v1/feedback",
                       json={"article_id": "a2", "accepted": "France"}).status_code == 422
     with sqlite3.connect(db) as conn:
@@ -169,7 +175,7 @@ def test_feedback_is_stored(tmp_path: Path) -> None:
 
 def test_feedback_store_failure_is_reported_not_hidden(tmp_path: Path) -> None:
     with make_client(tmp_path, feedback_db=str(tmp_path / "missing" / "fb.db")) as c:
-        r = c.post("/v1/feedback", json={"article_id": "a1"})
+        r = c.post("/v1/feedback", json={"article_id": "a1", "accepted": ["France"]})
         assert r.status_code == 503 and "NOT stored" in r.json()["error"]
 
 
@@ -267,7 +273,8 @@ def test_not_ready_while_model_fails_to_load(tmp_path: Path) -> None:
         assert r.status_code == 503 and "failed to load" in r.json()["error"]
         r = c.post("/v1/suggest", json=STORY)
         assert r.status_code == 503 and r.json()["error"]
-        assert c.post("/v1/feedback", json={"article_id": "a"}).status_code == 201
+        assert c.post("/v1/feedback",
+                      json={"article_id": "a", "added": ["France"]}).status_code == 201
 
 
 def test_openapi_documents_the_endpoints(client: TestClient) -> None:
@@ -282,7 +289,8 @@ def test_lone_surrogates_are_422_not_500(client: TestClient) -> None:
     raw = b'{"title": "a\\ud800b", "body": "Some text."}'
     for path in ("/v1/suggest", "/v1/entities", "/v1/feedback"):
         r = client.post(path, content=raw if path != "/v1/feedback" else
-                        b'{"article_id": "\\udfff"}', headers={"content-type": "application/json"})
+                        b'{"article_id": "\\udfff", "added": ["x"]}',
+                        headers={"content-type": "application/json"})
         assert r.status_code == 422 and "unicode" in r.json()["error"].lower(), r.text
     r = client.post("/v1/suggest/batch", content=b'{"articles": [{"title": "\\ud800"}, '
                     b'{"title": "Fine Story"}]}', headers={"content-type": "application/json"})

@@ -102,6 +102,9 @@ def test_serve_subprocess_answers_over_loopback(tmp_path: Path) -> None:
         assert status == 422 and out["error"]
         status, out = call(url, "/v1/feedback", {"article_id": "x", "accepted": ["Russia"]})
         assert status == 201
+        for silent in ({"article_id": "x"}, {"article_id": "x", "accepted": [" "], "added": []}):
+            status, out = call(url, "/v1/feedback", silent)
+            assert status == 422 and "names no tag" in out["error"], out
         status, out = call(url, "/v1/related", {"text": "x"})
         assert status == 404
         with urllib.request.urlopen(url + "/metrics", timeout=10) as resp:

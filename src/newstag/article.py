@@ -438,8 +438,10 @@ def read_article(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         try:
             record = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ArticleError(f"{source}: malformed JSON ({exc.msg} at line {exc.lineno})") \
-                from exc
+            from newstag.records import json_reason, where
+
+            raise ArticleError(f"{where(source, exc.lineno, column=exc.colno)}: "
+                               f"{json_reason(exc)}") from exc
         article = from_record(record, source)
     elif kind == "html":
         article = parse_html(text, source)
@@ -466,17 +468,15 @@ def _sniff(suffix: str, text: str) -> str:
 
 
 def iter_jsonl(stream: Any, source: str = "<stdin>") -> Any:
-    """Yield ``(line_no, Article | ArticleError)`` for each non-empty JSON line."""
-    for no, line in enumerate(stream, 1):
-        if not line.strip():
-            continue
-        where = f"{source}:{no}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield no, ArticleError(f"{where}: malformed JSON ({exc.msg})")
+    """Yield ``(line_no, Article | ArticleError)`` for each non-empty JSON line of ``stream``
+    (lines as text or bytes), read by :func:`newstag.records.read_records`."""
+    from newstag.records import read_records
+
+    for rec in read_records(source, "jsonl", stream=stream):
+        if not rec.ok:
+            yield rec.line, ArticleError(rec.problem)
             continue
         try:
-            yield no, from_record(record, where)
+            yield rec.line, from_record(rec.data, rec.where)
         except ArticleError as exc:
-            yield no, exc
+            yield rec.line, exc

@@ -7,18 +7,16 @@ loses at most the chunk in flight; running the same command again skips exactly 
 input records of the committed chunks and carries on. When every chunk is in, the parts
 are joined into ``OUTPUT`` and the rejects file, and the work folder is removed.
 
-Output rows hold ``id`` (the input's id, or the row number where there is none), ``row``
-(the record's position: the line number in JSONL, the data row in CSV counting from 1
-after the header, the row in Parquet counting from 1) and the same JSON as
+Input is read by :mod:`newstag.records` (UTF-8 with or without a BOM; a bad record is a
+reject naming its file and line). Output rows hold ``id`` (the input's id, or the row number
+where there is none), ``row`` (the record's number, counting from 1: a CSV header and blank
+lines are not records) and the same JSON as
 ``newstag suggest --format json``: merged into each JSON line for JSONL output, as the
 string column ``result`` (next to ``title`` and the ``tags`` names) in Parquet.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
-import io
 import json
 import os
 import shutil
@@ -31,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from newstag.article import Article, ArticleError, from_record
+from newstag.records import Record
 
-INPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
-                 ".parquet": "parquet", ".pq": "parquet"}
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 STATE_VERSION = 1
 
@@ -76,19 +73,14 @@ class BatchSummary:
 # ---------------------------------------------------------------------------
 
 
-def _suffix(path: Path) -> str:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes and suffixes[-1] == ".gz":
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
 def input_format(path: str | Path) -> str:
     """``jsonl``, ``csv``, ``tsv`` or ``parquet`` from the file name (``.gz`` allowed for text)."""
-    fmt = INPUT_FORMATS.get(_suffix(Path(path)))
-    if fmt is None:
-        raise BatchError(f"{path}: unknown input format; use .jsonl, .csv, .tsv or .parquet")
-    return fmt
+    from newstag.records import RecordError, record_format
+
+    try:
+        return record_format(path)
+    except RecordError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def output_format(path: str | Path) -> str:
@@ -99,104 +91,27 @@ def output_format(path: str | Path) -> str:
     return fmt
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", newline="")
-    return open(path, encoding="utf-8", newline="")  # noqa: SIM115
-
-
-Record = tuple[int, Any]
-"""``(row, record dict | ArticleError)``"""
-
-
 def iter_records(path: str | Path, skip: int = 0) -> Iterator[Record]:
-    """Yield ``(row, record)`` for each input record after the first ``skip`` records.
+    """The input's records after the first ``skip`` (see :mod:`newstag.records` for the rules
+    on encoding, missing values, numbering and bad records); raises :class:`BatchError`."""
+    from newstag.records import RecordError, read_records
 
-    ``record`` is a dict, or an :class:`ArticleError` for a record that cannot be parsed.
-    """
-    path = Path(path)
-    fmt = input_format(path)
+    input_format(path)
     try:
-        if fmt == "jsonl":
-            yield from _iter_jsonl(path, skip)
-        elif fmt in ("csv", "tsv"):
-            yield from _iter_csv(path, skip, "\t" if fmt == "tsv" else ",")
-        else:
-            yield from _iter_parquet(path, skip)
-    except UnicodeDecodeError as exc:
-        raise BatchError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except (OSError, EOFError, csv.Error) as exc:
-        raise BatchError(f"{path}: cannot read ({exc})") from exc
-
-
-def _iter_jsonl(path: Path, skip: int) -> Iterator[Record]:
-    seen = 0
-    with _open_text(path) as stream:
-        for no, line in enumerate(stream, 1):
-            if not line.strip():
-                continue
-            seen += 1
-            if seen <= skip:
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield no, ArticleError(f"{path}:{no}: malformed JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict):
-                record = ArticleError(f"{path}:{no}: expected a JSON object")
-            yield no, record
-
-
-def _iter_csv(path: Path, skip: int, delimiter: str) -> Iterator[Record]:
-    csv.field_size_limit(2**31 - 1)
-    with _open_text(path) as stream:
-        reader = csv.reader(stream, delimiter=delimiter)
-        header = next(reader, None)
-        if header is None:
-            return
-        header = [h.strip() for h in header]
-        for row, values in enumerate(reader, 1):
-            if row <= skip:
-                continue
-            if len(values) != len(header):
-                if not any(v.strip() for v in values):
-                    values = [""] * len(header)  # a blank line: rejected below as empty
-                else:
-                    yield row, ArticleError(
-                        f"{path}: row {row} (line {reader.line_num}) has {len(values)} fields, "
-                        f"the header has {len(header)}")
-                    continue
-            yield row, {k: (v if v != "" else None) for k, v in zip(header, values, strict=True)}
-
-
-def _iter_parquet(path: Path, skip: int) -> Iterator[Record]:
-    import pyarrow.parquet as pq
-
-    try:
-        pfile = pq.ParquetFile(path)
-    except Exception as exc:  # pyarrow raises several types for a bad file
-        raise BatchError(f"{path}: not a readable Parquet file ({exc})") from exc
-    row = 0
-    for batch in pfile.iter_batches(batch_size=1024):
-        if row + batch.num_rows <= skip:
-            row += batch.num_rows
-            continue
-        for record in batch.to_pylist():
-            row += 1
-            if row > skip:
-                yield row, record
-    return
+        yield from read_records(path, skip=skip)
+    except RecordError as exc:
+        raise BatchError(str(exc)) from None
 
 
 def count_records(path: str | Path) -> int:
     """How many records :func:`iter_records` yields (for progress bars)."""
-    path = Path(path)
-    if input_format(path) == "parquet":
-        import pyarrow.parquet as pq
+    from newstag.records import RecordError
+    from newstag.records import count_records as count
 
-        return pq.ParquetFile(path).metadata.num_rows
-    return sum(1 for _ in iter_records(path))
+    try:
+        return count(path)
+    except RecordError as exc:
+        raise BatchError(str(exc)) from None
 
 
 # ---------------------------------------------------------------------------
@@ -206,32 +121,23 @@ def count_records(path: str | Path) -> int:
 _WORKER: dict[str, Any] = {}
 
 
-def to_article(row: int, record: Any, source: str) -> Article:
-    """The article of one input record; raises :class:`ArticleError` with the row."""
-    if isinstance(record, ArticleError):
-        raise record
-    return from_record(_clean_record(record), f"{source}: row {row}")
+def to_article(record: Record) -> Article:
+    """The article of one input record; raises :class:`ArticleError` naming its line."""
+    if not record.ok:
+        raise ArticleError(record.problem)
+    return from_record(record.data, record.where)
 
 
-def _clean_record(record: dict[str, Any]) -> dict[str, Any]:
-    """Drop nulls/NaN so that missing cells read as missing fields."""
-    out = {}
-    for key, value in record.items():
-        if value is None or (isinstance(value, float) and value != value):
-            continue
-        out[key] = value
-    return out
-
-
-def record_id(row: int, record: Any) -> str:
+def record_id(row: int, data: dict[str, Any] | None) -> str:
     """The input's ``id`` as a string, or the row number where there is none."""
-    if isinstance(record, dict):
-        value = record.get("id")
-        if value is not None and not (isinstance(value, float) and value != value):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            return str(value)
-    return str(row)
+    from newstag.records import is_missing
+
+    value = (data or {}).get("id")
+    if is_missing(value):
+        return str(row)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value)
 
 
 def tag_articles(tagger: Any, articles: list[Article], top_k: int,
@@ -592,7 +498,7 @@ def run_batch(
     i = len(markers)
     try:
         for chunk in _chunks(iter_records(src, skip=done), chunk_size):
-            rows, rejected = _tag_chunk(runner, chunk, str(src))
+            rows, rejected = _tag_chunk(runner, chunk)
             work.commit(i, len(chunk), rows, rejected)
             i += 1
             done += len(chunk)
@@ -620,23 +526,24 @@ def _read_state(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _tag_chunk(runner: _Runner, chunk: list[Record],
-               source: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _tag_chunk(runner: _Runner, chunk: list[Record]
+               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     rejects: list[dict[str, Any]] = []
-    good: list[tuple[int, str, Article]] = []
-    for row, record in chunk:
-        rid = record_id(row, record)
+    good: list[tuple[Record, str, Article]] = []
+    for record in chunk:
+        rid = record_id(record.row, record.data)
         try:
-            good.append((row, rid, to_article(row, record, source)))
+            good.append((record, rid, to_article(record)))
         except ArticleError as exc:
-            rejects.append({"row": row, "id": rid, "reason": str(exc)})
+            rejects.append({"row": record.row, "id": rid, "reason": str(exc)})
     results = runner.tag([a for _, _, a in good])
     rows: list[dict[str, Any]] = []
-    for (row, rid, _), result in zip(good, results, strict=True):
+    for (record, rid, _), result in zip(good, results, strict=True):
         if isinstance(result, dict):
-            rows.append({"id": rid, "row": row, "result": result})
+            rows.append({"id": rid, "row": record.row, "result": result})
         else:
-            rejects.append({"row": row, "id": rid, "reason": f"{source}: row {row}: {result}"})
+            rejects.append({"row": record.row, "id": rid,
+                            "reason": f"{record.where}: {result}"})
     rejects.sort(key=lambda r: r["row"])
     return rows, rejects
 

@@ -6,10 +6,7 @@ Every reader yields :class:`CorpusRecord` objects and reports the rows it could 
 
 from __future__ import annotations
 
-import csv
-import gzip
 import html
-import io
 import json
 import re
 from collections.abc import Iterator
@@ -101,12 +98,6 @@ def detect_format(path: Path) -> str:
                       "a folder of .txt + .tags files, or --corpus-format)")
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    if path.suffix == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8", errors="replace")
-    return open(path, encoding="utf-8-sig", errors="replace", newline="")  # noqa: SIM115
-
-
 def _split_tags(value: Any, sep: str, where: str) -> list[str]:
     """Tags from a list or a separated string; raises ValueError on anything else."""
     if value is None:
@@ -169,55 +160,46 @@ def _make_record(row: dict[str, Any], where: str, no: int, sep: str, text_field:
                         meta={"source": where})
 
 
-def _json_object(line: str, where: str, report: CorpusReport) -> dict[str, Any] | None:
-    """The JSON object on ``line``, or None after reporting why it is skipped."""
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        report.skip(where, f"malformed JSON ({exc.msg})")
-        return None
-    if not isinstance(row, dict):
-        report.skip(where, "not a JSON object")
-        return None
-    return row
-
-
 def _read_jsonl(path: Path, report: CorpusReport, **kw: Any) -> Iterator[CorpusRecord]:
-    with _open_text(path) as fh:
-        for no, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{no}"
-            row = _json_object(line, where, report)
-            if row is None:
-                continue
-            rec = _make_record(row, where, no, report=report, **kw)
-            if rec is not None:
-                yield rec
+    yield from _read_records(path, "jsonl", report, **kw)
 
 
 def _read_delimited(path: Path, delimiter: str, report: CorpusReport,
                     **kw: Any) -> Iterator[CorpusRecord]:
-    with _open_text(path) as fh:
-        reader = csv.DictReader(fh, delimiter=delimiter)
-        if not reader.fieldnames:
-            return
-        columns = set(reader.fieldnames)
-        for name in ("text_field", "title_field", "tags_field"):
-            if kw.get(name) and kw[name] not in columns:
-                raise CorpusError(f"{path}: no column {kw[name]!r} (columns: "
-                                  f"{', '.join(reader.fieldnames)})")
-        if not kw.get("tags_field") and not columns & set(TAGS_FIELDS):
-            raise CorpusError(f"{path}: no tags column (expected one of "
-                              f"{', '.join(TAGS_FIELDS)}; use --tags-field)")
-        for row in reader:
-            no = reader.line_num
-            if None in row:
-                report.skip(f"{path}:{no}", "more fields than the header")
+    from newstag.records import RecordError, read_header
+
+    fmt = "tsv" if delimiter == "\t" else "csv"
+    try:
+        columns = read_header(path, fmt)
+    except RecordError as exc:
+        raise CorpusError(str(exc)) from None
+    if not columns:
+        return
+    for name in ("text_field", "title_field", "tags_field"):
+        if kw.get(name) and kw[name] not in columns:
+            raise CorpusError(f"{path}: no column {kw[name]!r} (columns: {', '.join(columns)})")
+    if not kw.get("tags_field") and not set(columns) & set(TAGS_FIELDS):
+        raise CorpusError(f"{path}: no tags column (expected one of "
+                          f"{', '.join(TAGS_FIELDS)}; use --tags-field)")
+    yield from _read_records(path, fmt, report, **kw)
+
+
+def _read_records(path: Path, fmt: str, report: CorpusReport,
+                  **kw: Any) -> Iterator[CorpusRecord]:
+    """Records of a JSON lines or CSV/TSV file (:mod:`newstag.records`); bad ones reported."""
+    from newstag.records import RecordError, read_records
+
+    try:
+        for rec in read_records(path, fmt):
+            if not rec.ok:
+                report.skip(rec.where, rec.error or "")
                 continue
-            rec = _make_record(row, f"{path}:{no}", no, report=report, **kw)
-            if rec is not None:
-                yield rec
+            made = _make_record(rec.data or {}, rec.where, rec.line or rec.row, report=report,
+                                **kw)
+            if made is not None:
+                yield made
+    except RecordError as exc:
+        raise CorpusError(str(exc)) from None
 
 
 def _read_dir(path: Path, report: CorpusReport, sep: str, **_: Any) -> Iterator[CorpusRecord]:
@@ -405,6 +387,8 @@ def read_tag_aliases(path: str | Path, report: CorpusReport | None = None
 
     Raises :class:`CorpusError` when the file is missing or has no usable line.
     """
+    from newstag.records import RecordError, read_lines
+
     report = report if report is not None else CorpusReport()
     p = Path(path)
     if not p.exists():
@@ -413,43 +397,57 @@ def read_tag_aliases(path: str | Path, report: CorpusReport | None = None
         raise CorpusError(f"{path}: is a folder, not a tag alias file")
     report.source = str(path)
     out: dict[str, list[str]] = {}
-    with _open_text(p) as fh:
-        for no, raw in enumerate(fh, 1):
-            line = raw.rstrip("\r\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            where = f"{path}:{no}"
-            if line.lstrip().startswith("{"):
-                row = _json_object(line, where, report)
-                if row is None:
-                    continue
-                tag, names = row.get("tag"), row.get("aliases")
-                if isinstance(names, str):
-                    names = [names]
-                if not isinstance(tag, str) or not tag.strip():
-                    report.skip(where, 'no "tag" string')
-                    continue
-                if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
-                    report.skip(where, '"aliases" must be a list of strings')
-                    continue
-            else:
-                tag, *names = line.split("\t")
-                if not tag.strip():
-                    report.skip(where, "no tag before the first tab")
-                    continue
-            tag = tag.strip()
-            names = [a.strip() for a in names if a.strip() and a.strip() != tag]
-            if not names:
-                report.skip(where, "no alias (expected tag<TAB>alias or a JSON object)")
-                continue
-            known = out.setdefault(tag, [])
-            known += [a for a in names if a not in known]
-            report.used += 1
+    try:
+        _read_alias_lines(read_lines(p), str(path), out, report)
+    except RecordError as exc:
+        raise CorpusError(str(exc)) from None
     if not out:
         detail = f" ({len(report.skipped)} lines skipped; first: {report.skipped[0][0]}: " \
                  f"{report.skipped[0][1]})" if report.skipped else ""
         raise CorpusError(f"{path}: no usable tag aliases{detail}")
     return out
+
+
+def _read_alias_lines(lines: Iterator[tuple[int, str, str | None]], path: str,
+                      out: dict[str, list[str]], report: CorpusReport) -> None:
+    """Add the aliases of each line to ``out``; bad lines go to ``report.skipped``."""
+    from newstag.records import parse_json_object
+    from newstag.records import where as place
+
+    for no, line, bad in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        where = place(str(path), no)
+        if bad:
+            report.skip(where, bad)
+            continue
+        if line.lstrip().startswith("{"):
+            row, reason, column = parse_json_object(line)
+            if row is None:
+                report.skip(place(str(path), no, column=column), reason or "")
+                continue
+            tag, names = row.get("tag"), row.get("aliases")
+            if isinstance(names, str):
+                names = [names]
+            if not isinstance(tag, str) or not tag.strip():
+                report.skip(where, 'no "tag" string')
+                continue
+            if not isinstance(names, list) or not all(isinstance(a, str) for a in names):
+                report.skip(where, '"aliases" must be a list of strings')
+                continue
+        else:
+            tag, *names = line.split("\t")
+            if not tag.strip():
+                report.skip(where, "no tag before the first tab")
+                continue
+        tag = tag.strip()
+        names = [a.strip() for a in names if a.strip() and a.strip() != tag]
+        if not names:
+            report.skip(where, "no alias (expected tag<TAB>alias or a JSON object)")
+            continue
+        known = out.setdefault(tag, [])
+        known += [a for a in names if a not in known]
+        report.used += 1
 
 
 def write_tag_aliases(aliases: dict[str, list[str]], path: str | Path) -> Path:

@@ -56,17 +56,12 @@ def _progress_bar(iterable: Any, total: int, enabled: bool | None, desc: str) ->
 
 
 def _cell(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value != value:  # NaN
-        return None
-    try:
-        import pandas as pd
+    """A cell as text; missing values (None, NaN, pandas NA/NaT, "") as None, as
+    :func:`newstag.records.is_missing` decides for every reader."""
+    from newstag.records import is_missing
 
-        if value is pd.NA or value is pd.NaT:
-            return None
-    except ImportError:  # pragma: no cover
-        pass
+    if is_missing(value):
+        return None
     return value if isinstance(value, str) else str(value)
 
 

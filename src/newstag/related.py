@@ -39,7 +39,6 @@ n-grams; entity IDF is updated exactly). :meth:`RelatedIndex.refit` re-learns th
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import math
@@ -118,10 +117,15 @@ class Problem:
     line: int
     message: str
     source: str = ""
+    column: int | None = None
 
     def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.message}" if self.source else \
-            f"line {self.line}: {self.message}"
+        """``FILE: line N: message`` (``line N: message`` for rows not from a file)."""
+        from newstag.records import where
+
+        place = where(self.source, self.line, column=self.column) if self.source else \
+            f"line {self.line}"
+        return f"{place}: {self.message}"
 
 
 @dataclass
@@ -205,65 +209,29 @@ def row_from_record(record: Any, line: int, names: FieldNames | None = None) -> 
 
 def iter_records(path: str | Path, fmt: str | None = None,
                  stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
-    """Yield ``(line, record | Problem)`` from a CSV or JSONL file (``-`` reads stdin)."""
-    path = str(path)
-    kind = fmt or ("csv" if path.lower().endswith((".csv", ".tsv")) else "jsonl")
-    if stream is None:
-        if path == "-":
-            import sys
+    """Yield ``(line, record | Problem)`` from a CSV or JSONL file (``-`` reads stdin).
 
-            stream = io.StringIO(sys.stdin.read())
-            if fmt is None:  # sniff: JSON lines start with "{", anything else is CSV
-                kind = "jsonl" if stream.getvalue().lstrip().startswith("{") else "csv"
-        else:
-            try:
-                stream = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
-            except OSError as exc:
-                raise RelatedError(f"{path}: cannot read ({exc.strerror})") from exc
+    Read by :func:`newstag.records.read_records` (UTF-8, BOM dropped; empty cells missing);
+    the format is ``fmt``, else the suffix (``.csv``/``.tsv``, anything else is JSON lines),
+    else for stdin the first character (``{``: JSON lines).
+    """
+    from newstag.records import RecordError, read_records
+
+    source = str(path)
+    if fmt is None and (source != "-" or stream is not None):
+        lower = source.lower().removesuffix(".gz")
+        fmt = "tsv" if lower.endswith(".tsv") else "csv" if lower.endswith(".csv") else "jsonl"
+    elif fmt == "csv" and source.lower().endswith(".tsv"):
+        fmt = "tsv"
     try:
-        if kind == "csv":
-            delimiter = "\t" if path.lower().endswith(".tsv") else ","
-            reader = csv.reader(stream, delimiter=delimiter)
-            try:
-                header = next(reader)
-            except StopIteration:
-                return
-            except (csv.Error, UnicodeDecodeError) as exc:
-                raise RelatedError(f"{path}: not readable as CSV ({exc})") from exc
-            header = [h.strip() for h in header]
-            start = reader.line_num
-            while True:
-                try:
-                    values = next(reader)
-                except StopIteration:
-                    break
-                except (csv.Error, UnicodeDecodeError) as exc:
-                    yield reader.line_num, Problem(reader.line_num, f"malformed CSV ({exc})")
-                    continue
-                line = start + 1
-                start = reader.line_num
-                if not any(v.strip() for v in values):
-                    continue
-                if len(values) != len(header):
-                    yield line, Problem(line, f"expected {len(header)} columns, got {len(values)}")
-                    continue
-                yield line, dict(zip(header, values, strict=True))
-        else:
-            try:
-                for line, text in enumerate(stream, 1):
-                    if not text.strip():
-                        continue
-                    try:
-                        record = json.loads(text)
-                    except json.JSONDecodeError as exc:
-                        yield line, Problem(line, f"malformed JSON ({exc.msg})")
-                        continue
-                    yield line, record
-            except UnicodeDecodeError as exc:
-                raise RelatedError(f"{path}: not UTF-8 text ({exc.reason})") from exc
-    finally:
-        if stream is not None and path != "-" and hasattr(stream, "close"):
-            stream.close()
+        for rec in read_records(path, fmt, stream=stream):
+            line = rec.line if rec.line is not None else rec.row
+            if rec.ok:
+                yield line, rec.data or {}
+            else:
+                yield line, Problem(line, rec.error or "", column=rec.column)
+    except RecordError as exc:
+        raise RelatedError(str(exc)) from None
 
 
 def read_rows(path: str | Path, names: FieldNames | None = None,
@@ -504,23 +472,25 @@ class RelatedIndex:
     # -- construction ------------------------------------------------------
 
     @classmethod
-    def build(cls, rows: Iterable[Any], on_duplicate: str = "error", **params: Any
-              ) -> RelatedIndex:
-        """Build an index from rows (``Row``, dicts with id/headline/..., or a DataFrame)."""
-        return cls(**params).fit(rows, on_duplicate=on_duplicate)
+    def build(cls, rows: Iterable[Any], on_duplicate: str = "error", source: str = "",
+              **params: Any) -> RelatedIndex:
+        """Build an index from rows (``Row``, dicts with id/headline/..., or a DataFrame);
+        ``source`` names the file the rows came from in messages."""
+        return cls(**params).fit(rows, on_duplicate=on_duplicate, source=source)
 
     def _check_params(self) -> None:
         if self.fields not in FIELDS:
             raise RelatedError(f"fields must be one of {', '.join(FIELDS)}, not {self.fields!r}")
 
-    def fit(self, rows: Iterable[Any], on_duplicate: str = "error") -> RelatedIndex:
-        """Learn vocabularies and IDF from ``rows`` and index them."""
+    def fit(self, rows: Iterable[Any], on_duplicate: str = "error",
+            source: str = "") -> RelatedIndex:
+        """Learn vocabularies and IDF from ``rows`` and index them (``source``: see build)."""
         self._check_params()
         pairs, problems = _coerce_rows(rows)
         self.rows_: list[Row] = []
         self.id_pos_: dict[str, int] = {}
         self.problems_: list[Problem] = list(problems)
-        kept = self._dedupe(pairs, on_duplicate, self.problems_)
+        kept = self._dedupe(pairs, on_duplicate, self.problems_, source)
         if not kept:
             raise RelatedError("no valid headlines to index"
                                + (f" ({self.problems_[0]})" if self.problems_ else ""))
@@ -559,7 +529,7 @@ class RelatedIndex:
             raise RelatedError(f"cannot index these headlines: {exc}") from exc
 
     def _dedupe(self, pairs: list[tuple[int, Row]], on_duplicate: str,
-                problems: list[Problem]) -> list[tuple[int, Row]]:
+                problems: list[Problem], source: str = "") -> list[tuple[int, Row]]:
         if on_duplicate not in ON_DUPLICATE:
             raise RelatedError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
         seen: dict[str, int] = {}
@@ -575,13 +545,15 @@ class RelatedIndex:
                 continue
             first = f"line {where}" if where is not None else "the index"
             if on_duplicate == "error":
-                dups.append(f"line {line}: duplicate id {row.id!r} (already in {first})")
+                dups.append(str(Problem(line, f"duplicate id {row.id!r} (already in {first})",
+                                        source)))
             elif on_duplicate == "skip":
                 problems.append(Problem(line, f"duplicate id {row.id!r} skipped "
-                                              f"(already in {first})"))
+                                              f"(already in {first})", source))
             else:
                 if where is not None:
-                    problems.append(Problem(where, f"id {row.id!r} replaced by line {line}"))
+                    problems.append(Problem(where, f"id {row.id!r} replaced by line {line}",
+                                            source))
                     del out[row.id]
                 seen[row.id] = line
                 out[row.id] = (line, row)
@@ -591,12 +563,14 @@ class RelatedIndex:
                                "; use --on-duplicate skip or replace")
         return list(out.values())
 
-    def add(self, rows: Iterable[Any], on_duplicate: str = "error") -> AddReport:
-        """Append rows without refitting the vocabularies (see the module docstring)."""
+    def add(self, rows: Iterable[Any], on_duplicate: str = "error",
+            source: str = "") -> AddReport:
+        """Append rows without refitting the vocabularies (see the module docstring);
+        ``source`` names the file the rows came from in messages."""
         self._check_fitted()
         pairs, problems = _coerce_rows(rows)
         report = AddReport(skipped=list(problems))
-        kept = self._dedupe(pairs, on_duplicate, report.skipped)
+        kept = self._dedupe(pairs, on_duplicate, report.skipped, source)
         fresh = []
         for _, row in kept:
             pos = self.id_pos_.get(row.id)

@@ -47,6 +47,12 @@ def _check_choice(value: str | None, choices: tuple[str, ...], option: str) -> N
         raise fail(f"{option} must be one of {', '.join(choices)}, not {value!r}")
 
 
+def _source(path: str) -> str:
+    from newstag.records import source_name
+
+    return source_name(path)
+
+
 def _read(path: str, names: Any, fmt: str | None, strict: bool) -> list:
     from newstag.related import RelatedError, read_rows
 
@@ -102,7 +108,8 @@ def index_build(
                  input_format, strict)
     t0 = time.perf_counter()
     try:
-        index = RelatedIndex.build(rows, on_duplicate=on_duplicate, fields=fields,
+        index = RelatedIndex.build(rows, on_duplicate=on_duplicate, source=_source(headlines),
+                                   fields=fields,
                                    entities=entities, semantic=semantic, pipeline=pipeline,
                                    n_process=n_process)
     except RelatedError as exc:
@@ -134,7 +141,7 @@ def index_add(
     rows = _read(headlines, _names(id_field, text_field, lead_field, date_field),
                  input_format, strict)
     try:
-        report = index.add(rows, on_duplicate=on_duplicate)
+        report = index.add(rows, on_duplicate=on_duplicate, source=_source(headlines))
     except RelatedError as exc:
         raise fail(str(exc)) from None
     for p in report.skipped:
@@ -262,6 +269,7 @@ def related(
 
 def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self: bool,
                  semantic: bool | None, fmt: Format, min_score: float | None = None) -> None:
+    from newstag.records import where
     from newstag.related import RelatedError, parse_queries
 
     if path != "-" and not Path(path).is_file():
@@ -273,7 +281,7 @@ def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self:
     for line, q in items:
         if q["id"] is not None and q["id"] not in index:
             bad.append(line)
-            warn(f"skipped {path}:{line}: id {q['id']!r} is not in the index")
+            warn(f"skipped {where(_source(path), line)}: id {q['id']!r} is not in the index")
         else:
             good.append((line, q))
     answers = index.query_many([q for _, q in good], k=k, since=since,

@@ -26,7 +26,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from newstag.suggest import Tagger
 
 FILES_ARG = typer.Argument(..., help="Article files (.txt, .html, .json) or - for stdin.")
-JSONL_OPTION = typer.Option(False, "--jsonl", help="Read JSON lines ({title, body}) from stdin.")
+JSONL_OPTION = typer.Option(False, "--jsonl",
+                            help="Inputs are JSON lines ({title, body} per line): the files "
+                                 "given, or stdin when none (or -).")
 MAX_BYTES_OPTION = typer.Option(None, "--max-bytes", envvar="NEWSTAG_MAX_BYTES",
                                 help="Largest input file accepted, in bytes (default 2 MB).")
 CLEANING_OPTION = typer.Option(False, "--show-cleaning",
@@ -36,37 +38,64 @@ N_PROCESS_OPTION = typer.Option(1, "--n-process", "-j", min=1,
 
 
 class _Inputs:
-    """Read articles from files or JSON lines, collecting failures for the final report."""
+    """Read articles from files or JSON lines, reporting each failure once as it happens.
+
+    With ``jsonl`` every input (a file, or ``-`` for stdin; stdin when none is given) holds
+    JSON lines; an input without a single article is a failure too, not a silent no-op.
+    """
 
     def __init__(self, files: list[str], jsonl: bool, max_bytes: int | None) -> None:
-        self.files, self.jsonl, self.max_bytes = files, jsonl, max_bytes
-        self.failed: list[str] = []
+        self.files = files or (["-"] if jsonl else [])
+        self.jsonl, self.max_bytes = jsonl, max_bytes
+        self.failed = 0
+        self.inputs = 0
 
     def __iter__(self) -> Iterator[Article]:
-        from newstag.article import DEFAULT_MAX_BYTES, ArticleError, iter_jsonl, read_article
+        from newstag.article import DEFAULT_MAX_BYTES, ArticleError, read_article
 
-        if self.jsonl:
-            for _, item in iter_jsonl(sys.stdin, "<stdin>"):
-                if isinstance(item, ArticleError):
-                    self._failed(str(item))
-                else:
-                    yield item
-            return
         for path in self.files:
+            if self.jsonl:
+                yield from self._jsonl(path)
+                continue
+            self.inputs += 1
             try:
                 yield read_article(path, self.max_bytes or DEFAULT_MAX_BYTES)
             except ArticleError as exc:
                 self._failed(str(exc))
 
+    def _jsonl(self, path: str) -> Iterator[Article]:
+        from newstag.article import ArticleError, from_record
+        from newstag.records import RecordError, read_records, source_name
+
+        found = 0
+        try:
+            for rec in read_records(path, "jsonl"):
+                self.inputs += 1
+                found += 1
+                try:
+                    if not rec.ok:
+                        raise ArticleError(rec.problem)
+                    yield from_record(rec.data, rec.where)
+                except ArticleError as exc:
+                    self._failed(str(exc))
+        except RecordError as exc:
+            self.inputs += 1
+            self._failed(str(exc))
+            return
+        if not found:
+            self.inputs += 1
+            self._failed(f"{source_name(path)}: no JSON lines (empty input)")
+
     def _failed(self, message: str) -> None:
         typer.echo(f"error: {message}", err=True)
-        self.failed.append(message)
+        self.failed += 1
 
     def finish(self, done: int) -> None:
+        """Exit 1 when any input failed; with several inputs, say how many."""
         if self.failed:
-            typer.echo(f"error: {len(self.failed)} input(s) failed, {done} processed:", err=True)
-            for message in self.failed:
-                typer.echo(f"  - {message}", err=True)
+            if self.inputs > 1:
+                typer.echo(f"error: {self.failed} of {self.inputs} inputs failed, {done} "
+                           "processed", err=True)
             raise typer.Exit(1)
 
 

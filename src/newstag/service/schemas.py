@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 MAX_BATCH = 64
 """Largest number of articles in one ``/v1/suggest/batch`` request."""
 
+LIST_FIELDS = ("suggested", "accepted", "rejected", "added")
+"""The tag lists of a feedback record."""
+
 MAX_TAGS = 500
 """Largest number of tags in one list of a feedback record."""
 
@@ -114,6 +117,14 @@ class FeedbackIn(_Strict):
     date: str | None = None
     model: str | None = Field(None, max_length=500, description="Model that made the suggestions.")
     editor: str | None = Field(None, max_length=500)
+
+    @model_validator(mode="after")
+    def _says_something(self) -> FeedbackIn:
+        """Feedback must name at least one tag: suggested, accepted, rejected or added."""
+        if not any(tag.strip() for name in LIST_FIELDS for tag in getattr(self, name)):
+            raise ValueError("feedback names no tag: give at least one of suggested, "
+                             "accepted, rejected or added")
+        return self
 
 
 class FeedbackOut(BaseModel):
