@@ -8,15 +8,13 @@ import json
 import signal
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from newstag.article import from_record, looks_english
 from newstag.language import OTHER_LANGUAGE_MIN_SCORE, identify, other_language
+from newstag.service.testing import call_json
 from tests.conftest import run_cli, shared_or_skip
 
 PUTIN = {"title": "Breaking news",
@@ -102,15 +100,6 @@ def test_no_wikinews_article_is_refused() -> None:
 # ---------------------------------------------------------------------------
 
 
-def _post(url: str, path: str, body: Any) -> tuple[int, Any]:
-    req = urllib.request.Request(url + path, data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=120) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
-
 
 @pytest.mark.slow
 def test_cli_batch_and_service_decide_the_same_way(tmp_path: Path) -> None:
@@ -121,10 +110,10 @@ def test_cli_batch_and_service_decide_the_same_way(tmp_path: Path) -> None:
     proc, url = start_server(["--model", "none", "--feedback-db", str(tmp_path / "fb.db")],
                              ready="/readyz")
     try:
-        status, out = _post(url, "/v1/suggest", PUTIN)
+        status, out = call_json(url, "/v1/suggest", PUTIN)[:2]
         assert status == 200, out
         assert "Vladimir Putin" in {t["tag"] for t in out["tags"]}
-        status, out = _post(url, "/v1/suggest", FRENCH)
+        status, out = call_json(url, "/v1/suggest", FRENCH)[:2]
         assert status == 422 and "English" in out["error"]
     finally:
         proc.send_signal(signal.SIGINT)

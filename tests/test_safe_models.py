@@ -14,13 +14,12 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
+from newstag.service.testing import call_json
 from tests.conftest import ROOT, SAMPLE, run_cli
 
 TRAP = '''
@@ -109,12 +108,6 @@ def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str],
     assert trapped_calls(trap_env) == ""
 
 
-def _post(url: str, body: Any) -> tuple[int, Any]:
-    req = urllib.request.Request(url, data=json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=120) as resp:
-        return resp.status, json.loads(resp.read())
-
 
 def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None:
     from newstag.service.testing import start_server
@@ -126,10 +119,10 @@ def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None
     proc, url = start_server(["--index", str(index), "--workers", "2"], ready="/readyz",
                              env=trap_env, timeout=600)
     try:
-        status, out = _post(url + "/v1/suggest", STORY)
+        status, out = call_json(url, "/v1/suggest", STORY)[:2]
         assert status == 200 and "Vladimir Putin" in [t["tag"] for t in out["tags"]]
         assert any(t.get("source", "").startswith("classifier") for t in out["tags"])
-        status, out = _post(url + "/v1/related", {"text": "Kim Jong Un meets Putin"})
+        status, out = call_json(url, "/v1/related", {"text": "Kim Jong Un meets Putin"})[:2]
         assert status == 200 and out["results"]
     finally:
         proc.terminate()

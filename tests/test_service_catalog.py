@@ -7,34 +7,18 @@ import hashlib
 import importlib.util
 import json
 import signal
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from newstag.paths import default_model_dir
+from newstag.service.testing import call_json as call
 from newstag.service.testing import start_server
 from tests.conftest import SAMPLE, run_cli
 
 pytestmark = pytest.mark.slow
 
-
-def call(url: str, path: str, body: Any = None, headers: dict[str, str] | None = None
-         ) -> tuple[int, Any, Any]:
-    """(status, JSON or text, headers) of one request."""
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url + path, data=data, headers={
-        "Content-Type": "application/json", **(headers or {})})
-    try:
-        resp = urllib.request.urlopen(req, timeout=60)
-    except urllib.error.HTTPError as exc:
-        resp = exc
-    with resp:
-        raw = resp.read()
-        kind = resp.headers.get("content-type", "")
-        return resp.status, json.loads(raw) if "json" in kind else raw.decode(), resp.headers
 
 
 def build_index(out: Path) -> Path:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from newstag.service.app import create_app
 from newstag.service.settings import Settings
-from newstag.service.testing import free_port, start_server
+from newstag.service.testing import call_json, free_port, start_server
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,14 +33,8 @@ STORY = {
 
 
 def call(url: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url + path, data=data,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    """(status, JSON) of one request."""
+    return call_json(url, path, body, timeout=60)[:2]
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def call_json(url: str, path: str = "", body: Any = None, headers: dict[str, str] | None = None,
+              timeout: float = 120.0) -> tuple[int, Any, Any]:
+    """``(status, JSON or text, headers)`` of one request to a running service; a body is
+    sent as JSON (POST), none makes a GET. Error answers are returned, not raised."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url + path, data=data, headers={
+        "Content-Type": "application/json", **(headers or {})})
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        resp = exc
+    with resp:
+        raw = resp.read()
+        kind = resp.headers.get("content-type", "")
+        return resp.status, json.loads(raw) if "json" in kind else raw.decode(), resp.headers
+
+
 def start_server(args: list[str], port: int | None = None, env: dict[str, str] | None = None,
                  ready: str = "/healthz", timeout: float = 120.0, log: Any = None
                  ) -> tuple[Any, str]:
