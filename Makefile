@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model minilm-adapter minilm-onnx reranker screenshot ner clean
+.PHONY: demo test lint install install-dev default-model tag-info minilm-adapter minilm-onnx reranker screenshot ner clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ lint: $(VENV)/.installed-dev
 default-model: $(VENV)/.installed
 	$(BIN)/newstag train '$(SHARED)/wikinews/wikinews_en_part*.jsonl.gz' --out models/default \
 		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
+	$(BIN)/python scripts/tag_info.py --model models/default
+
+# The default model's tag_info.json (each tag's years of use, type and place level; < 1 MB),
+# derived from the Wikinews training data in ../shared/data.
+tag-info: $(VENV)/.installed
+	nice $(BIN)/python scripts/tag_info.py --model models/default
 
 # Refit the MiniLM headline adapter (src/newstag/data/minilm_adapter.npz) on neus-related train;
 # also writes the out-of-fold train embeddings and half adapters that `minilm-onnx`, `reranker`

@@ -61,3 +61,23 @@ def test_suggestions_follow_the_contract(tagger):
         assert tag["evidence"] and all(e["kind"] == "mention" for e in tag["evidence"])
     scores = [t["score"] for t in result["tags"]]
     assert scores == sorted(scores, reverse=True)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from newstag.paths import default_model_dir
+
+    if not (default_model_dir() / "manifest.json").exists():
+        pytest.skip("the shipped model is not installed")
+    return Tagger.load("default")
+
+
+def test_shipped_model_leaders_summit_top_four_and_no_wrong_identity(shipped):
+    result = shipped.suggest(read_article(SAMPLE / "kim-putin-summit.txt"), top_k=10)
+    tags = result["tags"]
+    assert {t["tag"] for t in tags[:4]} == {"Vladimir Putin", "North Korea", "Kim Jong Un",
+                                            "Russia"}, [t["tag"] for t in tags]
+    assert {t["type"] for t in tags[:4] if t["tag"] in ("Vladimir Putin", "Kim Jong Un")} == \
+        {"person"}
+    names = {t["tag"] for t in tags} | {t.get("model_tag") for t in tags}
+    assert not names & {"Kim Jong-il", "Kim Jong Il"}, names

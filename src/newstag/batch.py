@@ -405,12 +405,23 @@ def _progress(enabled: bool | None, total: int | None, initial: int) -> Any:
                 disable=not progress_enabled(enabled), file=sys.stderr, dynamic_ncols=True)
 
 
+def _check_rules(rules: str | Path) -> None:
+    """Fail before any work when the house rules file cannot be used."""
+    from newstag.rules import RulesError, load_rules
+
+    try:
+        load_rules(rules)
+    except RulesError as exc:
+        raise BatchError(str(exc)) from None
+
+
 def run_batch(
     input: str | Path,
     output: str | Path,
     *,
     model: str | None = "default",
     pipeline: str | None = None,
+    rules: str | Path | None = None,
     tagger: Any = None,
     tagger_factory: Callable[[], Any] | None = None,
     top_k: int = 10,
@@ -426,7 +437,8 @@ def run_batch(
 
     The tagger is ``tagger`` (used in this process), else built by ``tagger_factory`` (once in
     each worker process), else ``newstag.load(model, pipeline)``. ``n_process > 1`` tags on a
-    pool of worker processes, each loading the model once. Raises :class:`BatchError`.
+    pool of worker processes, each loading the model once. ``rules``: a house rules file
+    (:mod:`newstag.rules`) for the loaded tagger. Raises :class:`BatchError`.
     """
     src, out = Path(input), Path(output)
     if not src.exists():
@@ -451,6 +463,9 @@ def run_batch(
     work = _WorkDir(out, fmt)
     state = {"version": STATE_VERSION, **_fingerprint(src), "output_format": fmt,
              "model": str(model), "pipeline": pipeline, "top_k": top_k, "min_score": min_score}
+    if rules is not None:  # a resumed run must use the same rules
+        state["rules"] = str(rules)
+        _check_rules(rules)
     if overwrite and work.path.exists():
         shutil.rmtree(work.path)
     markers: list[dict[str, Any]] = []
@@ -491,7 +506,7 @@ def run_batch(
 
         from newstag import load
 
-        tagger_factory = partial(load, model=model, pipeline=pipeline)
+        tagger_factory = partial(load, model=model, pipeline=pipeline, rules=rules)
     start = time.perf_counter()
     runner = _Runner(tagger, tagger_factory, n_process, top_k, min_score)
     bar = _progress(progress, total, done)

@@ -2,6 +2,8 @@
 
 With a trained model (``newstag.model``) the model scores the candidates from its
 classifier and the entity evidence; without one, tags come from the salient entities.
+Either way :mod:`newstag.assemble` then lets the story's own entities compete with the
+model's tags and applies the house rules (:mod:`newstag.rules`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from newstag.model import TagModel
+    from newstag.rules import Rules
 
 CITY_WEIGHT = 0.8
 """A city's own tag scores below its salience: the country usually matters more to editors."""
@@ -71,16 +74,22 @@ class Tagger:
     """Suggest tags for articles, with a trained model or from entities alone."""
 
     def __init__(self, model: TagModel | None = None,
-                 extractor: EntityExtractor | None = None) -> None:
+                 extractor: EntityExtractor | None = None, rules: Rules | None = None) -> None:
         self.model = model
         self.extractor = extractor or EntityExtractor(
             pipeline_for_bundle(getattr(model, "pipeline", None)))
+        self.rules = rules
 
     @classmethod
-    def load(cls, model: str | Path | None = "default", pipeline: str | None = None) -> Tagger:
+    def load(cls, model: str | Path | None = "default", pipeline: str | None = None,
+             rules: str | Path | Rules | None = None) -> Tagger:
         """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
-        model (entities only when none is installed), or ``"none"`` for entities only."""
+        model (entities only when none is installed), or ``"none"`` for entities only.
+        ``rules``: house rules, a TOML file (:mod:`newstag.rules`) or parsed."""
         from newstag.paths import default_model_dir
+        from newstag.rules import Rules, load_rules
+
+        house = rules if isinstance(rules, Rules) or rules is None else load_rules(rules)
 
         bundle: TagModel | None = None
         if model is None or str(model) == "default":
@@ -96,7 +105,7 @@ class Tagger:
                     f"{model}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
                     f"not {pipeline!r}; retrain it or drop --pipeline")
         return cls(bundle, EntityExtractor(
-            pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))))
+            pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))), house)
 
     @property
     def mode(self) -> str:
@@ -128,14 +137,13 @@ class Tagger:
 
     def _results(self, chunk: list[tuple[Article, list[Entity]]], top_k: int,
                  min_score: float) -> list[dict[str, Any]]:
+        from newstag.assemble import assemble_batch
+
         if not chunk:
             return []
-        if self.model is not None:  # the model scores a batch at once (sparse matrices)
-            tag_lists = self.model.suggest_batch([a for a, _ in chunk], [e for _, e in chunk],
-                                                 top_k=top_k, min_score=min_score)
-        else:
-            tag_lists = [entity_suggestions(e, top_k=top_k, min_score=min_score)
-                         for _, e in chunk]
+        # the model scores a batch at once; the story's entities and the rules join after
+        tag_lists = assemble_batch(self.model, chunk, top_k=top_k, min_score=min_score,
+                                   rules=self.rules)
         return [self._result(a, e, tags) for (a, e), tags in zip(chunk, tag_lists, strict=True)]
 
     def _result(self, article: Article, entities: list[Entity],

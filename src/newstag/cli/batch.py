@@ -30,6 +30,9 @@ def batch(
     overwrite: Annotated[bool, typer.Option(
         "--overwrite", help="Start again, replacing OUT or an interrupted run.")] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
+    rules: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--rules", envvar="NEWSTAG_RULES",
+        help="House rules file (TOML): allow, deny, cap, spell tags.")] = None,
     dask: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--dask", metavar="SCHEDULER_ADDRESS",
         help="Run on a Dask cluster (e.g. tcp://host:8786); OUT is then a Parquet folder.")] = None,
@@ -38,6 +41,8 @@ def batch(
     from newstag.batch import BatchError
 
     model_arg = model or "default"
+    if dask and rules is not None:
+        raise fail("--rules is not supported with --dask yet; run without --dask")
     try:
         if dask:
             from newstag.dask import run_batch as run_dask
@@ -48,7 +53,8 @@ def batch(
         else:
             from newstag.batch import run_batch
 
-            summary = run_batch(input, out, model=model_arg, pipeline=pipeline, top_k=top_k,
+            summary = run_batch(input, out, model=model_arg, pipeline=pipeline, rules=rules,
+                                top_k=top_k,
                                 min_score=min_score, chunk_size=chunk_size,
                                 n_process=n_process, rejects=rejects, overwrite=overwrite,
                                 progress=False if no_progress else None, log=warn)
@@ -59,7 +65,7 @@ def batch(
         raise typer.Exit(130) from None
     except Exception as exc:  # a model or pipeline that cannot load, a full disk, ...
         if type(exc).__name__ in ("ModelError", "PipelineError", "ArticleError",
-                                  "CorpusError") or isinstance(exc, OSError):
+                                  "CorpusError", "RulesError") or isinstance(exc, OSError):
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
         raise
     typer.echo(summary.text(), err=True)

@@ -6,7 +6,7 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import typer
 
@@ -54,6 +54,9 @@ def serve(
         help="Answer up to N concurrent /v1/suggest requests in one model batch (faster "
              "per article with a trained model; its scores may shift slightly with the batch)."),
     pipeline: str = PIPELINE_OPTION,
+    rules: Optional[str] = typer.Option(  # noqa: UP045 (typer needs Optional on 3.10)
+        None, "--rules", envvar="NEWSTAG_RULES",
+        help="House rules file (TOML) for every suggestion."),
     log_level: str = typer.Option("info", "--log-level",
                                   help="uvicorn log level (debug, info, warning, error)."),
 ) -> None:
@@ -77,7 +80,8 @@ def serve(
             model="none" if model.lower() == "none" else model, pipeline=pipeline, index=index,
             feedback_db=feedback_db, api_keys=frozenset(keys), cors_origins=origins,
             max_body_bytes=max_body_bytes, timeout=timeout, allow_non_english=allow_non_english,
-            threads=threads, model_processes=model_processes, batch_requests=batch_requests)
+            threads=threads, model_processes=model_processes, batch_requests=batch_requests,
+            rules=rules)
     except SettingsError as exc:
         raise fail(str(exc)) from None
     if settings.model not in ("default", "none") and not Path(settings.model).exists():
@@ -131,7 +135,7 @@ def _load(settings: Any) -> tuple[Any, Any]:
 
     typer.echo("newstag: loading the model ...", err=True)
     try:
-        return load(settings.model, settings.pipeline, settings.index)
+        return load(settings.model, settings.pipeline, settings.index, settings.rules)
     except Exception as exc:  # ModelError, PipelineError, RelatedError, OSError ...
         raise fail(f"cannot load the model or index: {exc}") from None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -35,6 +35,8 @@ CLEANING_OPTION = typer.Option(False, "--show-cleaning",
                                help="Report the page furniture removed from each article.")
 N_PROCESS_OPTION = typer.Option(1, "--n-process", "-j", min=1,
                                 help="Processes for spaCy in batch use.")
+RULES_OPTION = typer.Option(None, "--rules", envvar="NEWSTAG_RULES",
+                            help="House rules file (TOML): allow, deny, cap, spell tags.")
 
 
 class _Inputs:
@@ -99,15 +101,16 @@ class _Inputs:
             raise typer.Exit(1)
 
 
-def _load_tagger(model: str | None, pipeline: str | None) -> Tagger:
+def _load_tagger(model: str | None, pipeline: str | None, rules: Path | None = None) -> Tagger:
     from newstag.entities import PipelineError
     from newstag.model import ModelError
+    from newstag.rules import RulesError
     from newstag.suggest import Tagger
 
     try:
-        tagger = Tagger.load(model, pipeline=pipeline)
+        tagger = Tagger.load(model, pipeline=pipeline, rules=rules)
         tagger.extractor.nlp  # noqa: B018 - load spaCy now so errors surface here
-    except (ModelError, PipelineError) as exc:
+    except (ModelError, PipelineError, RulesError) as exc:
         raise fail(str(exc)) from None
     return tagger
 
@@ -151,12 +154,13 @@ def suggest(
     show_cleaning: bool = CLEANING_OPTION,
     max_bytes: int | None = MAX_BYTES_OPTION,
     n_process: int = N_PROCESS_OPTION,
+    rules: Optional[Path] = RULES_OPTION,  # noqa: UP045 (typer needs Optional on 3.10)
 ) -> None:
     """Suggest ranked tags for news articles, with the evidence for each."""
     if not files and not jsonl:
         raise fail("give one or more article files, - for stdin, or --jsonl")
     inputs = _Inputs(files or [], jsonl, max_bytes)
-    tagger = _load_tagger(model, pipeline)
+    tagger = _load_tagger(model, pipeline, rules)
     done = 0
     for batch in _batch(inputs):
         results = tagger.suggest_many(batch, top_k=top_k, min_score=min_score,

@@ -116,7 +116,8 @@ class ServiceState:
         ctx = multiprocessing.get_context("spawn")
         self._started = ctx.Queue()  # each model process puts its pid once loaded
         return ProcessPoolExecutor(self.procs, mp_context=ctx, initializer=worker.init_process,
-                                   initargs=(s.model, s.pipeline, s.index, self._started))
+                                   initargs=(s.model, s.pipeline, s.index, self._started,
+                                             s.rules))
 
     @property
     def ready(self) -> bool:
@@ -139,7 +140,8 @@ class ServiceState:
                 if self.tagger is None:
                     self.tagger, self.index = worker.load(self.settings.model,
                                                           self.settings.pipeline,
-                                                          self.settings.index)
+                                                          self.settings.index,
+                                                          self.settings.rules)
                 self.info = {**worker.info(self.tagger, self.index), "pid": [os.getpid()]}
             self.loaded = True
             self.metrics.ready.set(1)

@@ -34,6 +34,8 @@ class Settings:
     batch_requests: int = 1
     """Most concurrent ``/v1/suggest`` requests answered in one model batch (1: no batching;
     a trained model's scores can shift slightly with the batch, so batching is opt-in)."""
+    rules: str | None = None
+    """A house rules file (TOML, :mod:`newstag.rules`) applied to every suggestion."""
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:
@@ -46,13 +48,21 @@ class Settings:
             raise SettingsError("model processes must be 0 or more")
         if not 1 <= self.batch_requests <= 64:
             raise SettingsError("batch requests must be between 1 and 64")
+        if self.rules:
+            from newstag.rules import RulesError, load_rules
+
+            try:
+                load_rules(self.rules)
+            except RulesError as exc:
+                raise SettingsError(str(exc)) from None
 
     @classmethod
     def from_env(cls) -> Settings:
         """Read ``NEWSTAG_MODEL``, ``NEWSTAG_PIPELINE``, ``NEWSTAG_INDEX``, ``NEWSTAG_FEEDBACK_DB``,
         ``NEWSTAG_API_KEYS`` / ``NEWSTAG_API_KEYS_FILE``, ``NEWSTAG_CORS_ORIGINS``,
         ``NEWSTAG_MAX_BODY_BYTES``, ``NEWSTAG_TIMEOUT``, ``NEWSTAG_ALLOW_NON_ENGLISH``,
-        ``NEWSTAG_MODEL_THREADS``, ``NEWSTAG_MODEL_PROCESSES``, ``NEWSTAG_BATCH_REQUESTS``."""
+        ``NEWSTAG_MODEL_THREADS``, ``NEWSTAG_MODEL_PROCESSES``, ``NEWSTAG_BATCH_REQUESTS``,
+        ``NEWSTAG_RULES``."""
         env = os.environ
         keys = parse_keys(env.get("NEWSTAG_API_KEYS", ""))
         if env.get("NEWSTAG_API_KEYS_FILE"):
@@ -71,6 +81,7 @@ class Settings:
             threads=_number(env, "NEWSTAG_MODEL_THREADS", 1, int),
             model_processes=_number(env, "NEWSTAG_MODEL_PROCESSES", 0, int),
             batch_requests=_number(env, "NEWSTAG_BATCH_REQUESTS", 1, int),
+            rules=env.get("NEWSTAG_RULES") or None,
         )
 
     def to_env(self) -> dict[str, str]:
@@ -88,7 +99,8 @@ class Settings:
             "NEWSTAG_API_KEYS_FILE": "",
         }
         for key, value in (("NEWSTAG_PIPELINE", self.pipeline), ("NEWSTAG_INDEX", self.index),
-                           ("NEWSTAG_FEEDBACK_DB", self.feedback_db)):
+                           ("NEWSTAG_FEEDBACK_DB", self.feedback_db),
+                           ("NEWSTAG_RULES", self.rules)):
             env[key] = value or ""
         return env
 

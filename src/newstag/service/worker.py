@@ -200,11 +200,12 @@ WORK = {f.__name__: f for f in (suggest, suggest_group, suggest_batch, entities,
 _PROCESS: dict[str, Any] = {}
 
 
-def load(model: str | None, pipeline: str | None, index: str | None) -> tuple[Any, Any]:
-    """Load and warm the tagger, and the related index when one is named."""
+def load(model: str | None, pipeline: str | None, index: str | None,
+         rules: str | None = None) -> tuple[Any, Any]:
+    """Load and warm the tagger (with house ``rules``), and the related index when named."""
     from newstag.suggest import Tagger
 
-    tagger = Tagger.load(model=model, pipeline=pipeline)
+    tagger = Tagger.load(model=model, pipeline=pipeline, rules=rules)
     warm_up(tagger)
     idx = None
     if index:
@@ -215,9 +216,9 @@ def load(model: str | None, pipeline: str | None, index: str | None) -> tuple[An
 
 
 def init_process(model: str | None, pipeline: str | None, index: str | None,
-                 started: Any = None) -> None:
+                 started: Any = None, rules: str | None = None) -> None:
     """Pool initializer: load the model once in this process, then put its pid on ``started``."""
-    _PROCESS["tagger"], _PROCESS["index"] = load(model, pipeline, index)
+    _PROCESS["tagger"], _PROCESS["index"] = load(model, pipeline, index, rules)
     if started is not None:
         started.put(os.getpid())
 

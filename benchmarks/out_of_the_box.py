@@ -1,0 +1,185 @@
+"""Out of the box: do the people and places an editor tagged appear in newstag's top 10?
+
+On ../shared/data/nyt-2018-04 (headline + snippet of 1,324 NYT articles of April 2018; the
+editors' keywords name people as "Last, First" and places by name). A DEV set: the
+suggestion layer was developed looking at these figures, so they are not a held-out test.
+
+Three modes through the public path (``Tagger.suggest_many``), in one run: the shipped
+model, the shipped model with ``rules/general-news.toml``, and entity-only (``--model none``,
+the baseline). Gold people: keywords "Last, First" whose first name the gazetteer knows, and
+keywords the shipped vocabulary types person; gold places: keywords the gazetteer knows as a
+country, state, continent or city. A suggestion matches a gold keyword when one of their
+name forms agrees (NYT "Putin, Vladimir V" = "Vladimir Putin"; a country by any of its
+names). recall@10: gold people/places found in the top 10 (micro); precision@10: of the top
+10's tags typed person/place, the share that is a gold keyword of that article.
+
+    OMP_NUM_THREADS=1 nice .venv/bin/python benchmarks/out_of_the_box.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RULES = ROOT / "rules" / "general-news.toml"
+
+
+def place_key(name: str, gaz: Any, suggested: bool = True) -> str | None:
+    """A place's comparison key (the gazetteer's country, else the place's name);
+    ``suggested``: a tag, which may be in the vocabulary's "City, State" form."""
+    from newstag.model.linker import _PAREN, norm
+
+    bare = _PAREN.sub("", name).strip()
+    if suggested and "," in bare and not gaz.place(bare):  # "Los Angeles, California"
+        bare = bare.split(",", 1)[0].strip()
+    country = gaz.country(bare)
+    if country:
+        return norm(country)
+    place = gaz.place(bare)
+    if place or bare in {"Africa", "Asia", "Europe", "North America", "South America",
+                         "Oceania", "Antarctica"}:
+        return norm(place[0] if place else bare)
+    return None
+
+
+def person_keys(name: str) -> set[str]:
+    from newstag.model.linker import tag_forms
+
+    return {k for k, _ in tag_forms(name)}
+
+
+def _written(name: str, text: str) -> bool:
+    import re
+
+    return bool(name) and re.search(rf"\b{re.escape(name)}\b", text) is not None
+
+
+def gold_of(keywords: list[str], gaz: Any, vocab_types: dict[str, str], text: str | None = None
+            ) -> tuple[list[set[str]], list[str]]:
+    """The gold people (their name-form keys) and places (keys) among an article's keywords;
+    with ``text``, only those the text names (a person's surname, a place's name)."""
+    from newstag.model.linker import _PAREN
+
+    people: list[set[str]] = []
+    places: list[str] = []
+    for kw in keywords:
+        key = place_key(kw, gaz, suggested=False)
+        if key:
+            if text is None or _written(_PAREN.sub("", kw).strip(), text):
+                places.append(key)
+            continue
+        if "," in kw:
+            surname, first = kw.split(",", 1)[0].strip(), kw.split(",", 1)[1].split()
+            if not first or first[0].lower() not in gaz.first_names:
+                continue
+        elif vocab_types.get(kw) == "person":
+            surname = kw.split()[-1]
+        else:
+            continue
+        if text is None or _written(surname, text):
+            people.append(person_keys(kw))
+    return people, list(dict.fromkeys(places))
+
+
+def score(results: list[dict[str, Any]], golds: list[tuple[list[set[str]], list[str]]],
+          gaz: Any) -> dict[str, float]:
+    """recall@10 and precision@10 for people, places and both."""
+    found = {"person": 0, "place": 0}
+    total = {"person": 0, "place": 0}
+    hits = {"person": 0, "place": 0}
+    shown = {"person": 0, "place": 0}
+    for result, (people, places) in zip(results, golds, strict=True):
+        tags = result["tags"][:10]
+        total["person"] += len(people)
+        total["place"] += len(places)
+        tag_people = [person_keys(t.get("model_tag") or t["tag"]) | person_keys(t["tag"])
+                      for t in tags]
+        tag_places = {place_key(t.get("model_tag") or t["tag"], gaz) for t in tags} - {None}
+        found["person"] += sum(any(g & k for k in tag_people) for g in people)
+        found["place"] += sum(p in tag_places for p in places)
+        for t, keys in zip(tags, tag_people, strict=True):
+            kind = t["type"]
+            if kind not in shown:
+                continue
+            shown[kind] += 1
+            if kind == "person":
+                hits[kind] += any(g & keys for g in people)
+            else:
+                hits[kind] += place_key(t.get("model_tag") or t["tag"], gaz) in places
+    out = {}
+    for kind in ("person", "place"):
+        out[f"{kind}_recall@10"] = found[kind] / max(total[kind], 1)
+        out[f"{kind}_precision@10"] = hits[kind] / max(shown[kind], 1)
+    out["both_recall@10"] = sum(found.values()) / max(sum(total.values()), 1)
+    out["both_precision@10"] = sum(hits.values()) / max(sum(shown.values()), 1)
+    out["gold_people"], out["gold_places"] = total["person"], total["place"]
+    return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--limit", type=int, default=0, help="Only the first N articles.")
+    args = ap.parse_args()
+    from newstag import gazetteer
+    from newstag.assemble import tag_info
+    from newstag.paths import shared_data
+    from newstag.suggest import Tagger
+
+    folder = shared_data("nyt-2018-04")
+    if folder is None:
+        sys.exit("needs ../shared/data/nyt-2018-04")
+    records = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
+    if args.limit:
+        records = records[: args.limit]
+    articles = [{"title": r["headline"], "body": r.get("snippet") or "", "id": r["id"],
+                 "date": r["date"][:10]} for r in records]
+    gaz = gazetteer.load()
+    model = Tagger.load("default")
+    vocab = {t: v["type"] for t, v in tag_info(model.model).get("tags", {}).items()}
+    sets = {"all": [gold_of(r["keywords"], gaz, vocab) for r in records],
+            "named in the text": [gold_of(r["keywords"], gaz, vocab,
+                                          f"{r['headline']}\n{r.get('snippet') or ''}")
+                                  for r in records]}
+    modes = {"entity-only (--model none)": Tagger.load("none"),
+             "shipped model": model,
+             "shipped model + rules/general-news.toml": Tagger.load("default", rules=RULES)}
+    rows = []
+    for name, tagger in modes.items():
+        t0 = time.perf_counter()
+        results = list(tagger.suggest_many(articles, top_k=10))
+        seconds = time.perf_counter() - t0
+        new = round(statistics.mean(sum(bool(t.get("new")) for t in r["tags"])
+                                    for r in results), 3)
+        for gold_name, golds in sets.items():
+            row = {"mode": name, "gold": gold_name, **score(results, golds, gaz),
+                   "seconds": round(seconds, 1), "new_tags_per_article": new}
+            rows.append(row)
+            print(row, flush=True)
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "out_of_the_box.json").write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"\n{len(records)} articles (dev set)\n")
+    print("| gold | mode | people+places R@10 | people R@10 | places R@10 | people+places P@10 "
+          "| people P@10 | places P@10 | R@10 vs entity-only | new tags / article |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for gold_name in sets:
+        part = [r for r in rows if r["gold"] == gold_name]
+        base = part[0]["both_recall@10"]
+        for r in part:
+            print(f"| {gold_name} ({r['gold_people']} people, {r['gold_places']} places) | "
+                  f"{r['mode']} | {r['both_recall@10']:.3f} | {r['person_recall@10']:.3f} | "
+                  f"{r['place_recall@10']:.3f} | {r['both_precision@10']:.3f} | "
+                  f"{r['person_precision@10']:.3f} | {r['place_precision@10']:.3f} | "
+                  f"{r['both_recall@10'] / base if base else 0:.2f} | "
+                  f"{r['new_tags_per_article']} |")
+
+
+if __name__ == "__main__":
+    main()
