@@ -2,8 +2,9 @@
 
 An :class:`Article` is a headline plus a body. Scraped pages carry much more than the
 story (share prompts, tag lines, comment forms, sidebars of other headlines); the
-cleaner keeps the story and records every line it dropped and why, so that nothing
-from a sidebar or comment box becomes a tag or an entity of the article.
+cleaner keeps the whole story (its tables, lists and dateline too) and records every
+line it dropped and why, so that nothing from a sidebar or comment box becomes a tag or an
+entity of the article.
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ _CALL_TO_ACTION = re.compile(
 such as "Facebook" or "Home" are caught by ``_PROMPT`` only when the line is short, since
 those words also open real sentences)."""
 _PROMPT_PREFIX = re.compile(
-    r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here)"
+    r"^\W*(read more|read also|also read|related|see also|watch|listen|more|click here"
+    r"|most (read|popular|viewed|shared)|trending|recommended|top stories|latest)"
     r"\s*[:>»\-–—|]",
     re.IGNORECASE,
 )
@@ -114,11 +116,35 @@ _DATELINE = re.compile(
     r"(\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\w+day,? )?.{0,25}\d{4}\s*$|^\d{1,2}[:.]\d{2}$",
     re.IGNORECASE,
 )
+_MONTH = r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WIRE_DATELINE = re.compile(
+    r"^(?!(?i:published|updated|posted|last updated)\b)"
+    r"[A-Z][A-Z.'’\-]+( [A-Z][A-Z.'’\-]+){0,3}"  # CITY in capitals
+    r"(\s*,\s*[A-Z][\w.'’\-]+( [A-Z][\w.'’\-]+){0,2})?\s*,?\s*"  # , Country
+    rf"(\d{{4}}-\d{{2}}-\d{{2}}|{_MONTH} \d{{1,2}}(,? \d{{4}})?)"  # 1996-12-07 | March 3
+    r"\s*([-–—:]\s*)?$"
+)
+_TITLE_CASE_DATELINE = re.compile(
+    r"^[A-Z][\w.'’\-]+( [A-Z][\w.'’\-]+){0,3}(\s*,\s*[A-Z][\w.'’\-]+( [A-Z][\w.'’\-]+){0,2})?"
+    rf"\s*,\s*{_MONTH} \d{{1,2}}\s*[-–—]\s*$"
+)
+"""A wire dateline on a line of its own: ``HARARE 1996-12-07``, ``LONDON, March 3 -``
+(``Toronto, Feb 26 -``: a city in Title Case needs the closing dash)."""
+_LIST_ITEM = re.compile(r"^([-*•–·▪]|\(?\d{1,3}[.)])\s+\S")
+_TABLE_CELLS = re.compile(r"^\|([^|]+\|){2,}\s*$")
+"""A table row as HTML extraction writes it: ``| Sylhet | 210,000 |``."""
+_ALIGNED = re.compile(r"\S(\t|\s{2,})\S")
+_COLUMNS = re.compile(r"\S(\t|\s{3,})\S")
+"""Columns set apart by a tab or 3+ spaces: a table row or column header."""
+_NUMBER = re.compile(r"^([-+]?\d[\d,.:/-]*%?|-{2,3}|nil|n/a)$", re.IGNORECASE)
+"""A table cell holding a number, or marking a missing one (``--``, ``nil``)."""
 _TERMINAL = re.compile(r"[.!?…\"”’')\]]\s*$")
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*|\d[\d,.]*")
 _CONNECTORS = {"and", "of", "the", "in", "on", "for", "to", "a", "de", "al", "&", "vs", "vs."}
 
-PROSE, HEADING, FURNITURE, TOPICS = "prose", "heading", "furniture", "topics"
+PROSE, HEADING, FURNITURE, TOPICS, DATA = "prose", "heading", "furniture", "topics", "data"
+"""Line kinds. DATA lines (table rows, list items, datelines) are story, not prose: they are
+kept inside the story span and next to it, and never become the headline."""
 
 
 def _words(line: str) -> list[str]:
@@ -132,6 +158,8 @@ def _is_capitalised(word: str) -> bool:
 def _topic_list(line: str) -> bool:
     """A list of short topic words such as ``Hamas, Israel-Gaza War, IDF``."""
     if _TERMINAL.search(line) and not line.rstrip().endswith(")"):
+        return False
+    if line.upper() == line:  # an ALL-CAPS wire headline; site topics are not shouted
         return False
     parts = [p.strip() for p in re.split(r"\s*[,;|•·#]\s*", line) if p.strip()]
     if len(parts) < 2:
@@ -151,18 +179,57 @@ def _run_on_tags(line: str) -> bool:
     words = _words(line)
     if len(words) < 6 or _TERMINAL.search(line) or re.search(r"[,:;]", line):
         return False
+    if line.upper() == line:  # an ALL-CAPS wire headline; site tags are not shouted
+        return False
     # a Title Case headline has function words ("Will", "In", "To"); a tag line has none
     if any(w.lower() in STOP_WORDS and w.lower() not in ("of", "and", "the") for w in words):
         return False
     return sum(_is_capitalised(w) for w in words) / len(words) >= 0.95
 
 
+def _cells(line: str) -> list[str]:
+    return line.replace("(", " ").replace(")", " ").split()
+
+
+def _number_cells(line: str) -> int:
+    return sum(bool(_NUMBER.match(t)) for t in _cells(line))
+
+
+def data_line(line: str) -> str:
+    """Why ``line`` is a row of story data ("dateline", "list item", "table row"), or ``""``.
+
+    Results tables, standings, schedules and lists are not prose but are part of the
+    story: a table row is short and digit-heavy (``Fourie 69 73 71``) or laid out in
+    tab/space-aligned columns.
+    """
+    stripped = line.strip()
+    if _WIRE_DATELINE.match(stripped) or _TITLE_CASE_DATELINE.match(stripped):
+        return "dateline"
+    if _LIST_ITEM.match(stripped):
+        return "list item"
+    if _TABLE_CELLS.match(stripped):
+        return "table row"
+    tokens = _cells(stripped)
+    numbers = _number_cells(stripped)
+    if 2 <= len(tokens) <= 30 and numbers >= 2 and numbers / len(tokens) >= 0.3:
+        return "table row"
+    if len(tokens) <= 30 and (_COLUMNS.search(stripped) or
+                              (numbers >= 2 and _ALIGNED.search(stripped))):
+        return "table row"
+    return ""
+
+
 def classify_line(line: str) -> tuple[str, str]:
-    """Classify one non-empty line: (kind, reason). Kinds: prose, heading, furniture, topics."""
+    """Classify one non-empty line: (kind, reason). Kinds: prose, heading, data, furniture,
+    topics."""
     stripped = line.strip()
     words = _words(stripped)
     if _COMMENT_FORM.search(stripped):
         return FURNITURE, "comment form"
+    data = data_line(stripped)
+    if data == "dateline" or (data == "table row" and (
+            _number_cells(stripped) >= 3 or _COLUMNS.search(stripped))):
+        return DATA, data  # a byline or date line carries one time or date, not columns
     if _BYLINE.match(stripped) and len(words) <= 12:
         return TOPICS, "byline"
     if _PROMPT_PREFIX.match(stripped):
@@ -173,61 +240,67 @@ def classify_line(line: str) -> tuple[str, str]:
         return FURNITURE, "page prompt"
     if not words or (len(words) <= 8 and _DATELINE.match(stripped)):
         return FURNITURE, "date or symbols"
+    if len(words) >= 6 and (_TERMINAL.search(stripped) or len(words) >= 25):
+        return PROSE, ""
+    if data:
+        return DATA, data
     if _topic_list(stripped):
         return TOPICS, "topic list"
     if _run_on_tags(stripped):
         return TOPICS, "tag line"
-    if len(words) >= 6 and (_TERMINAL.search(stripped) or len(words) >= 25):
-        return PROSE, ""
     return HEADING, ""
 
 
-def clean_text(text: str, source: str = "<text>") -> Article:
+def clean_text(text: str, source: str = "<text>", *, has_headline: bool = True) -> Article:
     """Split a plain-text page into headline and body, dropping page furniture.
 
-    The story is the longest run of prose lines (short headings and prompts may sit
-    inside it; bylines, topic lists and comment forms end it). The headline is the
-    first line of the block that leads into the story, or the first non-empty line
-    when the story starts at the top.
+    The story is the longest run of prose lines; headings, table rows, list items and
+    datelines inside it are kept, and so are the data lines that run on from it (a
+    results table after the last paragraph). Bylines, topic lists, comment forms and
+    prompts end it. The headline is the first non-data line of the block that leads
+    into the story, or the first story line when the story starts at the top. With
+    ``has_headline=False`` (a body whose headline arrived as a field) no line becomes
+    the headline: every story line stays in the body.
     """
-    lines = [(i + 1, ln.strip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
+    lines = [(i + 1, ln.rstrip()) for i, ln in enumerate(text.splitlines()) if ln.strip()]
     if not lines:
         raise ArticleError(f"{source}: no text")
     kinds = [classify_line(ln) for _, ln in lines]
-    if not any(kind in (PROSE, HEADING) for kind, _ in kinds):
+    lines = [(no, ln.strip()) for no, ln in lines]
+    if not any(kind in (PROSE, HEADING, DATA) for kind, _ in kinds):
         raise NoStoryError(f"{source}: no story found, only page furniture "
                            f"({_furniture_summary(kinds)})")
     start, end = _story_span(kinds, lines)
-    dropped: list[DroppedLine] = []
+    head = _head(kinds, start)
+    keep = set(head) | {j for j in range(start, end) if kinds[j][0] in (PROSE, HEADING, DATA)}
+    title_idx = _headline(kinds, sorted(keep)) if has_headline else None
+    keep.discard(title_idx)  # data lines above the headline stay in the body
+    body_lines = [lines[j][1] for j in sorted(keep)]
+    dropped = [DroppedLine(no, ln, kinds[j][1] or
+                           ("outside the story" if j < start else "after the story"))
+               for j, (no, ln) in enumerate(lines) if j not in keep and j != title_idx]
+    title = lines[title_idx][1] if title_idx is not None else ""
+    return Article(title=title, body="\n\n".join(body_lines), source=source, dropped=dropped)
 
-    # Head: walk back from the story over the article's own bylines and prompts, then
-    # collect headline/standfirst lines until the previous piece of furniture.
+
+def _head(kinds: list[tuple[str, str]], start: int) -> list[int]:
+    """The lines that lead into the story: walk back over the article's own bylines and
+    prompts, then collect headline, standfirst and dateline lines up to the previous
+    piece of furniture."""
     head: list[int] = []
     i = start - 1
     while i >= 0 and kinds[i][0] in (FURNITURE, TOPICS):
         i -= 1
-    while i >= 0 and kinds[i][0] in (HEADING, PROSE):
+    while i >= 0 and kinds[i][0] in (HEADING, PROSE, DATA):
         head.insert(0, i)
         i -= 1
-    if head:
-        title_idx = head[0]
-        standfirst = head[1:]
-    else:
-        title_idx, standfirst = start, []
-        start += 1
-    title = lines[title_idx][1]
-    body_lines = [lines[j][1] for j in standfirst]
-    for j, (no, ln) in enumerate(lines):
-        if j == title_idx or j in standfirst:
-            continue
-        kind, reason = kinds[j]
-        if start <= j < end and kind in (PROSE, HEADING):
-            body_lines.append(ln)
-        else:
-            if not reason:
-                reason = "outside the story" if j < start else "after the story"
-            dropped.append(DroppedLine(no, ln, reason))
-    return Article(title=title, body="\n\n".join(body_lines), source=source, dropped=dropped)
+    return head
+
+
+def _headline(kinds: list[tuple[str, str]], story: list[int]) -> int:
+    """The first story line that is not data (a results row or dateline is never the
+    headline); the first story line when every line is data."""
+    return next((j for j in story if kinds[j][0] != DATA), story[0])
 
 
 def _furniture_summary(kinds: list[tuple[str, str]]) -> str:
@@ -236,11 +309,14 @@ def _furniture_summary(kinds: list[tuple[str, str]]) -> str:
     return f"{len(kinds)} line{'s' if len(kinds) != 1 else ''}: {', '.join(reasons)}"
 
 
-def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> tuple[int, int]:
-    """Return [start, end) of the main story block in ``lines``."""
-    blocks: list[list[int]] = []  # [start, end, prose_words]
+def _prose_blocks(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> list[list[int]]:
+    """Runs of prose as ``[start, end, prose_words]``. Headings and furniture between
+    paragraphs count towards a gap of 3 that ends a run; a data line resets it (a results
+    table with its headings sits between paragraphs) unless furniture came first; topic
+    lines end it."""
+    blocks: list[list[int]] = []
     current: list[int] | None = None
-    gap = 0
+    gap, furniture_since = 0, False
     for i, (kind, _) in enumerate(kinds):
         if kind == PROSE:
             words = len(_words(lines[i][1]))
@@ -248,17 +324,26 @@ def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> t
                 current = [i, i + 1, words]
             else:
                 current[1], current[2] = i + 1, current[2] + words
-            gap = 0
+            gap, furniture_since = 0, False
         elif kind == TOPICS or (current is not None and gap >= 3):
             if current is not None:
                 blocks.append(current)
-            current, gap = None, 0
+            current, gap, furniture_since = None, 0, False
+        elif current is not None and kind == DATA and not furniture_since:
+            gap = 0  # a table or list between paragraphs: its headings are no gap
         elif current is not None:
             gap += 1
+            furniture_since = furniture_since or kind == FURNITURE
     if current is not None:
         blocks.append(current)
-    if not blocks:  # no prose at all: a headline-only or list-like text
-        first = next((i for i, k in enumerate(kinds) if k[0] in (HEADING, PROSE)), 0)
+    return blocks
+
+
+def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> tuple[int, int]:
+    """Return [start, end) of the main story block in ``lines``."""
+    blocks = _prose_blocks(kinds, lines)
+    if not blocks:  # no prose at all: a headline-only, list or results text
+        first = next((i for i, k in enumerate(kinds) if k[0] in (HEADING, PROSE, DATA)), 0)
         return first, len(kinds)
     best = max(range(len(blocks)), key=lambda b: blocks[b][2])
     start, end, _ = blocks[best]
@@ -268,7 +353,23 @@ def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> t
             end = nxt[1]
         else:
             break
-    return start, end
+    return start, _data_run_end(kinds, end)
+
+
+def _data_run_end(kinds: list[tuple[str, str]], end: int) -> int:
+    """Extend the story over the data that runs on from it: table rows and list items,
+    with the headings between them ("Standings:"), up to the first furniture line."""
+    i = end
+    while i < len(kinds) and kinds[i][0] in (DATA, HEADING):
+        if kinds[i][0] == HEADING:  # a heading belongs to the story only if data follows
+            j = i
+            while j < len(kinds) and kinds[j][0] == HEADING:
+                j += 1
+            if j - i > 2 or j == len(kinds) or kinds[j][0] != DATA:
+                break
+            i = j
+        end = i = i + 1
+    return end
 
 
 # ---------------------------------------------------------------------------
@@ -289,7 +390,7 @@ def parse_html(html: str, source: str = "<html>") -> Article:
     import trafilatura
 
     doc = trafilatura.bare_extraction(
-        html, include_comments=False, include_tables=False, favor_precision=True,
+        html, include_comments=False, include_tables=True, favor_precision=True,
         with_metadata=True,
     )
     body = (getattr(doc, "text", None) or "") if doc is not None else ""
@@ -300,11 +401,10 @@ def parse_html(html: str, source: str = "<html>") -> Article:
     first, _, rest = body.strip().partition("\n")
     if title and first.strip() == title:  # some pages repeat the headline in the text
         body = rest
-    article = clean_text(f"{title}\n{body}" if title else body, source)
-    if title and article.title != title:
-        # trust the page's own headline; put the cleaner's guess back into the body
-        article.body = f"{article.title}\n\n{article.body}".strip()
-        article.title = title
+    if not title:
+        return clean_text(body, source)
+    article = Article(title=title, body="", source=source)  # the page's headline is the headline
+    _clean_body(article, body, source)
     return article
 
 
@@ -337,21 +437,18 @@ def from_record(record: Any, source: str = "<json>") -> Article:
 
 
 def _clean_body(article: Article, body: str, source: str) -> None:
-    """Remove furniture from a record's body; a body of furniture only leaves the headline."""
+    """Remove furniture from the body of an article whose headline arrived as a field
+    (JSON title, CMS field, DataFrame column, page title): no body line replaces it.
+    A body of furniture only leaves the headline."""
     try:
-        cleaned = clean_text(body, source)
+        cleaned = clean_text(body, source, has_headline=False)
     except NoStoryError:
         article.body = ""
         article.dropped = [DroppedLine(no, ln.strip(), classify_line(ln)[1])
                            for no, ln in enumerate(body.splitlines(), 1) if ln.strip()]
         return
-    if cleaned.dropped:
-        article.body = _rejoin(cleaned)
-        article.dropped = cleaned.dropped
-
-
-def _rejoin(cleaned: Article) -> str:
-    return f"{cleaned.title}\n\n{cleaned.body}".strip()
+    article.body = cleaned.body if cleaned.dropped else body.strip()
+    article.dropped = cleaned.dropped
 
 
 def parse_text(text: str, source: str = "<text>") -> Article:
