@@ -83,7 +83,7 @@ def test_review_and_save_stores_exactly_the_decision(page: Any, served: tuple[st
     # people, places and organisations are marked in the text, one class per type
     assert page.locator("#text mark.t-person", has_text="Vladimir Putin").count() >= 1
     assert page.locator("#text mark.t-place", has_text="Vladivostok").count() >= 1
-    assert page.locator("#text mark.t-organisation", has_text="Kremlin").count() >= 1
+    assert page.locator("#text mark.t-organisation", has_text="Security Council").count() >= 1
     # evidence: focusing a tag marks its mentions and lists the words behind it
     page.locator('.chip[data-tag="Russia"] .chip-main').focus()
     assert page.locator("#text .hit").count() >= 1
