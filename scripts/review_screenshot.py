@@ -31,7 +31,7 @@ def shoot(out: Path, width: int = 1280, height: int = 1100) -> None:
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url + "/")
                 paste_and_suggest(page, SAMPLE.read_text(encoding="utf-8"))
-                review(page, accept=["Russia", "Vladimir Putin"], reject=["Europe"],
+                review(page, accept=["Russia", "Vladimir Putin"], reject=["Asia"],
                        add=["Diplomacy"])
                 page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
                 page.locator('.chip[data-tag="North Korea"] .chip-main').hover()
