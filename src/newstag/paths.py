@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 """The checkout's top folder (valid for editable and source-tree installs)."""
 
 
+WHEEL_MODEL_DIR = Path("share") / "newstag" / "models" / "default"
+"""Where a wheel install puts the shipped model, below the environment's prefix."""
+
+
 def default_model_dir() -> Path:
-    """The shipped default model bundle (``models/default`` in the checkout)."""
-    return Path(os.environ.get("NEWSTAG_DEFAULT_MODEL", REPO_ROOT / "models" / "default"))
+    """The shipped default model bundle: ``$NEWSTAG_DEFAULT_MODEL``, else ``models/default`` in
+    the checkout (editable and source-tree installs), else the copy a wheel installs under
+    ``<prefix>/share/newstag/models/default``."""
+    env = os.environ.get("NEWSTAG_DEFAULT_MODEL")
+    if env:
+        return Path(env)
+    checkout = REPO_ROOT / "models" / "default"
+    installed = Path(sys.prefix) / WHEEL_MODEL_DIR
+    if not (checkout / "manifest.json").exists() and (installed / "manifest.json").exists():
+        return installed
+    return checkout
 
 
 def shared_data_dir() -> Path:

@@ -84,7 +84,7 @@ class Tagger:
     def load(cls, model: str | Path | None = "default", pipeline: str | None = None,
              rules: str | Path | Rules | None = None) -> Tagger:
         """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
-        model (entities only when none is installed), or ``"none"`` for entities only.
+        model (a :class:`ModelError` when it is not installed), or ``"none"`` for entities only.
         ``rules``: house rules, a TOML file (:mod:`newstag.rules`) or parsed."""
         from newstag.paths import default_model_dir
         from newstag.rules import Rules, load_rules
@@ -93,8 +93,13 @@ class Tagger:
 
         bundle: TagModel | None = None
         if model is None or str(model) == "default":
-            path = default_model_dir()
-            model = path if (path / "manifest.json").exists() else None
+            model = default_model_dir()
+            if not (model / "manifest.json").exists():
+                from newstag.model import ModelError
+
+                raise ModelError(f"{model}: the shipped model is not installed there; set "
+                                 "NEWSTAG_DEFAULT_MODEL to a model folder, or use --model none "
+                                 "for entity tags")
         if model is not None and str(model).lower() != "none":
             from newstag.model import ModelError, load_model
 
