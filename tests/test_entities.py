@@ -99,6 +99,27 @@ def test_salience_orders_the_summit(summit):
     assert {e.name for e in ranked[:2]} == {"Kim Jong Un", "Vladimir Putin"}
 
 
+def _mentions(article: Article, name: str, *contexts: str) -> list[Mention]:
+    return [Mention(name, article.text.index(c), article.text.index(c) + len(name))
+            for c in contexts]
+
+
+def test_country_prior_is_bounded_by_the_headline_person():
+    """The story's country outranks a bystander mentioned as often and earlier, but not the
+    person the headline names."""
+    body = ("Beta said Alpha would come. Russia hosted the talks. " + "x " * 300
+            + "Beta and Russia agreed. Alpha left.")
+    article = Article(title="Alpha arrives for talks", body=body)
+    alpha = Entity("Alpha", "person", "PERSON",
+                   _mentions(article, "Alpha", "Alpha arrives", "Alpha would", "Alpha left"))
+    beta = Entity("Beta", "person", "PERSON", _mentions(article, "Beta", "Beta said", "Beta and"))
+    russia = Entity("Russia", "place", "GPE",
+                    _mentions(article, "Russia", "Russia hosted", "Russia agreed"),
+                    country="Russia")
+    _score([alpha, beta, russia], article)
+    assert alpha.salience > russia.salience > beta.salience
+
+
 def test_salience_weights_are_fitted_named_numbers():
     import json
 

@@ -537,7 +537,8 @@ def salience_features(starts: list[int], article: Article, etype: str, order: in
                       country: bool = False) -> dict[str, float]:
     """What salience weighs, each in [0, 1]: headline and lead presence, mention frequency,
     spread through the body, how early the first body mention is, the entity's rank by first
-    mention (``order`` entities come before it), its type and whether it is a country."""
+    mention (``order`` entities come before it), its type, whether it is a country and
+    whether it is a person named in the headline (the story's protagonist)."""
     headline_end = article.headline_end
     body_start = headline_end + 2 if article.title else 0
     body_len = max(len(article.text) - body_start, 1)
@@ -553,6 +554,7 @@ def salience_features(starts: list[int], article: Article, etype: str, order: in
         "person": float(etype == "person"),
         "place": float(etype == "place"),
         "country": float(country),
+        "person_headline": float(etype == "person" and any(s < headline_end for s in starts)),
     }
 
 
