@@ -10,7 +10,7 @@ and salience then see one set of mentions, as for a short text.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
@@ -99,12 +99,14 @@ def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_proc
     """Parse ``texts`` in order: a spaCy ``Doc`` for a short text, a :class:`MergedDoc` (its
     entity spans, offsets into the whole text) for one longer than ``max_chars``.
 
-    All pieces of all texts go through one ``nlp.pipe`` call. When some text is long, the
-    batch size shrinks so that a batch of full pieces holds at most :data:`BATCH_CHARS`
-    characters. ``max_chars`` defaults to :data:`PIECE_CHARS`.
+    All pieces of all texts go through one ``nlp.pipe`` call, so with ``n_process`` > 1 one
+    set of worker processes serves the whole input. ``texts`` may be a stream: it is read as
+    the pipeline needs it (a few batches ahead), never held whole. When a batch of full
+    pieces could hold more than :data:`BATCH_CHARS` characters (some text of a list is
+    long, or any stream), the batch size shrinks to keep within it. ``max_chars`` defaults
+    to :data:`PIECE_CHARS`.
     """
     max_chars = max_chars or PIECE_CHARS
-    texts = list(texts)
 
     def pieces() -> Iterator[tuple[str, tuple[int, int, bool]]]:
         for i, text in enumerate(texts):
@@ -112,15 +114,19 @@ def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_proc
             for part in parts:
                 yield part.text, (i, part.start, len(parts) > 1)
 
-    size = batch_size
-    if any(len(text) > max_chars for text in texts):
-        size = max(1, min(batch_size, BATCH_CHARS // max_chars))
-    docs = nlp.pipe(pieces(), as_tuples=True, batch_size=size, n_process=n_process)
+    docs = nlp.pipe(pieces(), as_tuples=True, n_process=n_process,
+                    batch_size=_batch_size(texts, batch_size, max_chars))
     for (_, split), group in groupby(docs, key=lambda item: (item[1][0], item[1][2])):
         if split:
             yield _merge((doc, start) for doc, (_, start, _) in group)
         else:
             yield next(group)[0]
+
+
+def _batch_size(texts: Iterable[str], batch_size: int, max_chars: int) -> int:
+    """``batch_size``, or fewer pieces when a batch of them could exceed :data:`BATCH_CHARS`."""
+    may_be_long = not isinstance(texts, Sequence) or any(len(t) > max_chars for t in texts)
+    return max(1, min(batch_size, BATCH_CHARS // max_chars)) if may_be_long else batch_size
 
 
 def parse(nlp: Language, text: str, max_chars: int | None = None) -> Any:

@@ -12,8 +12,8 @@ import hashlib
 import math
 import os
 import re
-from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -194,13 +194,29 @@ class EntityExtractor:
     def extract_many(self, articles: Iterable[Article], batch_size: int = 64,
                      n_process: int = 1) -> Iterator[list[Entity]]:
         """Entities for each article, in input order; ``n_process`` > 1 uses several cores."""
+        for _, found in self.extract_pairs(articles, batch_size, n_process):
+            yield found
+
+    def extract_pairs(self, articles: Iterable[Article], batch_size: int = 64,
+                      n_process: int = 1) -> Iterator[tuple[Article, list[Entity]]]:
+        """``(article, entities)`` for each article, in input order, streaming: ``articles``
+        is read only a few batches ahead of the output, through one ``nlp.pipe`` call (one
+        set of worker processes for the whole input when ``n_process`` > 1)."""
         from newstag.chunks import parse_many
 
-        articles = list(articles)
-        docs = parse_many(self.nlp, (a.text for a in articles), batch_size=batch_size,
-                          n_process=n_process)
-        for doc, article in zip(docs, articles, strict=True):
-            yield entities_from_doc(doc, article)
+        in_flight: deque[Article] = deque()
+
+        def texts() -> Iterator[str]:
+            for article in articles:
+                in_flight.append(article)
+                yield article.text
+
+        source: Iterable[str] = texts()
+        if isinstance(articles, Sequence):  # a list: its texts as a list (batch sizing)
+            source = list(source)
+        for doc in parse_many(self.nlp, source, batch_size=batch_size, n_process=n_process):
+            article = in_flight.popleft()
+            yield article, entities_from_doc(doc, article)
 
 
 # ---------------------------------------------------------------------------

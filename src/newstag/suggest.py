@@ -8,7 +8,8 @@ model's tags and applies the house rules (:mod:`newstag.rules`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,17 +129,16 @@ class Tagger:
     def suggest_many(self, articles: Iterable[Article | str | dict[str, Any]], top_k: int = 10,
                      min_score: float = 0.0, n_process: int = 1,
                      batch_size: int = 64) -> Iterator[dict[str, Any]]:
-        """Suggestions for many articles, in order; ``n_process`` > 1 runs spaCy on more cores."""
-        items = [to_article(a) for a in articles]
-        entity_lists = self.extractor.extract_many(items, batch_size=batch_size,
-                                                   n_process=n_process)
-        chunk: list[tuple[Article, list[Entity]]] = []
-        for pair in zip(items, entity_lists, strict=True):
-            chunk.append(pair)
-            if len(chunk) == batch_size:
-                yield from self._results(chunk, top_k, min_score)
-                chunk = []
-        yield from self._results(chunk, top_k, min_score)
+        """Suggestions for many articles, in order; ``n_process`` > 1 runs spaCy on more cores.
+
+        ``articles`` may be a stream: results come out as they are ready, ``batch_size`` at
+        a time, with only a few batches read ahead (one pool of spaCy workers throughout)."""
+        items: Iterable[Article] = (to_article(a) for a in articles)
+        if isinstance(articles, Sequence):
+            items = list(items)
+        pairs = self.extractor.extract_pairs(items, batch_size=batch_size, n_process=n_process)
+        for chunk in _batches(pairs, batch_size):
+            yield from self._results(chunk, top_k, min_score)
 
     def _results(self, chunk: list[tuple[Article, list[Entity]]], top_k: int,
                  min_score: float) -> list[dict[str, Any]]:
@@ -171,3 +171,11 @@ class Tagger:
         from newstag.frames import entities_frame
 
         return entities_frame(self, df, **kwargs)
+
+
+def _batches(pairs: Iterable[tuple[Article, list[Entity]]],
+             size: int) -> Iterator[list[tuple[Article, list[Entity]]]]:
+    """Consecutive lists of ``size`` pairs (the last may be shorter)."""
+    pairs = iter(pairs)
+    while chunk := list(islice(pairs, size)):
+        yield chunk

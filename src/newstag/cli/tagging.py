@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections import deque
 from collections.abc import Iterator
+from itertools import chain, islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -131,15 +133,16 @@ def _announce(article: Article, show_cleaning: bool) -> None:
                        err=True)
 
 
-def _batch(inputs: _Inputs, size: int = 64) -> Iterator[list[Article]]:
-    batch: list[Article] = []
-    for article in inputs:
-        batch.append(article)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+SMALL_INPUT = 8
+"""Inputs of at most this many articles are tagged in this process: starting spaCy worker
+processes would cost more than they save."""
+
+
+def _worker_count(inputs: _Inputs, n_process: int) -> tuple[Iterator[Article], int]:
+    """The articles (the first few read ahead) and the spaCy processes to tag them with."""
+    articles = iter(inputs)
+    head = list(islice(articles, SMALL_INPUT + 1))
+    return chain(head, articles), n_process if len(head) > SMALL_INPUT else 1
 
 
 def suggest(
@@ -162,17 +165,28 @@ def suggest(
     inputs = _Inputs(files or [], jsonl, max_bytes)
     tagger = _load_tagger(model, pipeline, rules)
     done = 0
-    for batch in _batch(inputs):
-        results = tagger.suggest_many(batch, top_k=top_k, min_score=min_score,
-                                      n_process=n_process if len(batch) > 8 else 1)
-        for article, result in zip(batch, results, strict=True):
-            _announce(article, show_cleaning)
-            result["source"] = article.source
-            if show_cleaning:
-                result["cleaning"] = article.cleaning_report()
-            _print_suggestions(result, fmt, header=done == 0)
-            done += 1
+    # One streaming suggest_many call: one pool of spaCy workers for the whole input, a few
+    # batches read ahead, each result written as soon as it is ready.
+    articles, processes = _worker_count(inputs, n_process)
+    shown: deque[Article] = deque()
+    results = tagger.suggest_many(_remember(articles, shown), top_k=top_k,
+                                  min_score=min_score, n_process=processes)
+    for result in results:
+        article = shown.popleft()
+        _announce(article, show_cleaning)
+        result["source"] = article.source
+        if show_cleaning:
+            result["cleaning"] = article.cleaning_report()
+        _print_suggestions(result, fmt, header=done == 0)
+        done += 1
     inputs.finish(done)
+
+
+def _remember(articles: Iterator[Article], seen: deque[Article]) -> Iterator[Article]:
+    """Pass ``articles`` on, appending each to ``seen`` (to pair it with its result)."""
+    for article in articles:
+        seen.append(article)
+        yield article
 
 
 def _print_suggestions(result: dict[str, Any], fmt: Format, header: bool) -> None:
