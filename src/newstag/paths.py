@@ -28,6 +28,14 @@ def default_model_dir() -> Path:
     return checkout
 
 
+def model_dir(model: str | Path | None) -> Path | None:
+    """The bundle folder a ``--model`` value names: ``None`` or ``"default"`` the shipped
+    model (:func:`default_model_dir`), ``"none"`` entities only (``None``), else the path."""
+    if model is not None and str(model).lower() == "none":
+        return None
+    return default_model_dir() if model is None or str(model) == "default" else Path(model)
+
+
 def shared_data_dir() -> Path:
     """The read-only benchmark data: ``$NEWSTAG_SHARED_DATA`` or ``../shared/data``."""
     env = os.environ.get("NEWSTAG_SHARED_DATA")

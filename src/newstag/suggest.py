@@ -87,28 +87,26 @@ class Tagger:
         """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
         model (a :class:`ModelError` when it is not installed), or ``"none"`` for entities only.
         ``rules``: house rules, a TOML file (:mod:`newstag.rules`) or parsed."""
-        from newstag.paths import default_model_dir
+        from newstag.paths import model_dir
         from newstag.rules import Rules, load_rules
 
         house = rules if isinstance(rules, Rules) or rules is None else load_rules(rules)
 
         bundle: TagModel | None = None
-        if model is None or str(model) == "default":
-            model = default_model_dir()
-            if not (model / "manifest.json").exists():
-                from newstag.model import ModelError
-
-                raise ModelError(f"{model}: the shipped model is not installed there; set "
-                                 "NEWSTAG_DEFAULT_MODEL to a model folder, or use --model none "
-                                 "for entity tags")
-        if model is not None and str(model).lower() != "none":
+        path = model_dir(model)
+        if path is not None:
             from newstag.model import ModelError, load_model
 
-            bundle = load_model(model)
+            shipped = model is None or str(model) == "default"
+            if shipped and not (path / "manifest.json").exists():
+                raise ModelError(f"{path}: the shipped model is not installed there; set "
+                                 "NEWSTAG_DEFAULT_MODEL to a model folder, or use --model none "
+                                 "for entity tags")
+            bundle = load_model(path)
             if pipeline and pipeline not in (bundle.pipeline,
                                              pipeline_for_bundle(bundle.pipeline)):
                 raise ModelError(
-                    f"{model}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
+                    f"{path}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
                     f"not {pipeline!r}; retrain it or drop --pipeline")
         return cls(bundle, EntityExtractor(
             pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))), house)

@@ -230,11 +230,11 @@ def eval_cmd(
 def _eval_model(model: str | None, pipeline: str | None) -> Any:
     """The bundle to evaluate, or None for entity-only suggestions (``--model none``)."""
     from newstag.model import ModelError, load_model
-    from newstag.paths import default_model_dir
+    from newstag.paths import model_dir
 
-    if model is not None and model.lower() == "none":
+    path = model_dir(model)
+    if path is None:
         return None
-    path = default_model_dir() if model in (None, "default") else Path(model)
     try:
         return load_model(path, pipeline)
     except ModelError as exc:

@@ -101,12 +101,10 @@ class ItemOut(BaseModel):
 
 def bundle_dir(model: str | None) -> Path | None:
     """The bundle folder the setting names, or None for entities-only."""
-    from newstag.paths import default_model_dir
+    from newstag.paths import model_dir
 
-    if model is not None and str(model).lower() == "none":
-        return None
-    path = default_model_dir() if model in (None, "default") else Path(model)
-    return path if (path / "manifest.json").exists() else None
+    path = model_dir(model)
+    return path if path is not None and (path / "manifest.json").exists() else None
 
 
 def model_card(model: str | None, has_model: bool = True) -> dict[str, Any]:
