@@ -39,11 +39,11 @@ _DOC = re.compile(r"<REUTERS[^>]*>(.*?)</REUTERS>", re.S)
 
 
 def load_cleaner(rev: str | None) -> ModuleType:
-    """``newstag.article`` of git revision ``rev`` (``None``: the working tree)."""
+    """``newstag.io.article`` of git revision ``rev`` (``None``: the working tree)."""
     if rev is None:
-        import newstag.article
+        import newstag.io.article
 
-        return newstag.article
+        return newstag.io.article
     source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:src/newstag/article.py"],
                             check=True, capture_output=True, text=True).stdout
     spec = importlib.util.spec_from_loader(f"article_{rev[:8]}", loader=None)

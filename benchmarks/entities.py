@@ -53,7 +53,7 @@ def normal(name: str) -> str:
 
 def story_article(story: list[tuple[list[str], list]]) -> Any:
     """The story as an Article: first sentence the headline, one sentence a line."""
-    from newstag.article import Article
+    from newstag.io.article import Article
 
     lines = [detokenize(words) for words, _ in story]
     return Article(title=lines[0], body="\n".join(lines[1:]))
@@ -159,8 +159,13 @@ def main() -> None:
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
 
-    from newstag import gazetteer
-    from newstag.entities import DEFAULT_PIPELINE, SMALL_PIPELINE, EntityExtractor, load_pipeline
+    from newstag.nlp import gazetteer
+    from newstag.nlp.entities import (
+        DEFAULT_PIPELINE,
+        SMALL_PIPELINE,
+        EntityExtractor,
+        load_pipeline,
+    )
     from newstag.paths import shared_data
 
     path = shared_data("conll2003", "eng.testa.gz")

@@ -69,9 +69,9 @@ class Floor:
     """spaCy alone (the NER pipeline on the article text) and the batch engine, in-process."""
 
     def __init__(self, arts: list[dict[str, str]], model: str) -> None:
-        from newstag.article import from_record
-        from newstag.entities import load_pipeline
-        from newstag.suggest import Tagger
+        from newstag.io.article import from_record
+        from newstag.nlp.entities import load_pipeline
+        from newstag.tagging.tagger import Tagger
 
         self.tagger = Tagger.load(model=model)
         self.nlp = load_pipeline()

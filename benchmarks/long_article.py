@@ -28,13 +28,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 BASELINE = SAMPLE / "kim-putin-summit.txt"
-CHILD = ("import sys; import newstag.chunks as c; c.PIECE_CHARS = int(sys.argv[1]); "
+CHILD = ("import sys; import newstag.nlp.chunks as c; c.PIECE_CHARS = int(sys.argv[1]); "
          "from newstag.cli import main; sys.argv = ['newstag', *sys.argv[2:]]; main()")
 
 
 def build_article(chars: int) -> str:
     """A headline and the sample stories' paragraphs, repeated up to ``chars`` characters."""
-    from newstag.article import read_article
+    from newstag.io.article import read_article
 
     paragraphs = [p for name in ("kim-putin-summit.txt", "gaza-aid-convoy.txt",
                                  "central-bank.txt")

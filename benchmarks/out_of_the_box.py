@@ -33,7 +33,7 @@ RULES = ROOT / "rules" / "general-news.toml"
 def place_key(name: str, gaz: Any, suggested: bool = True) -> str | None:
     """A place's comparison key (the gazetteer's country, else the place's name);
     ``suggested``: a tag, which may be in the vocabulary's "City, State" form."""
-    from newstag.model.linker import _PAREN, norm
+    from newstag.tagging.linker import _PAREN, norm
 
     bare = _PAREN.sub("", name).strip()
     if suggested and "," in bare and not gaz.place(bare):  # "Los Angeles, California"
@@ -49,7 +49,7 @@ def place_key(name: str, gaz: Any, suggested: bool = True) -> str | None:
 
 
 def person_keys(name: str) -> set[str]:
-    from newstag.model.linker import tag_forms
+    from newstag.tagging.linker import tag_forms
 
     return {k for k, _ in tag_forms(name)}
 
@@ -64,7 +64,7 @@ def gold_of(keywords: list[str], gaz: Any, vocab_types: dict[str, str], text: st
             ) -> tuple[list[set[str]], list[str]]:
     """The gold people (their name-form keys) and places (keys) among an article's keywords;
     with ``text``, only those the text names (a person's surname, a place's name)."""
-    from newstag.model.linker import _PAREN
+    from newstag.tagging.linker import _PAREN
 
     people: list[set[str]] = []
     places: list[str] = []
@@ -127,10 +127,10 @@ def main() -> None:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--limit", type=int, default=0, help="Only the first N articles.")
     args = ap.parse_args()
-    from newstag import gazetteer
-    from newstag.assemble import tag_info
+    from newstag.nlp import gazetteer
     from newstag.paths import shared_data
-    from newstag.suggest import Tagger
+    from newstag.tagging.assemble import tag_info
+    from newstag.tagging.tagger import Tagger
 
     folder = shared_data("nyt-2018-04")
     if folder is None:

@@ -1,4 +1,4 @@
-"""Read rate of the one record reader (``newstag.records``) against Python's own readers.
+"""Read rate of the one record reader (``newstag.io.records``) against Python's own readers.
 
 Writes a synthetic CSV (with a BOM) and JSON-lines file of ``--n`` articles to a temporary
 folder, then reads each, interleaved ``--repeat`` times: ``read_records`` (binary lines,
@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from newstag.records import read_records
+from newstag.io.records import read_records
 
 BODY = ("The central bank raised its main interest rate by a quarter point on Tuesday, "
         "saying inflation had stayed above its target for a third quarter. ") * 6

@@ -131,7 +131,7 @@ def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
     ``scripts/finetune_minilm.py`` writes (headline only; with leads, in-sample embeddings are
     used and a warning says so); without it, the plain model's.
     """
-    from newstag import adapter
+    from newstag.encoders import adapter
 
     found = adapter.load() if adapter.enabled() else None
     if found is None:
@@ -146,7 +146,7 @@ def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
 def train_minilm_vectors(rows: list[dict], fields: str, index: RelatedIndex) -> None:
     """Give a train index the int8 MiniLM vectors of models that never saw each row's story
     (``scripts/export_minilm_onnx.py``; headline only, with leads they stay in-sample)."""
-    from newstag import minilm_onnx
+    from newstag.encoders import minilm_onnx
 
     if index.minilm_ is None:
         return
@@ -163,7 +163,7 @@ def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
     """Out-of-fold MiniLM token vectors of train ``rows`` by position: each story's headlines
     encoded by the half adapter that did not see it (``scripts/finetune_minilm.py`` keeps them).
     """
-    from newstag import adapter
+    from newstag.encoders import adapter
     from newstag.related import encode_tokens, encoder_with_adapter
 
     fingerprint = adapter.load()[1]

@@ -5,7 +5,7 @@ places and people the same way (labels with a train and a test story; stories wi
 
 newstag is given the collection's own category descriptions as tag aliases
 (``cat-descriptions_120396.txt``: "President Raul Alfonsin (ALFONSIN)" -> alfonsin: "Raul
-Alfonsin"), converted to a tag alias file by :func:`newstag.corpus.reuters_tag_aliases` and
+Alfonsin"), converted to a tag alias file by :func:`newstag.io.corpus.reuters_tag_aliases` and
 read back as ``newstag train --tag-aliases`` would (``--tag-aliases none`` turns this off).
 For places, stories start with their dateline ("LONDON, March 3 - "), as on the wire
 (``--dateline-fields``; chosen by held-out micro-F1 on train); the baseline reads the same
@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_common import baseline, ours, peak_rss_mb, report, score  # noqa: E402
 
-from newstag.corpus import (  # noqa: E402
+from newstag.io.corpus import (  # noqa: E402
     read_corpus,
     read_tag_aliases,
     reuters_tag_aliases,

@@ -21,11 +21,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from newstag.corpus import read_corpus, reuters_tag_aliases  # noqa: E402
-from newstag.evaluate import evaluate  # noqa: E402
-from newstag.model.cache import extract_entities  # noqa: E402
-from newstag.model.train import train_model  # noqa: E402
+from newstag.io.corpus import read_corpus, reuters_tag_aliases  # noqa: E402
+from newstag.nlp.cache import extract_entities  # noqa: E402
 from newstag.paths import shared_data  # noqa: E402
+from newstag.tagging.evaluate import evaluate  # noqa: E402
+from newstag.tagging.train import train_model  # noqa: E402
 
 
 def _value(text: str) -> Any:
@@ -56,7 +56,7 @@ def _totals(counts: Counter[tuple[str, str]], part: int) -> Counter[str]:
 
 def _blank(names: list[str]) -> None:
     """Make the named combiner features constant (the trees then never split on them)."""
-    from newstag.model import combiner, tagmodel
+    from newstag.tagging import combiner, tagmodel
 
     cols = [combiner.FEATURES.index(n) for n in names]
     original = combiner.feature_row

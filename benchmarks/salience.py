@@ -7,7 +7,7 @@ with at least one salient person/place are kept and split by date: the earliest
 ``1 - --test`` to fit, the latest ``--test`` to test.
 
 On the fit part, a pairwise logistic regression on differences of
-:func:`newstag.entities.salience_features` (a salient entity against a non-salient one of the
+:func:`newstag.nlp.entities.salience_features` (a salient entity against a non-salient one of the
 same article) gives the weights (negative ones set to 0, then scaled to sum to 1, so scores
 stay in [0, 1]). On the
 test part, person/place entities are ranked by each scorer and two figures are reported:
@@ -38,7 +38,7 @@ KINDS = ("person", "place")
 
 def load_sample(every: int) -> list[Any]:
     """Every ``every``-th dated Wikinews article with tags, oldest first."""
-    from newstag.corpus import read_corpus
+    from newstag.io.corpus import read_corpus
     from newstag.paths import shared_data
 
     folder = shared_data("wikinews")
@@ -53,8 +53,8 @@ def load_sample(every: int) -> list[Any]:
 
 def candidates(record: Any, ents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Person/place entities of one article with their features and salient label."""
-    from newstag.article import Article
-    from newstag.entities import salience_features
+    from newstag.io.article import Article
+    from newstag.nlp.entities import salience_features
 
     article = Article(title=record.title, body=record.body)
     tags = {t.lower() for t in record.tags}
@@ -126,7 +126,7 @@ def fit_scorer(articles: list[list[dict[str, Any]]], exclude: set[str],
 
 def by_weights(weights: dict[str, float]) -> Any:
     """Sort key of a candidate: higher weighted salience first, then first mention."""
-    from newstag.entities import salience_score
+    from newstag.nlp.entities import salience_score
 
     return lambda c: (-salience_score(c["features"], weights), c["first"])
 
@@ -160,8 +160,8 @@ def main() -> None:
                         help="print validation hit@3 of a grid of priors, then stop")
     args = parser.parse_args()
 
-    from newstag.entities import HAND_SET_WEIGHTS, SALIENCE_FILE, salience_score
-    from newstag.model.cache import extract_entities
+    from newstag.nlp.cache import extract_entities
+    from newstag.nlp.entities import HAND_SET_WEIGHTS, SALIENCE_FILE, salience_score
 
     records = load_sample(args.every)
     ents = extract_entities(records, n_process=1)

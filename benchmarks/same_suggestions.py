@@ -2,8 +2,9 @@
 
 Tags the first N Reuters-21578 stories and ``data/sample/*.txt`` with this checkout's code and
 with the code of ``--base`` (``git archive`` into a temporary folder), each in its own
-process with the same model, and compares every article's suggestions (tags, order, type,
-source, evidence; scores within ``--tol``) and the model's unrounded scores of all its
+process with the same model (articles and results pass between the processes as JSON, so
+either side may have moved its modules), and compares every article's suggestions (tags, order,
+type, source, evidence; scores within ``--tol``) and the model's unrounded scores of all its
 candidates (:meth:`TagModel.rank_batch`). Exits with status 1 on any difference.
 
     python benchmarks/same_suggestions.py [--base main] [--n 300] [--model models/default]
@@ -16,8 +17,8 @@ data-only bundle was converted from (``git worktree add`` the revision to get it
 from __future__ import annotations
 
 import argparse
+import json
 import os
-import pickle
 import subprocess
 import sys
 import tempfile
@@ -32,19 +33,27 @@ def load_articles(n: int) -> list[Any]:
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from throughput import reuters_articles
 
-    from newstag.suggest import to_article
+    from newstag.tagging.tagger import to_article
 
     samples = [to_article(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))
                for p in sorted((ROOT / "data" / "sample").glob("*.txt"))]
     return reuters_articles(n) + samples
 
 
-def emit(articles_path: Path, model: str, out: Path) -> None:
-    """Suggestions and all candidate scores of the pickled articles, pickled to ``out``."""
-    from newstag.suggest import Tagger
+ARTICLE_FIELDS = ("title", "body", "id", "source", "date")
 
-    with open(articles_path, "rb") as fh:
-        articles = pickle.load(fh)
+
+def emit(articles_path: Path, model: str, out: Path) -> None:
+    """Suggestions and all candidate scores of the articles in ``articles_path``, as JSON."""
+    try:
+        from newstag.io.article import Article
+        from newstag.tagging.tagger import Tagger
+    except ImportError:  # a revision from before the layered layout
+        from newstag.article import Article  # type: ignore[no-redef]
+        from newstag.suggest import Tagger  # type: ignore[no-redef]
+
+    rows = json.loads(articles_path.read_text(encoding="utf-8"))
+    articles = [Article(**row) for row in rows]
     tagger = Tagger.load(model)
     results = list(tagger.suggest_many(articles, n_process=1))
     ranked = []
@@ -52,8 +61,7 @@ def emit(articles_path: Path, model: str, out: Path) -> None:
         entities = [tagger.entities(a) for a in articles]
         ranked = [[(c["tag"], c["score"], c["ev"], c["new"]) for c in cands]
                   for cands in tagger.model.rank_batch([a.text for a in articles], entities)]
-    with open(out, "wb") as fh:
-        pickle.dump({"results": results, "ranked": ranked}, fh)
+    out.write_text(json.dumps({"results": results, "ranked": ranked}), encoding="utf-8")
 
 
 def differences(a: Any, b: Any, tol: float, where: str = "") -> list[str]:
@@ -76,8 +84,7 @@ def run(src: Path, articles_path: Path, model: str, out: Path) -> dict[str, Any]
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
     subprocess.run([sys.executable, __file__, "--emit", str(articles_path), "--model", model,
                     "--out", str(out)], check=True, env=env, cwd=ROOT)
-    with open(out, "rb") as fh:
-        return pickle.load(fh)
+    return json.loads(out.read_text(encoding="utf-8"))
 
 
 def main() -> None:
@@ -96,18 +103,18 @@ def main() -> None:
     model = str(Path(args.model).resolve())
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        articles_path = tmp_path / "articles.pkl"
+        articles_path = tmp_path / "articles.json"
         articles = load_articles(args.n)
-        with open(articles_path, "wb") as fh:
-            pickle.dump(articles, fh)
+        rows = [{k: getattr(a, k) for k in ARTICLE_FIELDS} for a in articles]
+        articles_path.write_text(json.dumps(rows), encoding="utf-8")
         base_dir = tmp_path / "base"
         base_dir.mkdir()
         archive = subprocess.run(["git", "archive", args.base, "src"], check=True, cwd=ROOT,
                                  capture_output=True).stdout
         subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
         base_model = str(Path(args.base_model).resolve()) if args.base_model else model
-        base = run(base_dir / "src", articles_path, base_model, tmp_path / "base.pkl")
-        ours = run(ROOT / "src", articles_path, model, tmp_path / "ours.pkl")
+        base = run(base_dir / "src", articles_path, base_model, tmp_path / "base.json")
+        ours = run(ROOT / "src", articles_path, model, tmp_path / "ours.json")
     diffs = differences(base, ours, args.tol)
     n_tags = sum(len(r["tags"]) for r in ours["results"])
     n_cands = sum(len(c) for c in ours["ranked"])

@@ -40,7 +40,7 @@ def wikinews(n: int) -> list[dict[str, str]]:
 
 
 def run_local(src: Path, tmp: Path, model: str, n_process: int, tag: str) -> float:
-    from newstag.batch import run_batch
+    from newstag.jobs.batch import run_batch
 
     out = tmp / f"{tag}.parquet"
     start = time.perf_counter()
@@ -54,7 +54,7 @@ def run_local(src: Path, tmp: Path, model: str, n_process: int, tag: str) -> flo
 def run_dask(src: Path, tmp: Path, model: str, workers: int, tag: str) -> float:
     from dask.distributed import Client, LocalCluster
 
-    from newstag.dask import loaded_taggers, run_batch
+    from newstag.jobs.dask import loaded_taggers, run_batch
 
     with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
                       dashboard_address=None, silence_logs=40) as cluster:
@@ -76,8 +76,8 @@ def main() -> None:
     ap.add_argument("--model", default="default")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    import newstag.batch
-    import newstag.dask  # noqa: F401  (import all code now, not mid-run)
+    import newstag.jobs.batch
+    import newstag.jobs.dask  # noqa: F401  (import all code now, not mid-run)
 
     records = wikinews(args.n)
     with tempfile.TemporaryDirectory() as d:

@@ -44,7 +44,7 @@ def run(args: list[str]) -> tuple[float, float]:
 
 def heavy_imports() -> list[str]:
     """Heavy top-level packages loaded by suggesting with the shipped model."""
-    code = ("import sys\nfrom newstag.suggest import Tagger\n"
+    code = ("import sys\nfrom newstag.tagging.tagger import Tagger\n"
             f"Tagger.load('default').suggest(open({ARTICLE!r}).read())\n"
             "heavy = {'sklearn', 'scipy', 'joblib', 'torch', 'pandas', 'onnxruntime'}\n"
             "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n")

@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def reuters_articles(n: int) -> list:
-    from newstag.corpus import read_corpus
+    from newstag.io.corpus import read_corpus
     from newstag.paths import shared_data
 
     path = shared_data("reuters21578")
@@ -62,7 +62,7 @@ def main() -> None:
     parser.add_argument("--model", default="none", help="'none' (entities), 'default' or a dir")
     args = parser.parse_args()
 
-    from newstag.suggest import Tagger
+    from newstag.tagging.tagger import Tagger
 
     articles = reuters_articles(args.n)
     texts = [a.text for a in articles]

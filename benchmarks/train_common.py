@@ -83,8 +83,8 @@ def baseline(train: Sequence[Any], test: Sequence[Any], min_count: int = 1,
 def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
          **params: Any) -> dict[str, Any]:
     """Train newstag's model (entities cached on disk) and rank the test articles."""
-    from newstag.model.cache import extract_entities
-    from newstag.model.train import train_model
+    from newstag.nlp.cache import extract_entities
+    from newstag.tagging.train import train_model
 
     t0 = time.perf_counter()
     model = train_model(train, n_process=n_process, log=lambda m: print("  ", m, flush=True),
@@ -114,7 +114,7 @@ def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
 
 def score(test: Sequence[Any], result: dict[str, Any], labels: Any = None,
           known: Any = None) -> dict[str, Any]:
-    from newstag.evaluate import evaluate
+    from newstag.tagging.evaluate import evaluate
 
     ev = evaluate([r.tags for r in test], result["predicted"], result["ranked"], labels=labels,
                   known=known)

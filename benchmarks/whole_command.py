@@ -52,7 +52,7 @@ print(n)
 
 def modapte_train(n: int) -> list[dict[str, str]]:
     """The first ``n`` ModApte training stories as ``{"id", "title", "body"}`` records."""
-    from newstag.corpus import read_corpus
+    from newstag.io.corpus import read_corpus
     from newstag.paths import shared_data
 
     path = shared_data("reuters21578")
@@ -96,7 +96,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from newstag.entities import SMALL_PIPELINE
+    from newstag.nlp.entities import SMALL_PIPELINE
 
     records = modapte_train(args.n)
     work = Path(tempfile.mkdtemp(prefix="whole_command."))

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_common import baseline, ours, peak_rss_mb, report, score  # noqa: E402
 
-from newstag.corpus import read_corpus  # noqa: E402
+from newstag.io.corpus import read_corpus  # noqa: E402
 from newstag.paths import shared_data  # noqa: E402
 
 

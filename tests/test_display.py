@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from newstag.article import Article
 from newstag.display import evidence_text, render_html, render_pages
+from newstag.io.article import Article
 from tests.conftest import SAMPLE, run_cli
 
 TITLE = "Leaders meet in Brussels"

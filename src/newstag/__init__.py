@@ -15,26 +15,26 @@ __all__ = ["__version__", "load", "read_corpus", "Tagger"]
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from newstag.suggest import Tagger
+    from newstag.tagging.tagger import Tagger
 
 
 def load(model: str | None = "default", pipeline: str | None = None, **kwargs: Any) -> Tagger:
     """Load a :class:`Tagger` with ``model`` (a bundle directory, ``"default"`` or ``None``)."""
-    from newstag.suggest import Tagger
+    from newstag.tagging.tagger import Tagger
 
     return Tagger.load(model=model, pipeline=pipeline, **kwargs)
 
 
 def read_corpus(path: str, **kwargs: Any) -> pd.DataFrame:
     """Read any corpus format the CLI reads into a DataFrame."""
-    from newstag.corpus import read_corpus_frame
+    from newstag.io.corpus import read_corpus_frame
 
     return read_corpus_frame(path, **kwargs)
 
 
 def __getattr__(name: str) -> Any:
     if name == "Tagger":
-        from newstag.suggest import Tagger
+        from newstag.tagging.tagger import Tagger
 
         return Tagger
     raise AttributeError(f"module 'newstag' has no attribute {name!r}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from newstag.article import Article
+from newstag.io.article import Article
 
 COLORS = {"person": "#aa9cfc", "place": "#feca74", "organisation": "#7aecec",
           "group": "#c887fb", "topic": "#e4e7d2"}
@@ -183,7 +183,7 @@ def render_pages(items: list[tuple[Article, list[Any], list[dict[str, Any]]]]) -
 def render_html(article: Article, entities: list[Any], tags: list[dict[str, Any]]) -> str:
     """A standalone HTML page: the article with entity mentions highlighted, then its tags.
 
-    ``entities`` are :class:`newstag.entities.Entity` objects or their ``to_dict()`` forms
+    ``entities`` are :class:`newstag.nlp.entities.Entity` objects or their ``to_dict()`` forms
     (mention offsets into ``article.text``); ``tags`` are the ``"tags"`` of a suggestion.
     For several articles in one page use :func:`render_pages`.
     """

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+PACKAGE_DATA = Path(__file__).resolve().parent / "data"  # files shipped inside the package
 """The checkout's top folder (valid for editable and source-tree installs)."""
 
 

@@ -38,20 +38,20 @@ def batch(
         help="Run on a Dask cluster (e.g. tcp://host:8786); OUT is then a Parquet folder.")] = None,
 ) -> None:
     """Tag every article of INPUT into OUT; rerun the same command to resume after a kill."""
-    from newstag.batch import BatchError
+    from newstag.jobs.batch import BatchError
 
     model_arg = model or "default"
     if dask and rules is not None:
         raise fail("--rules is not supported with --dask yet; run without --dask")
     try:
         if dask:
-            from newstag.dask import run_batch as run_dask
+            from newstag.jobs.dask import run_batch as run_dask
 
             summary = run_dask(input, out, dask, model=model_arg, pipeline=pipeline,
                                top_k=top_k, min_score=min_score, rejects=rejects,
                                overwrite=overwrite)
         else:
-            from newstag.batch import run_batch
+            from newstag.jobs.batch import run_batch
 
             summary = run_batch(input, out, model=model_arg, pipeline=pipeline, rules=rules,
                                 top_k=top_k,

@@ -56,7 +56,7 @@ def _load(corpus: Path, corpus_format: CorpusFormat | None, text_field: str | No
           title_field: str | None, tags_field: str | None, tag_sep: str,
           reuters_field: ReutersField, require_tags: bool = True,
           reuters_dateline: bool = False) -> list:
-    from newstag.corpus import CorpusError, load_corpus
+    from newstag.io.corpus import CorpusError, load_corpus
 
     try:
         records, report = load_corpus(
@@ -83,7 +83,7 @@ def _warn_skipped(skipped: list[tuple[str, str]], what: str, shown: int = 20) ->
 
 def _aliases(path: Path) -> dict[str, list[str]]:
     """Read a tag alias file; bad lines are warned about with their line numbers."""
-    from newstag.corpus import CorpusError, CorpusReport, read_tag_aliases
+    from newstag.io.corpus import CorpusError, CorpusReport, read_tag_aliases
 
     report = CorpusReport()
     try:
@@ -151,8 +151,8 @@ def train(
     untagged = sum(not r.tags for r in records)
     if untagged:
         warn(f"{untagged:,} articles have no tags; they are used as negatives")
-    from newstag.entities import PipelineError
-    from newstag.model.train import train_model
+    from newstag.nlp.entities import PipelineError
+    from newstag.tagging.train import train_model
 
     t0 = time.perf_counter()
     try:
@@ -201,9 +201,9 @@ def eval_cmd(
     bundle = _eval_model(model, pipeline)
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
-    from newstag.entities import PipelineError, pipeline_for_bundle, resolve_pipeline_name
-    from newstag.evaluate import evaluate_entities, evaluate_model
-    from newstag.model.cache import extract_entities
+    from newstag.nlp.cache import extract_entities
+    from newstag.nlp.entities import PipelineError, pipeline_for_bundle, resolve_pipeline_name
+    from newstag.tagging.evaluate import evaluate_entities, evaluate_model
 
     overlap = _overlap_warning(corpus, records, bundle)
     try:
@@ -229,8 +229,8 @@ def eval_cmd(
 
 def _eval_model(model: str | None, pipeline: str | None) -> Any:
     """The bundle to evaluate, or None for entity-only suggestions (``--model none``)."""
-    from newstag.model import ModelError, load_model
     from newstag.paths import model_dir
+    from newstag.tagging import ModelError, load_model
 
     path = model_dir(model)
     if path is None:
@@ -245,7 +245,7 @@ def _overlap_warning(corpus: Path, records: list, bundle: object) -> float | Non
     """Warn when test articles were in the model's training corpus; return their share."""
     if bundle is None:
         return None
-    from newstag.evaluate import training_overlap
+    from newstag.tagging.evaluate import training_overlap
 
     overlap = training_overlap(records, getattr(bundle, "manifest_", {}))
     if overlap is None:
@@ -272,7 +272,7 @@ def _plot(path: Path, ev: object, ranked: list, records: list, title: str) -> No
     """Write the per-tag F1 and precision-recall figure as a PNG."""
     import matplotlib.pyplot as plt
 
-    from newstag.evaluate import plot_evaluation
+    from newstag.tagging.evaluate import plot_evaluation
 
     fig = plot_evaluation(ev, ranked, [r.tags for r in records], title)  # type: ignore[arg-type]
     fig.savefig(path, dpi=80)
@@ -291,8 +291,8 @@ def model_convert(
 ) -> None:
     """Rewrite an old pickle bundle as arrays + JSON. Unpickling runs code: this command
     is the explicit opt-in, so convert only bundles from a source you trust."""
-    from newstag.model import ModelError
-    from newstag.model.bundle import convert_bundle
+    from newstag.tagging import ModelError
+    from newstag.tagging.bundle import convert_bundle
 
     try:
         manifest = convert_bundle(old, new)
@@ -307,8 +307,8 @@ def model_info(
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """What a bundle is, what it was trained on and its held-out figures (no loading)."""
-    from newstag.model import ModelError
-    from newstag.model.bundle import describe
+    from newstag.tagging import ModelError
+    from newstag.tagging.bundle import describe
 
     try:
         info = describe(path)

@@ -48,7 +48,7 @@ def _check_choice(value: str | None, choices: tuple[str, ...], option: str) -> N
 
 
 def _source(path: str) -> str:
-    from newstag.records import source_name
+    from newstag.io.records import source_name
 
     return source_name(path)
 
@@ -239,7 +239,7 @@ def related(
             return
         query: dict[str, Any]
         if file is not None:
-            from newstag.article import ArticleError, read_article
+            from newstag.io.article import ArticleError, read_article
 
             try:
                 article = read_article(file)
@@ -269,7 +269,7 @@ def related(
 
 def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self: bool,
                  semantic: bool | None, fmt: Format, min_score: float | None = None) -> None:
-    from newstag.records import where
+    from newstag.io.records import where
     from newstag.related import RelatedError, parse_queries
 
     if path != "-" and not Path(path).is_file():

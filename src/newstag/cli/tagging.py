@@ -24,8 +24,8 @@ from newstag.cli.common import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from newstag.article import Article
-    from newstag.suggest import Tagger
+    from newstag.io.article import Article
+    from newstag.tagging.tagger import Tagger
 
 FILES_ARG = typer.Argument(..., help="Article files (.txt, .html, .json) or - for stdin.")
 JSONL_OPTION = typer.Option(False, "--jsonl",
@@ -55,7 +55,7 @@ class _Inputs:
         self.inputs = 0
 
     def __iter__(self) -> Iterator[Article]:
-        from newstag.article import DEFAULT_MAX_BYTES, ArticleError, read_article
+        from newstag.io.article import DEFAULT_MAX_BYTES, ArticleError, read_article
 
         for path in self.files:
             if self.jsonl:
@@ -68,8 +68,8 @@ class _Inputs:
                 self._failed(str(exc))
 
     def _jsonl(self, path: str) -> Iterator[Article]:
-        from newstag.article import ArticleError, from_record
-        from newstag.records import RecordError, read_records, source_name
+        from newstag.io.article import ArticleError, from_record
+        from newstag.io.records import RecordError, read_records, source_name
 
         found = 0
         try:
@@ -104,10 +104,10 @@ class _Inputs:
 
 
 def _load_tagger(model: str | None, pipeline: str | None, rules: Path | None = None) -> Tagger:
-    from newstag.entities import PipelineError
-    from newstag.model import ModelError
-    from newstag.rules import RulesError
-    from newstag.suggest import Tagger
+    from newstag.nlp.entities import PipelineError
+    from newstag.tagging import ModelError
+    from newstag.tagging.house_rules import RulesError
+    from newstag.tagging.tagger import Tagger
 
     try:
         tagger = Tagger.load(model, pipeline=pipeline, rules=rules)

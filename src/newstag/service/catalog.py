@@ -114,7 +114,7 @@ def model_card(model: str | None, has_model: bool = True) -> dict[str, Any]:
                             "created": None, "pipeline": None, "vocab": []}
     if folder is None:
         return card
-    from newstag.model.bundle import read_manifest
+    from newstag.tagging.bundle import read_manifest
 
     manifest = read_manifest(folder)
     digest = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
@@ -148,7 +148,7 @@ def house_rules(settings: Any) -> Any:
     path = getattr(settings, "rules", None)
     if not path:
         return None
-    from newstag.rules import load_rules
+    from newstag.tagging.house_rules import load_rules
 
     return load_rules(path)
 

@@ -49,7 +49,7 @@ class ArticleIn(_Strict):
     date: str | None = Field(None, description="Publication date (ISO 8601).")
 
     def record(self) -> dict[str, Any]:
-        """The fields that were set, as a record for ``newstag.article.from_record``."""
+        """The fields that were set, as a record for ``newstag.io.article.from_record``."""
         return self.model_dump(include=set(ArticleIn.model_fields), exclude_none=True)
 
 

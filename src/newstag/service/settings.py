@@ -35,7 +35,7 @@ class Settings:
     """Most concurrent ``/v1/suggest`` requests answered in one model batch (1: no batching;
     a trained model's scores can shift slightly with the batch, so batching is opt-in)."""
     rules: str | None = None
-    """A house rules file (TOML, :mod:`newstag.rules`) applied to every suggestion."""
+    """A house rules file (TOML, :mod:`newstag.tagging.house_rules`) applied to every suggestion."""
 
     def __post_init__(self) -> None:
         if self.max_body_bytes < 1:
@@ -49,7 +49,7 @@ class Settings:
         if not 1 <= self.batch_requests <= 64:
             raise SettingsError("batch requests must be between 1 and 64")
         if self.rules:
-            from newstag.rules import RulesError, load_rules
+            from newstag.tagging.house_rules import RulesError, load_rules
 
             try:
                 load_rules(self.rules)

@@ -1,4 +1,4 @@
-"""A light stand-in for :class:`newstag.suggest.Tagger`, for HTTP-contract tests and for
+"""A light stand-in for :class:`newstag.tagging.tagger.Tagger`, for HTTP-contract tests and for
 trying a CMS hook without loading spaCy. Its "entities" are capitalised words."""
 
 from __future__ import annotations

@@ -70,8 +70,8 @@ def summarise(detail: list[dict[str, Any]]) -> str:
 
 
 def to_article(record: dict[str, Any], source: str, allow_non_english: bool) -> Any:
-    """An :class:`~newstag.article.Article` or an :class:`ApiError` (422) naming ``source``."""
-    from newstag.article import ArticleError, from_record, looks_english
+    """An :class:`~newstag.io.article.Article` or an :class:`ApiError` (422) naming ``source``."""
+    from newstag.io.article import ArticleError, from_record, looks_english
 
     try:
         article = from_record(record, source)
@@ -85,7 +85,7 @@ def to_article(record: dict[str, Any], source: str, allow_non_english: bool) -> 
 
 def warm_up(tagger: Any) -> None:
     """One tiny request so the first real one does not pay for lazy loading."""
-    from newstag.article import Article
+    from newstag.io.article import Article
 
     tagger.suggest(Article(title="Warm-up", body="The Prime Minister visited Paris on Monday."))
 
@@ -203,7 +203,7 @@ _PROCESS: dict[str, Any] = {}
 def load(model: str | None, pipeline: str | None, index: str | None,
          rules: str | None = None) -> tuple[Any, Any]:
     """Load and warm the tagger (with house ``rules``), and the related index when named."""
-    from newstag.suggest import Tagger
+    from newstag.tagging.tagger import Tagger
 
     tagger = Tagger.load(model=model, pipeline=pipeline, rules=rules)
     warm_up(tagger)

@@ -1,0 +1,1 @@
+"""Reading articles and records: files, pages, corpora, and removing page furniture."""

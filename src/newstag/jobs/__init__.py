@@ -1,0 +1,1 @@
+"""Tagging many articles: DataFrames, resumable batch files and Dask."""

@@ -1,0 +1,1 @@
+"""The language layer: the spaCy pipeline, entities, their grouping and salience, places."""

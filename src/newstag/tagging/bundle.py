@@ -1,0 +1,302 @@
+"""Model bundles: a folder of data-only parts plus ``manifest.json``.
+
+Each part (``features/``, ``classifier/``, ``knn/``, ``linker/``, ``combiner/``) saves its
+own ``.npy``/``.npz`` arrays and JSON; loading reads them with ``allow_pickle=False`` and
+memory-maps the large arrays, so a bundle from anyone can be loaded without running its
+code, and worker processes share one copy of the arrays. Scoring needs numpy only.
+
+The manifest records the bundle format, the versions of newstag, scikit-learn (training)
+and spaCy, the spaCy pipeline, the labels with their counts, the training corpus checksum
+and size, hyper-parameters, held-out metrics, the creation time and a sha256 for every
+file. Loading checks the checksums and refuses tampered or incompatible bundles.
+
+Format 1 bundles were pickles (``*.joblib``): they are refused, and
+``newstag model convert OLD NEW`` (:func:`convert_bundle`) rewrites one as format 2 in a
+process whose user chooses to trust it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from newstag.tagging.errors import ModelError
+
+FORMAT = 2
+PICKLE_FORMAT = 1
+PARTS = {"features": "features_", "classifier": "clf_", "knn": "knn_", "linker": "linker_",
+         "combiner": "combiner_"}
+ARTIFACTS = PARTS  # the format-1 names (``NAME.joblib``)
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _minor(version: str | None) -> str:
+    return ".".join((version or "").split(".")[:2])
+
+
+def _part_class(name: str) -> Any:
+    if name == "features":
+        from newstag.tagging.classifier import FeatureBuilder
+
+        return FeatureBuilder
+    if name == "classifier":
+        from newstag.tagging.classifier import LinearOvR
+
+        return LinearOvR
+    if name == "knn":
+        from newstag.tagging.classifier import KNNTags
+
+        return KNNTags
+    if name == "linker":
+        from newstag.tagging.linker import TagLinker
+
+        return TagLinker
+    from newstag.tagging.combiner import Combiner
+
+    return Combiner
+
+
+def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None,
+               extra: dict[str, Any] | None = None) -> Path:
+    """Write ``model`` (a fitted TagModel) as a bundle folder; returns the manifest path."""
+    from newstag import __version__
+
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    artifacts: dict[str, dict[str, Any]] = {}
+    parts: dict[str, bool] = {}
+    for name, attr in PARTS.items():
+        part = getattr(model, attr)
+        parts[name] = part is not None
+        if part is None:
+            continue
+        for path in part.save(folder / name):
+            artifacts[path.relative_to(folder).as_posix()] = {
+                "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    labels = {t: {"count": int(n), "type": model.tag_types_.get(t, "topic")}
+              for t, n in sorted(model.tag_counts_.items(), key=lambda x: (-x[1], x[0]))}
+    manifest = {
+        "format": FORMAT,
+        "newstag": __version__,
+        "scikit_learn": _version("scikit-learn"),
+        "spacy": _version("spacy"),
+        "pipeline": model.pipeline_,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "corpus": corpus or {},
+        "n_docs": model.n_docs_,
+        "n_labels": len(labels),
+        "n_classifier_labels": len(model.clf_.labels_) if model.clf_ is not None else 0,
+        "threshold": model.threshold_,
+        "hyper_parameters": model.get_params(),
+        "heldout_metrics": model.heldout_,
+        "fit_seconds": model.fit_seconds_,
+        "parts": parts,
+        "artifacts": artifacts,
+        "labels": labels,
+        **(extra or {}),
+    }
+    path = folder / "manifest.json"
+    path.write_text(json.dumps(manifest, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a bundle folder, or :class:`ModelError` when there is none."""
+    folder = Path(folder)
+    if not folder.exists():
+        raise ModelError(f"{folder}: no such model folder")
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: a model is a folder with manifest.json, not a file")
+    path = folder / "manifest.json"
+    if not path.exists():
+        raise ModelError(f"{folder}: not a model bundle (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"{path}: corrupted manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or "artifacts" not in manifest:
+        raise ModelError(f"{path}: corrupted manifest (no artifacts)")
+    return manifest
+
+
+def pickle_bundle_error(folder: Path) -> ModelError:
+    return ModelError(f"{folder}: an old pickle-based bundle (format 1), which newstag no "
+                      "longer loads because unpickling can run code; if you trust its source, "
+                      f"convert it once with `newstag model convert {folder} NEW`")
+
+
+def _check_artifacts(folder: Path, manifest: dict[str, Any], expected: set[str] | None
+                     ) -> None:
+    artifacts = manifest["artifacts"]
+    if not isinstance(artifacts, dict) or (expected is not None and set(artifacts) != expected):
+        raise ModelError(f"{folder}: corrupted manifest (wrong artifact list)")
+    for name, info in artifacts.items():
+        path = folder / name
+        if ".." in Path(name).parts or Path(name).is_absolute():
+            raise ModelError(f"{folder}: corrupted manifest (artifact {name!r} outside it)")
+        if not path.exists():
+            raise ModelError(f"{folder}: missing artifact {name}")
+        if not isinstance(info, dict) or sha256_file(path) != info.get("sha256"):
+            raise ModelError(f"{folder}: {name} does not match its sha256 in manifest.json; "
+                             "the bundle was modified or corrupted (refusing to load it)")
+
+
+def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check the format and every artifact's sha256; return the manifest."""
+    folder = Path(folder)
+    manifest = manifest or read_manifest(folder)
+    if manifest.get("format") == PICKLE_FORMAT:
+        raise pickle_bundle_error(folder)
+    if manifest.get("format") != FORMAT:
+        raise ModelError(f"{folder}: bundle format {manifest.get('format')!r} is not supported "
+                         f"(this newstag reads format {FORMAT}); retrain the model")
+    parts = manifest.get("parts")
+    if not isinstance(parts, dict) or set(parts) != set(PARTS) or not parts.get("features"):
+        raise ModelError(f"{folder}: corrupted manifest (wrong part list)")
+    _check_artifacts(folder, manifest, None)
+    return manifest
+
+
+def _new_model(manifest: dict[str, Any]) -> Any:
+    """A TagModel with the manifest's hyper-parameters and learned figures."""
+    from newstag.tagging.tagmodel import TagModel
+
+    model = TagModel(**{k: (tuple(v) if isinstance(v, list) else v)
+                        for k, v in manifest["hyper_parameters"].items()})
+    model.pipeline_ = manifest.get("pipeline") or ""
+    model.threshold_ = float(manifest["threshold"])
+    model.heldout_ = manifest.get("heldout_metrics", {})
+    model.fit_seconds_ = manifest.get("fit_seconds")
+    model.n_docs_ = manifest.get("n_docs", 0)
+    model.tag_counts_ = {t: v["count"] for t, v in manifest["labels"].items()}
+    model.tag_types_ = {t: v["type"] for t, v in manifest["labels"].items() if v["type"] != "topic"}
+    return model
+
+
+def _finish(model: Any, folder: Path, manifest: dict[str, Any]) -> Any:
+    from newstag.tagging.labeltext import tag_label_forms
+
+    # derived, not stored: the tags' names and the aliases the linker keeps
+    model.label_forms_ = tag_label_forms(model.tag_counts_, getattr(model.linker_, "aliases_", {}))
+    model.manifest_ = manifest
+    model.path_ = str(folder)
+    return model
+
+
+def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
+    """Load and verify a bundle; ``pipeline`` (if given) must be the one it was trained with."""
+    folder = Path(folder)
+    manifest = verify(folder)
+    if pipeline and manifest.get("pipeline") and pipeline != manifest["pipeline"]:
+        raise ModelError(f"{folder}: the model was trained with spaCy pipeline "
+                         f"{manifest['pipeline']!r}, not {pipeline!r}; retrain it or use that "
+                         "pipeline")
+    model = _new_model(manifest)
+    for name, attr in PARTS.items():
+        part = None
+        if manifest["parts"].get(name):
+            try:
+                part = _part_class(name).load(folder / name)
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                raise ModelError(f"{folder}: cannot load {name}/ ({type(exc).__name__}: "
+                                 f"{exc})") from exc
+        setattr(model, attr, part)
+    return _finish(model, folder, manifest)
+
+
+def load_pickle_bundle(folder: str | Path) -> Any:
+    """Unpickle a format-1 bundle (runs whatever code it holds: trusted bundles only).
+
+    Used by :func:`convert_bundle` alone; checks the checksums and the scikit-learn
+    version first, and compiles every part to its array form.
+    """
+    import gzip
+    import pickle
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest.get("format") != PICKLE_FORMAT:
+        raise ModelError(f"{folder}: not a pickle-based bundle (format "
+                         f"{manifest.get('format')!r}); nothing to convert")
+    have = _version("scikit-learn")
+    if _minor(manifest.get("scikit_learn")) != _minor(have):
+        raise ModelError(f"{folder}: pickled with scikit-learn {manifest.get('scikit_learn')}, "
+                         f"but {have} is installed; convert it with that version")
+    _check_artifacts(folder, manifest, {f"{n}.joblib" for n in ARTIFACTS})
+    model = _new_model(manifest)
+    for name, attr in ARTIFACTS.items():
+        try:
+            with gzip.open(folder / f"{name}.joblib", "rb") as fh:
+                part = pickle.load(fh)  # noqa: S301 - the explicit, trusted conversion
+        except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad bundle
+            raise ModelError(f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: "
+                             f"{exc})") from exc
+        if part is not None and hasattr(part, "compile"):
+            part.compile()
+        setattr(model, attr, part)
+    return _finish(model, folder, manifest)
+
+
+NEW_KEYS = ("format", "newstag", "spacy", "parts", "artifacts", "labels", "hyper_parameters",
+            "n_labels", "n_classifier_labels", "threshold", "heldout_metrics", "fit_seconds",
+            "n_docs", "pipeline", "corpus")
+
+
+def convert_bundle(old: str | Path, new: str | Path) -> Path:
+    """Rewrite the pickle bundle ``old`` as a data-only bundle in ``new``; returns its manifest.
+
+    The old manifest's other records (creation time, scikit-learn version, training
+    times, ...) are kept, with a ``converted`` note.
+    """
+    from newstag import __version__
+
+    old, new = Path(old), Path(new)
+    if new.exists() and (not new.is_dir() or any(new.iterdir())):
+        raise ModelError(f"{new}: already exists and is not an empty folder; choose a new one")
+    model = load_pickle_bundle(old)
+    before = model.manifest_
+    keep = {k: v for k, v in before.items() if k not in NEW_KEYS}
+    keep["converted"] = {"from_format": PICKLE_FORMAT, "by_newstag": __version__,
+                         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                         "original_newstag": before.get("newstag")}
+    return save_model(model, new, corpus=before.get("corpus"), extra=keep)
+
+
+def describe(folder: str | Path) -> dict[str, Any]:
+    """What a bundle is, what it was trained on and its figures (from its manifest only)."""
+    folder = Path(folder)
+    m = read_manifest(folder)
+    files = m.get("artifacts") or {}
+    return {
+        "path": str(folder), "format": m.get("format"),
+        "storage": "pickles (convert it)" if m.get("format") == PICKLE_FORMAT
+        else "arrays + JSON",
+        "newstag": m.get("newstag"), "created": m.get("created"),
+        "converted": m.get("converted"), "pipeline": m.get("pipeline"),
+        "spacy": m.get("spacy"), "scikit_learn": m.get("scikit_learn"),
+        "corpus": m.get("corpus") or {}, "n_docs": m.get("n_docs"),
+        "n_labels": m.get("n_labels"), "n_classifier_labels": m.get("n_classifier_labels"),
+        "threshold": m.get("threshold"), "heldout_metrics": m.get("heldout_metrics") or {},
+        "hyper_parameters": m.get("hyper_parameters") or {},
+        "files": len(files), "bytes": sum(int(v.get("bytes", 0)) for v in files.values()
+                                          if isinstance(v, dict)),
+        "top_labels": list(m.get("labels") or {})[:10],
+    }

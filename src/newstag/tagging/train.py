@@ -1,0 +1,67 @@
+"""Train a TagModel from corpus records: extract (cached) entities, fit, save a bundle."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from newstag.io.corpus import CorpusRecord
+
+
+def corpus_checksum(records: Sequence[CorpusRecord]) -> dict[str, Any]:
+    """sha256 over ids, texts and tags, with the corpus size."""
+    h = hashlib.sha256()
+    n_bytes = 0
+    for r in records:
+        chunk = "\x1e".join([r.id, r.text, "\x1f".join(r.tags)]).encode("utf-8")
+        n_bytes += len(chunk)
+        h.update(chunk + b"\x1d")
+    return {"sha256": h.hexdigest(), "articles": len(records), "bytes": n_bytes}
+
+
+def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
+                pipeline: str | None = None, n_process: int = 1, use_cache: bool = True,
+                log: Callable[[str], None] | None = None, corpus_name: str = "",
+                aliases: dict[str, Sequence[str]] | None = None,
+                aliases_source: str = "", **params: Any) -> Any:
+    """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given.
+
+    ``aliases`` (tag -> other names, see :func:`newstag.io.corpus.read_tag_aliases`) feed the
+    linker's string matching; they are stored in the bundle with the linker.
+    """
+    from newstag.nlp.cache import extract_entities
+    from newstag.nlp.entities import resolve_pipeline_name
+    from newstag.tagging.tagmodel import TagModel
+
+    say = log or (lambda msg: None)
+    t0 = time.perf_counter()
+    pipeline_name = resolve_pipeline_name(pipeline)
+    ents = extract_entities(records, pipeline_name, n_process=n_process, use_cache=use_cache,
+                            progress=lambda a, b: say(f"entities: {a:,}/{b:,} new articles "
+                                                      f"({time.perf_counter() - t0:.0f}s)"))
+    t_ents = time.perf_counter() - t0
+    say(f"entities ready ({t_ents:.1f}s)")
+    model = TagModel(**params).fit([r.text for r in records], ents, [r.tags for r in records],
+                     pipeline=pipeline_name, log=say, aliases=aliases)
+    used = model.linker_.aliases_
+    n_used = sum(map(len, used.values()))
+    if aliases:
+        say(f"tag aliases: {n_used:,} aliases of {len(used):,} known tags "
+            f"used ({len(aliases):,} tags in the alias list)")
+    model.train_seconds_ = round(time.perf_counter() - t0, 2)
+    if out is not None:
+        from newstag.tagging.bundle import save_model
+        from newstag.tagging.evaluate import pack_fingerprints
+
+        corpus = {"name": corpus_name, **corpus_checksum(records),
+                  "article_fingerprints": pack_fingerprints(records)}  # for eval's overlap check
+        extra: dict[str, Any] = {"train_seconds": model.train_seconds_,
+                                 "entity_seconds": round(t_ents, 2)}
+        if aliases:
+            extra["tag_aliases"] = {"source": aliases_source, "tags": len(used),
+                                    "aliases": n_used}
+        save_model(model, out, corpus=corpus, extra=extra)
+    return model

@@ -1,0 +1,173 @@
+"""The story's own entities against the shipped model's tags: new tags, identity, time,
+types and evidence (:mod:`newstag.tagging.assemble`)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from newstag.io.article import read_article
+from newstag.paths import default_model_dir
+from newstag.tagging.assemble import (
+    article_year,
+    evidence_type,
+    period_prior,
+    person_compatible,
+    place_compatible,
+    tag_info,
+    tag_place_country,
+)
+from newstag.tagging.tagger import Tagger
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.slow
+
+TRANSFER = {
+    "title": "Harry Kane joins Bayern Munich from Tottenham Hotspur",
+    "body": "Harry Kane has joined Bayern Munich from Tottenham Hotspur for a club-record fee, "
+            "the German champions said on Saturday. Kane, 30, signed a four-year contract in "
+            "Munich after scoring 280 goals for Tottenham. Bayern hope Kane will help them win "
+            "the Bundesliga again; Kane said he was proud to join the club.",
+    "date": "2023-08-12",
+}
+PUTIN_SURNAME = {
+    "title": "Putin warns the West over new sanctions",
+    "body": "Putin said on Friday that Russia would respond to any new sanctions. Putin spoke "
+            "to reporters in Moscow after a meeting of his security council.",
+}
+GEORGIA_STATE = {
+    "title": "Storms hit Georgia",
+    "body": "A tornado struck Atlanta, Georgia on Monday. Savannah and Macon also saw damage, "
+            "officials in Georgia said. The governor of Georgia declared an emergency.",
+}
+GEORGIA_COUNTRY = {
+    "title": "Protests in Georgia",
+    "body": "Thousands marched in Tbilisi, the capital of Georgia, against a new law. Batumi "
+            "also saw protests, Georgian police said.",
+}
+FEATURE_NAME = re.compile(r"^[a-z_]+:")
+
+
+@pytest.fixture(scope="module")
+def tagger() -> Tagger:
+    if not (default_model_dir() / "manifest.json").exists():
+        pytest.skip("the shipped model is not installed")
+    return Tagger.load("default")
+
+
+def tags_of(tagger: Tagger, article: object, k: int = 10) -> list[dict]:
+    return tagger.suggest(article, top_k=k)["tags"]
+
+
+def test_a_salient_person_the_model_lacks_comes_back_new_and_high(tagger):
+    tags = tags_of(tagger, TRANSFER)
+    names = [t["tag"] for t in tags]
+    assert "Harry Kane" in names[:5], names
+    kane = tags[names.index("Harry Kane")]
+    assert kane["new"] is True and kane["type"] == "person"
+    assert {"Harry Kane", "Kane"} <= {e["text"] for e in kane["evidence"]}
+
+
+def test_new_tags_are_only_entities_the_vocabulary_lacks(tagger):
+    known = set(tagger.model.labels)
+    for article in (TRANSFER, PUTIN_SURNAME, read_article(SAMPLE / "kim-putin-summit.txt")):
+        for tag in tags_of(tagger, article, 30):
+            if tag.get("new"):
+                assert tag["tag"] not in known and tag.get("model_tag") is None, tag
+
+
+def test_types_come_from_evidence_not_the_manifest(tagger):
+    by_name = {t["tag"]: t for t in tags_of(tagger, TRANSFER, 30)}
+    assert by_name["Tottenham Hotspur"]["type"] == "organisation"
+    if "Bundesliga" in by_name:
+        assert by_name["Bundesliga"]["type"] != "place"
+    info = tag_info(tagger.model)["tags"]
+    assert info["Energy"]["type"] == "topic"
+    assert info["Africa"]["type"] == "place" and info["Africa"]["level"] == "continent"
+    assert info["FC Barcelona"]["type"] == "organisation"
+    assert evidence_type({"name": "Tottenham Hotspur", "type": "person"}) == "organisation"
+    assert evidence_type({"name": "Harry Kane", "type": "person"}) == "person"
+    assert evidence_type({"name": "Bundesliga", "type": "place", "label": "GPE"}) == \
+        "organisation"
+    assert evidence_type({"name": "Korean Peninsula", "type": "place", "label": "LOC"}) == \
+        "place"
+
+
+def test_a_surname_alone_maps_to_the_known_person(tagger):
+    tags = tags_of(tagger, PUTIN_SURNAME)
+    putin = next(t for t in tags if t["tag"] == "Vladimir Putin")
+    assert not putin.get("new") and putin["type"] == "person"
+    assert "Putin" in {e["text"] for e in putin["evidence"] if e["kind"] == "mention"}
+    assert "Putin" not in [t["tag"] for t in tags]
+
+
+def test_a_person_tag_needs_a_compatible_full_name(tagger):
+    un = {"name": "Kim Jong Un", "type": "person", "aliases": ["Kim", "Kim Jong Un"]}
+    assert person_compatible("Kim Jong-un", un, tagger.model)
+    assert not person_compatible("Kim Jong-il", un, tagger.model)
+    kim = {"name": "Kim", "type": "person", "aliases": []}
+    assert not person_compatible("Kim Jong-il", kim, tagger.model)
+    assert not person_compatible("Kim Jong-un", kim, tagger.model)
+    tags = tags_of(tagger, read_article(SAMPLE / "kim-putin-summit.txt"))
+    assert "Kim Jong-il" not in {t["tag"] for t in tags} | {t.get("model_tag") for t in tags}
+
+
+def test_the_story_spelling_replaces_a_variant_of_the_model(tagger):
+    tags = tags_of(tagger, read_article(SAMPLE / "kim-putin-summit.txt"))
+    kim = next(t for t in tags if t["tag"] == "Kim Jong Un")
+    assert kim["model_tag"] == "Kim Jong-un" and not kim.get("new")
+    assert {"Kim Jong Un"} <= {e["text"] for e in kim["evidence"]}
+
+
+def test_georgia_the_state_or_the_country_by_context(tagger):
+    state = [t["tag"] for t in tags_of(tagger, GEORGIA_STATE)]
+    country = [t["tag"] for t in tags_of(tagger, GEORGIA_COUNTRY)]
+    assert state[0] == "Georgia (U.S. state)", state
+    assert country[0] == "Georgia (country)", country
+    assert state.index("Georgia (U.S. state)") < state.index("Georgia (country)") \
+        if "Georgia (country)" in state else True
+    assert tag_place_country("Georgia (U.S. state)") == "United States"
+    assert tag_place_country("Georgia (country)") == "Georgia"
+    assert not place_compatible("Georgia (country)",
+                                {"name": "Georgia", "type": "place", "country": "United States"})
+
+
+def test_a_tag_out_of_use_for_years_is_unlikely_now():
+    per_year = {str(y): 100 for y in range(2004, 2016)}
+    info = {"per_year": per_year}
+    season = {"n": 4, "first": 2008, "last": 2008, "type": "topic"}
+    assert period_prior(season, 2009, info) == 1.0
+    assert period_prior(season, 2023, info) < 0.05
+    assert period_prior({**season, "type": "place"}, 2023, info) == 1.0  # places stay
+    in_use = {"n": 40, "first": 2004, "last": 2015, "type": "topic"}
+    assert period_prior(in_use, 2030, info) == 1.0
+    rare = {"n": 1, "first": 2014, "last": 2014, "type": "person"}  # too rare to say
+    assert period_prior(rare, 2030, info) == 1.0
+
+
+def test_the_shipped_stale_season_tag_fades_for_a_recent_story(tagger):
+    info = tag_info(tagger.model)
+    row = info["tags"]["2008-09 Bundesliga season"]
+    assert period_prior(row, 2023, info) < 0.1 <= period_prior(row, 2008, info)
+    recent = {t["tag"] for t in tags_of(tagger, TRANSFER, 30)}
+    assert "2008-09 Bundesliga season" not in recent
+
+
+def test_article_year_from_its_date_else_today():
+    a = read_article(SAMPLE / "kim-putin-summit.txt")
+    assert article_year(a, dt.date(2031, 1, 1)) == 2031
+    a.date = "2018-04-24 17:16:49"
+    assert article_year(a) == 2018
+
+
+@pytest.mark.parametrize("name", ["kim-putin-summit.txt", "gaza-aid-convoy.txt",
+                                  "eu-energy-summit.html", "wildfire.json", "central-bank.txt"])
+def test_evidence_is_mentions_and_words(tagger, name):
+    for tag in tags_of(tagger, read_article(SAMPLE / name), 15):
+        assert tag["evidence"], tag
+        for ev in tag["evidence"]:
+            assert not FEATURE_NAME.match(ev["text"]), ev
+        if tag["source"].startswith("classifier"):
+            assert any(ev["kind"] == "term" for ev in tag["evidence"]), tag
