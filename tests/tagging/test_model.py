@@ -69,7 +69,7 @@ def test_new_person_gets_a_new_tag_or_none(bundle: Path) -> None:
 
 
 def test_entity_cache_is_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from newstag.tagging import cache
+    from newstag.nlp import cache
 
     monkeypatch.setenv("NEWSTAG_CACHE_DIR", str(tmp_path))
     records, _ = load_corpus(SAMPLE)
