@@ -36,6 +36,13 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
+	$(MAKE) docs
+
+# The documentation site (docs/, mkdocs.yml) into site/, offline; --strict fails on any warning
+# (a broken link or anchor, a page outside the navigation, an API reference to a missing module).
+.PHONY: docs
+docs: $(VENV)/.installed-dev
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -1,10 +1,12 @@
-"""Every ``newstag`` command in README.md's ``sh`` and ``console`` blocks runs as written.
+"""Every ``newstag`` command in the ``sh`` and ``console`` blocks of README.md and of the
+documentation pages (``docs/**/*.md``) runs as written.
 
-The commands run in README order (later ones use what earlier ones wrote, such as
+Each document's commands run in its order (later ones use what earlier ones wrote, such as
 ``headlines.idx``) through bash, with ``newstag`` replaced by ``python -m newstag`` of this
-interpreter, in a scratch folder that links the checkout's ``data/`` and ``examples/``, so
-their outputs do not land in the checkout. A command whose line ends in a comment
-``# (needs ...)`` or ``# (runs until stopped)`` is skipped with that reason.
+interpreter, in a scratch folder per document that links the checkout's ``data/``,
+``examples/`` and ``rules/``, so their outputs do not land in the checkout. A command whose
+line ends in a comment ``# (needs ...)`` or ``# (runs until stopped)`` is skipped with that
+reason.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import pytest
 from tests.conftest import ROOT
 
 README = ROOT / "README.md"
+DOCUMENTS = [README, *sorted((ROOT / "docs").rglob("*.md"))]
+LINKED = ("data", "examples", "rules")
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARKER = re.compile(r"#\s*\((needs [^)]*|runs until stopped)\)\s*$")
 NEWSTAG = re.compile(r"(^|\|\s*)newstag\b")
@@ -30,7 +34,8 @@ NEWSTAG = re.compile(r"(^|\|\s*)newstag\b")
 
 @dataclass(frozen=True)
 class Command:
-    line: int  # README line where it starts
+    document: Path  # the file it is written in
+    line: int  # line where it starts
     text: str  # as written, continuation lines joined
     skip: str | None  # the marker's reason, when it has one
 
@@ -75,27 +80,42 @@ def _commands_of(lang: str, start: int, body: list[str]) -> list[tuple[int, str]
     return out
 
 
-def readme_commands() -> list[Command]:
-    """The ``newstag`` commands of README.md's sh and console blocks, in order."""
+def document_commands(document: Path) -> list[Command]:
+    """The ``newstag`` commands of one document's sh and console blocks, in order."""
     found = []
-    for lang, start, body in _blocks(README.read_text(encoding="utf-8").splitlines()):
+    for lang, start, body in _blocks(document.read_text(encoding="utf-8").splitlines()):
         if lang not in ("sh", "console"):
             continue
         for line, text in _commands_of(lang, start, body):
             if not NEWSTAG.search(text):
                 continue
             marker = MARKER.search(text)
-            found.append(Command(line, text, marker.group(1) if marker else None))
+            found.append(Command(document, line, text, marker.group(1) if marker else None))
     return found
 
 
-COMMANDS = readme_commands()
+def _name(document: Path) -> str:
+    return document.relative_to(ROOT).as_posix()
+
+
+COMMANDS = [c for d in DOCUMENTS for c in document_commands(d)]
+README_COMMANDS = [c for c in COMMANDS if c.document == README]
 
 
 def test_the_readme_commands_are_found() -> None:
-    texts = [c.text for c in COMMANDS]
-    assert len(texts) >= 20
+    texts = [c.text for c in README_COMMANDS]
+    assert len(texts) >= 10
     assert "newstag suggest data/sample/kim-putin-summit.txt" in texts[0]
+    assert any(t.startswith("cat data/sample/articles.jsonl | newstag") for t in texts)
+
+
+def test_the_docs_commands_are_found() -> None:
+    by_page = {_name(d): [c.text for c in COMMANDS if c.document == d] for d in DOCUMENTS}
+    for page in ("docs/guide/shell.md", "docs/guide/analysts.md", "docs/guide/service.md",
+                 "docs/models.md", "docs/related.md", "docs/house-rules.md"):
+        assert by_page[page], f"{page} has no newstag command"
+    texts = [c.text for c in COMMANDS]
+    assert len(texts) >= 30
     assert any(t.startswith("cat data/sample/articles.jsonl | newstag") for t in texts)
     assert any("index add data/sample/more.jsonl" in t for t in texts)
     assert any(c.skip and c.skip.startswith("needs ../shared/data") for c in COMMANDS)
@@ -103,20 +123,28 @@ def test_the_readme_commands_are_found() -> None:
     assert "\\" not in joined  # continuation lines are joined
 
 
-def test_every_data_file_the_readme_names_exists() -> None:
-    text = README.read_text(encoding="utf-8")
-    named = set(re.findall(r"data/sample/[\w.-]+\.\w+", text))
-    assert named and all((ROOT / n).exists() for n in named), \
-        [n for n in named if not (ROOT / n).exists()]
+@pytest.mark.parametrize("document", DOCUMENTS, ids=_name)
+def test_every_file_a_document_names_exists(document: Path) -> None:
+    text = document.read_text(encoding="utf-8")
+    named = set(re.findall(r"(?:data/sample|examples|rules|notebooks)/[\w.-]+\.\w+", text))
+    assert all((ROOT / n).exists() for n in named), [n for n in named if not (ROOT / n).exists()]
 
 
 @pytest.fixture(scope="module")
-def scratch(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A working folder that sees the checkout's data/ and examples/."""
-    where = tmp_path_factory.mktemp("readme")
-    for name in ("data", "examples"):
-        (where / name).symlink_to(ROOT / name, target_is_directory=True)
-    return where
+def scratches(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
+    """One working folder per document, made when first used."""
+    return {}
+
+
+def _scratch(scratches: dict[Path, Path], document: Path,
+             factory: pytest.TempPathFactory) -> Path:
+    """The document's working folder, which sees the checkout's data/, examples/ and rules/."""
+    if document not in scratches:
+        where = factory.mktemp(document.stem)
+        for name in LINKED:
+            (where / name).symlink_to(ROOT / name, target_is_directory=True)
+        scratches[document] = where
+    return scratches[document]
 
 
 def _skip_reason(command: Command) -> str | None:
@@ -128,17 +156,21 @@ def _skip_reason(command: Command) -> str | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", COMMANDS, ids=[f"README:{c.line}" for c in COMMANDS])
-def test_readme_command_runs(command: Command, scratch: Path) -> None:
+@pytest.mark.parametrize("command", COMMANDS,
+                         ids=[f"{_name(c.document)}:{c.line}" for c in COMMANDS])
+def test_document_command_runs(command: Command, scratches: dict[Path, Path],
+                               tmp_path_factory: pytest.TempPathFactory) -> None:
+    where = f"{_name(command.document)} line {command.line}"
     reason = _skip_reason(command)
     if reason:
-        pytest.skip(f"README line {command.line}: {reason}")
+        pytest.skip(f"{where}: {reason}")
+    scratch = _scratch(scratches, command.document, tmp_path_factory)
     python = shlex.quote(sys.executable)
     script = NEWSTAG.sub(lambda m: f"{m.group(1)}{python} -m newstag", command.text)
     env = {**os.environ, "NEWSTAG_CACHE_DIR": str(scratch / "cache"), "NEWSTAG_NO_PROGRESS": "1"}
     proc = subprocess.run(["bash", "-c", f"set -o pipefail; {script}"], cwd=scratch, env=env,
                           capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, (f"README line {command.line}: {command.text}\n"
+    assert proc.returncode == 0, (f"{where}: {command.text}\n"
                                   f"exit {proc.returncode}\n{proc.stderr[-2000:]}")
     assert "Traceback" not in proc.stderr
 
