@@ -7,15 +7,34 @@ same process on the same split as newstag's model. Nothing is tuned on the test 
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import statistics
+import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@contextmanager
+def print_log(name: str) -> Iterator[None]:
+    """Print logger ``name``'s INFO lines to stdout, indented, while the block runs."""
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("   %(message)s"))
+    logger = logging.getLogger(name)
+    old = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(old)
 
 
 def peak_rss_mb() -> float:
@@ -87,8 +106,8 @@ def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
     from newstag.tagging.train import train_model
 
     t0 = time.perf_counter()
-    model = train_model(train, n_process=n_process, log=lambda m: print("  ", m, flush=True),
-                        **params)
+    with print_log("newstag.tagging"):
+        model = train_model(train, n_process=n_process, **params)
     train_s = time.perf_counter() - t0
     entity_s = train_s - (model.fit_seconds_ or 0.0)
     ents = extract_entities(test, model.pipeline, n_process=n_process)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
+
+from newstag import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACKAGE_DATA = Path(__file__).resolve().parent / "data"  # files shipped inside the package
@@ -19,7 +20,7 @@ def default_model_dir() -> Path:
     """The shipped default model bundle: ``$NEWSTAG_DEFAULT_MODEL``, else ``models/default`` in
     the checkout (editable and source-tree installs), else the copy a wheel installs under
     ``<prefix>/share/newstag/models/default``."""
-    env = os.environ.get("NEWSTAG_DEFAULT_MODEL")
+    env = settings.current().default_model
     if env:
         return Path(env)
     checkout = REPO_ROOT / "models" / "default"
@@ -39,7 +40,7 @@ def model_dir(model: str | Path | None) -> Path | None:
 
 def shared_data_dir() -> Path:
     """The read-only benchmark data: ``$NEWSTAG_SHARED_DATA`` or ``../shared/data``."""
-    env = os.environ.get("NEWSTAG_SHARED_DATA")
+    env = settings.current().shared_data
     return Path(env) if env else REPO_ROOT.parent / "shared" / "data"
 
 
@@ -52,7 +53,7 @@ def shared_data(*parts: str) -> Path | None:
 def cache_dir() -> Path | None:
     """The cache folder (``$NEWSTAG_CACHE_DIR``, default ``~/.cache/newstag``); ``None`` when
     caching is off (``NEWSTAG_CACHE_DIR=off``)."""
-    env = os.environ.get("NEWSTAG_CACHE_DIR")
+    env = settings.current().cache_dir
     if env and env.lower() in ("off", "none", "0"):
         return None
     return Path(env) if env else Path.home() / ".cache" / "newstag"

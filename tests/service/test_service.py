@@ -349,7 +349,7 @@ def test_a_broken_model_pool_answers_503_and_is_rebuilt_once(tmp_path: Path) -> 
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 
-    from newstag.service.app import ServiceState
+    from newstag.service.state import ServiceState
     from newstag.service.worker import ApiError
 
     class Broken:

@@ -1,14 +1,20 @@
 """The ``newstag`` command line: parse arguments, call the library, format the output.
 
 Each area registers its commands from its own module; heavy libraries are imported
-inside the commands so ``newstag --help`` stays fast.
+inside the commands so ``newstag --help`` stays fast. A :class:`~newstag.errors.NewstagError`
+any command lets through is printed as one ``error: <message>`` line (exit 1); the library's
+log lines go to stderr (:func:`newstag.cli.common.setup_logging`).
 """
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from newstag import __version__
+from newstag.cli.common import setup_logging
+from newstag.errors import NewstagError
 
 app = typer.Typer(
     name="newstag",
@@ -32,6 +38,7 @@ def _root(
                                  help="Print the version and exit."),
 ) -> None:
     """Read news articles and tell an editor what they are about."""
+    setup_logging()
 
 
 def _register() -> None:
@@ -51,4 +58,9 @@ _register()
 
 
 def main() -> None:
-    app()
+    """The ``newstag`` command: run it; a :class:`NewstagError` becomes one line on stderr."""
+    try:
+        app()
+    except NewstagError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)

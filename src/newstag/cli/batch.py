@@ -8,6 +8,7 @@ from typing import Annotated, Optional
 import typer
 
 from newstag.cli.common import MODEL_OPTION, PIPELINE_OPTION, fail, warn
+from newstag.errors import NewstagError
 
 
 def batch(
@@ -57,15 +58,14 @@ def batch(
                                 top_k=top_k,
                                 min_score=min_score, chunk_size=chunk_size,
                                 n_process=n_process, rejects=rejects, overwrite=overwrite,
-                                progress=False if no_progress else None, log=warn)
+                                progress=False if no_progress else None)
     except BatchError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         warn("interrupted; run the same command again to resume")
         raise typer.Exit(130) from None
     except Exception as exc:  # a model or pipeline that cannot load, a full disk, ...
-        if type(exc).__name__ in ("ModelError", "PipelineError", "ArticleError",
-                                  "CorpusError", "RulesError") or isinstance(exc, OSError):
+        if isinstance(exc, (NewstagError, OSError)):
             raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
         raise
     typer.echo(summary.text(), err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import sys
 from collections.abc import Iterable
 from enum import Enum
@@ -37,6 +38,30 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 def warn(message: str) -> None:
     typer.echo(f"warning: {message}", err=True)
+
+
+class EchoHandler(logging.Handler):
+    """Prints the library's log records to stderr as the CLI's own lines: INFO as it is
+    (progress), WARNING as ``warning: ...``, ERROR as ``error: ...``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+            if record.levelno >= logging.ERROR:
+                message = f"error: {message}"
+            elif record.levelno >= logging.WARNING:
+                message = f"warning: {message}"
+            typer.echo(message, err=True)
+        except Exception:  # noqa: BLE001 (logging must never break a command)
+            self.handleError(record)
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    """Route the ``newstag`` loggers to stderr through :class:`EchoHandler` (once)."""
+    logger = logging.getLogger("newstag")
+    if not any(isinstance(h, EchoHandler) for h in logger.handlers):
+        logger.addHandler(EchoHandler())
+    logger.setLevel(level)
 
 
 def write_json(obj: Any) -> None:

@@ -158,7 +158,7 @@ def train(
     try:
         model = train_model(
             records, out=out, pipeline=pipeline, n_process=jobs, use_cache=not no_cache,
-            log=lambda m: typer.echo(m, err=True), corpus_name=str(corpus),
+            corpus_name=str(corpus),
             min_tag_count=min_tag_count, min_clf_count=min_clf_count, C=c,
             char_ngrams=(3, 5) if chars else None, max_word_features=max_features,
             max_clf_labels=max_clf_labels,

@@ -65,46 +65,70 @@ def serve(
     Endpoints: POST /v1/suggest, /v1/suggest/batch, /v1/entities, /v1/related, /v1/feedback;
     GET /healthz, /readyz, /metrics; API docs at /docs and /openapi.json.
     """
-    from newstag.service.feedback import FeedbackError, open_store, redact
-    from newstag.service.settings import Settings, SettingsError, parse_keys, read_keys_file
+    from newstag.service.settings import Settings
 
     if log_level not in ("critical", "error", "warning", "info", "debug", "trace"):
         raise fail(f"unknown log level {log_level!r}")
-    try:
-        keys = parse_keys(os.environ.get("NEWSTAG_API_KEYS", ""))
-        if api_keys_file is not None:
-            keys |= read_keys_file(api_keys_file)
-        origins = list(cors_origin or []) or [
-            o.strip() for o in os.environ.get("NEWSTAG_CORS_ORIGINS", "").split(",") if o.strip()]
-        settings = Settings(
-            model="none" if model.lower() == "none" else model, pipeline=pipeline, index=index,
-            feedback_db=feedback_db, api_keys=frozenset(keys), cors_origins=origins,
-            max_body_bytes=max_body_bytes, timeout=timeout, allow_non_english=allow_non_english,
-            threads=threads, model_processes=model_processes, batch_requests=batch_requests,
-            rules=rules)
-    except SettingsError as exc:
-        raise fail(str(exc)) from None
+    keys, origins = _keys_and_origins(api_keys_file, cors_origin)
+    settings = Settings(  # a SettingsError is printed as one line by the CLI's entry point
+        model="none" if model.lower() == "none" else model, pipeline=pipeline, index=index,
+        feedback_db=feedback_db, api_keys=frozenset(keys), cors_origins=origins,
+        max_body_bytes=max_body_bytes, timeout=timeout, allow_non_english=allow_non_english,
+        threads=threads, model_processes=model_processes, batch_requests=batch_requests,
+        rules=rules)
+    _check_inputs(settings, host, port)
+    procs = f", {model_processes} model processes each" if model_processes else ""
+    typer.echo(f"newstag: serving on http://{host}:{port} ({workers} worker(s){procs}); "
+               f"feedback -> {_feedback_target(feedback_db)}; "
+               f"API keys {'on' if keys else 'off'}", err=True)
+    _run(settings, host, port, workers, log_level)
+
+
+def _keys_and_origins(keys_file: Path | None, origins: list[str] | None
+                      ) -> tuple[set[str], list[str]]:
+    """API keys (``NEWSTAG_API_KEYS`` plus ``--api-keys-file``) and CORS origins (the
+    options, else ``NEWSTAG_CORS_ORIGINS``)."""
+    from newstag import settings as env_settings
+    from newstag.service.settings import parse_keys, read_keys_file, split_origins
+
+    env = env_settings.current()
+    keys = parse_keys(env.api_keys)
+    if keys_file is not None:
+        keys |= read_keys_file(keys_file)
+    return keys, list(origins or []) or split_origins(env.cors_origins)
+
+
+def _feedback_target(feedback_db: str | None) -> str:
+    """Where feedback goes, with any password hidden."""
+    from newstag.service.feedback import default_target, redact
+
+    return redact(feedback_db or default_target())
+
+
+def _check_inputs(settings: Any, host: str, port: int) -> None:
+    """Fail with one line on a missing model or index, a busy port or a bad feedback store."""
+    from newstag.service.feedback import FeedbackError, open_store
+
     if settings.model not in ("default", "none") and not Path(settings.model).exists():
         raise fail(f"{settings.model}: no such model directory")
-    if index and not Path(index).is_dir():
-        raise fail(f"{index}: no such index directory")
+    if settings.index and not Path(settings.index).is_dir():
+        raise fail(f"{settings.index}: no such index directory")
     _check_port(host, port)
     try:  # open (and create) the feedback store now, so a bad path fails here
-        open_store(feedback_db).close()
+        open_store(settings.feedback_db).close()
     except FeedbackError as exc:
         raise fail(f"feedback store: {exc}") from None
 
+
+def _run(settings: Any, host: str, port: int, workers: int, log_level: str) -> None:
+    """Serve with uvicorn: one worker here, or ``workers`` processes reading the settings
+    from the environment."""
     import uvicorn
 
-    where = redact(feedback_db or os.environ.get("NEWSTAG_FEEDBACK_DB", "")
-                   or "newstag-feedback.sqlite3")
-    procs = f", {model_processes} model processes each" if model_processes else ""
-    typer.echo(f"newstag: serving on http://{host}:{port} ({workers} worker(s){procs}); "
-               f"feedback -> {where}; API keys {'on' if keys else 'off'}", err=True)
     if workers == 1:
         from newstag.service.app import create_app
 
-        if model_processes:  # the pool loads the model before the server accepts requests
+        if settings.model_processes:  # the pool loads the model before serving
             app = create_app(settings=settings, background_load=False)
         else:
             tagger, idx = _load(settings)

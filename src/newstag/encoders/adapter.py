@@ -18,13 +18,13 @@ index built with the other weights must be rebuilt).
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from newstag import settings
 from newstag.paths import PACKAGE_DATA
 
 ADAPTER = PACKAGE_DATA / "minilm_adapter.npz"
@@ -36,8 +36,7 @@ TARGETS = {"q": ("attention", "self", "query"), "k": ("attention", "self", "key"
 
 def enabled() -> bool:
     """False when ``NEWSTAG_MINILM_ADAPTER`` is ``off`` (or ``0``/``no``/``false``)."""
-    return os.environ.get("NEWSTAG_MINILM_ADAPTER", "on").lower() not in ("off", "0", "no",
-                                                                           "false")
+    return settings.current().minilm_adapter
 
 
 def _fingerprint(factors: dict[str, np.ndarray]) -> str:

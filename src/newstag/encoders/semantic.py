@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from newstag.encoders import adapter
+from newstag.errors import NewstagError
 
 SEMANTIC_MODEL = "all-MiniLM-L6-v2"
 
 
-class EncoderError(ValueError):
+class EncoderError(NewstagError, ValueError):
     """The semantic encoder cannot be loaded (missing extra or weights)."""
 
 

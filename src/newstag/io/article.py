@@ -10,17 +10,19 @@ entity of the article.
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-DEFAULT_MAX_BYTES = int(os.environ.get("NEWSTAG_MAX_BYTES", 2_000_000))
+from newstag import settings
+from newstag.errors import InputError
+
+DEFAULT_MAX_BYTES = settings.current().max_bytes  # $NEWSTAG_MAX_BYTES when imported
 """Largest input accepted by default (bytes); override with ``--max-bytes`` or the env var."""
 
 
-class ArticleError(ValueError):
+class ArticleError(InputError, ValueError):
     """An input that cannot be read as an article. The message names the source."""
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newstag.errors import InputError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -24,7 +26,7 @@ BODY_FIELDS = ("body", "text", "snippet", "abstract", "lead_paragraph")
 TAGS_FIELDS = ("tags", "keywords", "labels", "categories")
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError, ValueError):
     """A corpus that cannot be read at all (missing, empty, wrong format)."""
 
 

@@ -29,13 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from newstag.errors import InputError
+
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
            ".parquet": "parquet", ".pq": "parquet"}
 BOM = b"\xef\xbb\xbf"
 STDIN = "-"
 
 
-class RecordError(ValueError):
+class RecordError(InputError, ValueError):
     """A record file that cannot be read at all; the message is one line naming the file."""
 
 

@@ -18,6 +18,7 @@ string column ``result`` (next to ``title`` and the ``tags`` names) in Parquet.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
@@ -28,14 +29,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newstag.errors import InputError
 from newstag.io.article import Article, ArticleError, from_record
 from newstag.io.records import Record
+
+log = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".pq": "parquet"}
 STATE_VERSION = 1
 
 
-class BatchError(Exception):
+class BatchError(InputError):
     """A batch job that cannot start or resume; the message is one line for the user."""
 
 
@@ -431,7 +435,6 @@ def run_batch(
     rejects: str | Path | None = None,
     overwrite: bool = False,
     progress: bool | None = None,
-    log: Callable[[str], None] | None = None,
 ) -> BatchSummary:
     """Tag every record of ``input`` into ``output``; resume an interrupted run of the same job.
 
@@ -458,7 +461,6 @@ def run_batch(
         raise BatchError(f"{rejects_path}: the rejects file must differ from input and output")
     if out.resolve() == src.resolve():
         raise BatchError(f"{out}: the output must differ from the input")
-    say = log or (lambda msg: None)
 
     work = _WorkDir(out, fmt)
     state = {"version": STATE_VERSION, **_fingerprint(src), "output_format": fmt,
@@ -496,7 +498,7 @@ def run_batch(
         for k, v in m.get("reasons", {}).items():
             summary.reasons[k] = summary.reasons.get(k, 0) + v
     if done:
-        say(f"resuming {out}: {done:,} records already done in {len(markers)} chunks")
+        log.warning(f"resuming {out}: {done:,} records already done in {len(markers)} chunks")
 
     from newstag.jobs.frames import progress_enabled
 

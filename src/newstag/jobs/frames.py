@@ -8,12 +8,12 @@ labels, or with ``errors="coerce"`` give a row of missing values and a warning.
 
 from __future__ import annotations
 
-import os
 import sys
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from newstag import settings
 from newstag.io.article import Article, ArticleError, from_record
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,7 +29,7 @@ def progress_enabled(progress: bool | None) -> bool:
     """``progress`` if given; by default on in a terminal or a Jupyter kernel, off otherwise."""
     if progress is not None:
         return bool(progress)
-    if os.environ.get("NEWSTAG_NO_PROGRESS"):
+    if settings.current().no_progress:
         return False
     try:
         if sys.stderr is not None and sys.stderr.isatty():

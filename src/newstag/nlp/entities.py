@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
 import re
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,6 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from newstag import settings
+from newstag.errors import NewstagError
 from newstag.io.article import Article
 from newstag.nlp.gazetteer import Gazetteer
 from newstag.nlp.grouping import in_place_context, is_region, org_short_form_of, split_span
@@ -46,7 +47,7 @@ clubs and firms are named after their city, "Northampton", "Houston")."""
 
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
 _POSSESSIVE = re.compile(r"(['’]s|s['’]|['’])$")
-class PipelineError(RuntimeError):
+class PipelineError(NewstagError, RuntimeError):
     """The spaCy pipeline cannot be loaded or has no NER component."""
 
 
@@ -91,7 +92,7 @@ class Entity:
 
 def resolve_pipeline_name(name: str | None = None) -> str:
     """The pipeline to use: ``name``, else ``$NEWSTAG_PIPELINE``, else the embedded default."""
-    return name or os.environ.get("NEWSTAG_PIPELINE") or DEFAULT_PIPELINE
+    return name or settings.current().pipeline or DEFAULT_PIPELINE
 
 
 def pipeline_for_bundle(name: str | None) -> str | None:

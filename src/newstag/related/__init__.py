@@ -62,6 +62,7 @@ from newstag.encoders.semantic import (  # noqa: F401  (part of this module's AP
     semantic_available,
     semantic_model,
 )
+from newstag.errors import InputError
 from newstag.paths import PACKAGE_DATA
 
 FORMAT_VERSION = 4  # 2: static word-vector channel; 3: int8 MiniLM channel (minilm.npy);
@@ -97,7 +98,7 @@ _TERM = re.compile(r"(?u)\b\w\w+\b")
 _NUMBER = re.compile(r"\d+")
 
 
-class RelatedError(ValueError):
+class RelatedError(InputError, ValueError):
     """A bad index, input file or query. The message is one line meant for the user."""
 
 

@@ -8,26 +8,21 @@ and open to any client like the rest of the API:
 - ``POST /v1/article``: the headline and body newstag reads from an article (what the
   cleaner kept and dropped), so a client can show the text that tag offsets point into;
 - ``GET /v1/related/items/{id}``: one headline of the related-headlines index.
+
+This module holds the answers' shapes and the work; :mod:`newstag.service.routers.catalog` the
+endpoints.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Query
-from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
-from newstag import __version__
 from newstag.service import worker
-from newstag.service.schemas import ArticleIn, ErrorOut
 from newstag.service.worker import ApiError
-
-_ERR = {"model": ErrorOut}
 
 
 class TagOut(BaseModel):
@@ -198,6 +193,21 @@ def check_tag(text: str, vocab: list[tuple[str, str, int]], rules: Any) -> dict[
             "reason": None}
 
 
+def card(state: Any) -> dict[str, Any]:
+    """The model card of ``state``'s settings with the house vocabulary, read once per
+    worker (503 when the bundle or the house rules cannot be read)."""
+    if "card" not in state.catalog:
+        has_model = state.tagger is None or getattr(state.tagger, "model", None) is not None
+        try:
+            found = model_card(state.settings.model, has_model)
+            rules = house_rules(state.settings)
+        except Exception as exc:  # noqa: BLE001 (a broken bundle: say so, once per call)
+            raise ApiError(503, f"cannot read the model or the house rules: {exc}") from None
+        state.catalog["card"] = {**found, "rules": rules, "model_vocab": found["vocab"],
+                                 "vocab": house_vocab(found["vocab"], rules)}
+    return state.catalog["card"]
+
+
 # ---------------------------------------------------------------------------
 # Work that needs the loaded index (in this process or in a model process)
 # ---------------------------------------------------------------------------
@@ -216,29 +226,6 @@ def related_item(tagger: Any, index: Any, item_id: str) -> dict[str, Any]:
             "url": row.url, "tags": list(row.tags)}
 
 
-def _in_process(name: str, *args: Any) -> Any:
-    """Run ``name`` of this module in a model process (see ``worker.init_process``)."""
-    proc = worker._PROCESS  # noqa: SLF001 (the model process's loaded tagger and index)
-    return globals()[name](proc["tagger"], proc["index"], *args)
-
-
-async def on_model(state: Any, func: Any, *args: Any) -> Any:
-    """Run ``func(tagger, index, *args)`` where the model lives, under the time limit."""
-    state._check_ready()  # noqa: SLF001
-    executor = state.executor
-    if state.procs:
-        future = executor.submit(_in_process, func.__name__, *args)
-    else:
-        future = executor.submit(func, state.tagger, state.index, *args)
-    try:
-        return await asyncio.wait_for(asyncio.wrap_future(future), state.settings.timeout)
-    except asyncio.TimeoutError:
-        future.cancel()
-        raise state._too_slow() from None  # noqa: SLF001
-    except BrokenProcessPool:
-        raise state._pool_died(executor) from None  # noqa: SLF001
-
-
 def read_article(record: dict[str, Any], allow: bool) -> dict[str, Any]:
     """The cleaned article as JSON-ready dict (ApiError 422 for bad input)."""
     from dataclasses import asdict
@@ -246,94 +233,3 @@ def read_article(record: dict[str, Any], allow: bool) -> dict[str, Any]:
     article = worker.to_article(record, "request", allow)
     return {"title": article.title, "body": article.body, "text": article.text,
             "dropped": [asdict(d) for d in article.dropped], "warnings": list(article.warnings)}
-
-
-# ---------------------------------------------------------------------------
-# The router
-# ---------------------------------------------------------------------------
-
-
-def router(state: Any) -> APIRouter:
-    """The catalogue endpoints of one service ``state`` (:class:`ServiceState`)."""
-    api = APIRouter()
-    settings = state.settings
-    cache: dict[str, Any] = {}
-
-    def card() -> dict[str, Any]:
-        if "card" not in cache:
-            has_model = state.tagger is None or getattr(state.tagger, "model", None) is not None
-            try:
-                found = model_card(settings.model, has_model)
-                rules = house_rules(settings)
-            except Exception as exc:  # noqa: BLE001 (a broken bundle: say so, once per call)
-                raise ApiError(503, f"cannot read the model or the house rules: {exc}") from None
-            cache["card"] = {**found, "rules": rules, "model_vocab": found["vocab"],
-                             "vocab": house_vocab(found["vocab"], rules)}
-        return cache["card"]
-
-    @api.get("/v1/model", tags=["model"], response_model=ModelOut,
-             summary="Which model answers", responses={503: _ERR})
-    async def model_info() -> dict[str, Any]:
-        """The model's name and version (send them with feedback), its vocabulary size and
-        whether a related-headlines index is configured."""
-        c = card()
-        index = None
-        if settings.index or state.index is not None:
-            index = {"loaded": state.ready}
-        return {**{k: c[k] for k in ("name", "mode", "version", "created", "pipeline")},
-                "vocabulary": len(c["model_vocab"]), "newstag": __version__, "index": index,
-                "house_rules": c["rules"] is not None}
-
-    @api.get("/v1/tags", tags=["model"], response_model=TagsOut,
-             summary="Tags the model knows (type-ahead)", responses={422: _ERR, 503: _ERR})
-    async def tags(prefix: str = Query("", max_length=200, description="Case-insensitive "
-                                       "start of the tag or of one of its words."),
-                   limit: int = Query(10, ge=1, le=100)) -> dict[str, Any]:
-        """Tags matching `prefix`, those starting with it first, most frequent first; an empty
-        prefix lists the most frequent tags. Empty for an entities-only service. With house
-        rules, tags are house-spelled and those the rules refuse are left out."""
-        vocab = card()["vocab"]
-        found = match_tags(vocab, prefix)
-        return {"tags": [{"tag": t, "type": ty, "count": n} for t, ty, n in found[:limit]],
-                "total": len(found), "vocabulary": len(vocab)}
-
-    @api.get("/v1/tags/check", tags=["model"], response_model=TagCheckOut,
-             summary="Check a tag an editor adds", responses={422: _ERR, 503: _ERR})
-    async def tag_check(tag: str = Query(..., min_length=1, max_length=300,
-                                         description="The tag as typed.")) -> dict[str, Any]:
-        """The tag's house form (the vocabulary's spelling, case-insensitive match, then the
-        house rules' spellings), whether the model knows it (`known`; otherwise it is a new
-        tag) and whether the house rules allow it (`allowed`, with the `reason` if not)."""
-        if not tag.strip():
-            raise ApiError(422, "invalid request: tag: the tag is blank")
-        c = card()
-        return check_tag(tag, c["model_vocab"], c["rules"])
-
-    @api.post("/v1/article", tags=["tags"], response_model=ArticleOut,
-              summary="The text newstag reads from an article",
-              responses={code: _ERR for code in (400, 413, 415, 422, 504)})
-    async def article(req: ArticleIn) -> dict[str, Any]:
-        """Headline and body after cleaning (an `html` page's story is extracted; scraped
-        furniture such as share prompts is dropped). Tag and entity offsets of `/v1/suggest`
-        point into `text` of this answer; `dropped` lists what was left out and why."""
-        try:
-            return await asyncio.wait_for(asyncio.to_thread(
-                read_article, req.record(), settings.allow_non_english), settings.timeout)
-        except asyncio.TimeoutError:
-            raise state._too_slow() from None  # noqa: SLF001
-
-    @api.get("/v1/related/items/{item_id}", tags=["related"], response_model=ItemOut,
-             summary="One headline of the related index",
-             responses={404: {**_ERR, "description": "No index, or no such item"},
-                        503: _ERR, 504: _ERR})
-    async def related_item_route(item_id: str = PathParam(..., max_length=500)
-                                 ) -> dict[str, Any]:
-        """The indexed headline, lead, date, url and tags of item `item_id` (404 when the id
-        is unknown or no index is configured)."""
-        if not settings.index and state.index is None:
-            raise ApiError(404, "no related-headlines index is configured; start the service "
-                                "with --index DIR")
-        return await on_model(state, related_item, item_id)
-
-    return api
-

@@ -11,7 +11,6 @@ a 2xx survives a crash of the process right after.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -19,19 +18,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from newstag import settings
+from newstag.errors import NewstagError
+
 DEFAULT_DB = "newstag-feedback.sqlite3"
 LIST_FIELDS = ("suggested", "accepted", "rejected", "added")
 TEXT_FIELDS = ("article_id", "title", "body", "date", "model", "editor")
 COLUMNS = ("id", "received_at", *TEXT_FIELDS, *LIST_FIELDS)
 
 
-class FeedbackError(RuntimeError):
+class FeedbackError(NewstagError, RuntimeError):
     """The store cannot be opened, read or written. The message names the store."""
+
+    status = 503  # the service cannot store feedback now; retrying later may work
 
 
 def default_target() -> str:
     """``$NEWSTAG_FEEDBACK_DB`` or ``newstag-feedback.sqlite3`` in the working directory."""
-    return os.environ.get("NEWSTAG_FEEDBACK_DB") or DEFAULT_DB
+    return settings.current().feedback_db or DEFAULT_DB
 
 
 def is_url(target: str) -> bool:

@@ -15,11 +15,8 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
-    disable_created_metrics,
 )
 from prometheus_client.exposition import generate_latest
-
-disable_created_metrics()  # no ``*_created`` series: they only add noise here
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -52,7 +49,24 @@ class Metrics:
         self.latency.labels(*labels).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """The Prometheus text exposition of these metrics."""
+        return generate_latest(WithoutCreated(self.registry))
+
+
+class WithoutCreated:
+    """A registry's metrics without the ``*_created`` series (they only add noise here).
+
+    Filtering them at render time, rather than with ``disable_created_metrics()``, leaves the
+    process-wide ``prometheus_client`` setting of an embedding application alone.
+    """
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+    def collect(self) -> Any:
+        for metric in self.registry.collect():
+            metric.samples = [s for s in metric.samples if not s.name.endswith("_created")]
+            yield metric
 
 
 class MetricsMiddleware:

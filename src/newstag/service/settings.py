@@ -1,17 +1,18 @@
-"""Service settings: from CLI options, or from ``NEWSTAG_*`` environment variables (workers)."""
+"""Service settings: from CLI options, or from the ``NEWSTAG_*`` environment variables
+(:mod:`newstag.settings`; what the workers of a multi-worker server read)."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_MAX_BODY = 1_000_000
-DEFAULT_TIMEOUT = 30.0
+from newstag.settings import Settings as EnvSettings
+from newstag.settings import SettingsError, current
 
+__all__ = ["Settings", "SettingsError", "parse_keys", "read_keys_file", "split_origins"]
 
-class SettingsError(ValueError):
-    """A setting that cannot be used; the message names it."""
+DEFAULT_MAX_BODY: int = EnvSettings.max_body_bytes
+DEFAULT_TIMEOUT: float = EnvSettings.timeout
 
 
 @dataclass
@@ -58,31 +59,19 @@ class Settings:
 
     @classmethod
     def from_env(cls) -> Settings:
-        """Read ``NEWSTAG_MODEL``, ``NEWSTAG_PIPELINE``, ``NEWSTAG_INDEX``, ``NEWSTAG_FEEDBACK_DB``,
-        ``NEWSTAG_API_KEYS`` / ``NEWSTAG_API_KEYS_FILE``, ``NEWSTAG_CORS_ORIGINS``,
-        ``NEWSTAG_MAX_BODY_BYTES``, ``NEWSTAG_TIMEOUT``, ``NEWSTAG_ALLOW_NON_ENGLISH``,
-        ``NEWSTAG_MODEL_THREADS``, ``NEWSTAG_MODEL_PROCESSES``, ``NEWSTAG_BATCH_REQUESTS``,
-        ``NEWSTAG_RULES``."""
-        env = os.environ
-        keys = parse_keys(env.get("NEWSTAG_API_KEYS", ""))
-        if env.get("NEWSTAG_API_KEYS_FILE"):
-            keys |= read_keys_file(env["NEWSTAG_API_KEYS_FILE"])
+        """The service settings of the environment (see :mod:`newstag.settings` for the
+        ``NEWSTAG_*`` variables); what each worker of a multi-worker server runs with."""
+        env = current()
+        keys = parse_keys(env.api_keys)
+        if env.api_keys_file:
+            keys |= read_keys_file(env.api_keys_file)
         return cls(
-            model=env.get("NEWSTAG_MODEL") or "default",
-            pipeline=env.get("NEWSTAG_PIPELINE") or None,
-            index=env.get("NEWSTAG_INDEX") or None,
-            feedback_db=env.get("NEWSTAG_FEEDBACK_DB") or None,
-            api_keys=frozenset(keys),
-            cors_origins=[o.strip() for o in env.get("NEWSTAG_CORS_ORIGINS", "").split(",")
-                          if o.strip()],
-            max_body_bytes=_number(env, "NEWSTAG_MAX_BODY_BYTES", DEFAULT_MAX_BODY, int),
-            timeout=_number(env, "NEWSTAG_TIMEOUT", DEFAULT_TIMEOUT, float),
-            allow_non_english=env.get("NEWSTAG_ALLOW_NON_ENGLISH", "") in ("1", "true", "yes"),
-            threads=_number(env, "NEWSTAG_MODEL_THREADS", 1, int),
-            model_processes=_number(env, "NEWSTAG_MODEL_PROCESSES", 0, int),
-            batch_requests=_number(env, "NEWSTAG_BATCH_REQUESTS", 1, int),
-            rules=env.get("NEWSTAG_RULES") or None,
-        )
+            model=env.model or "default", pipeline=env.pipeline, index=env.index,
+            feedback_db=env.feedback_db, api_keys=frozenset(keys),
+            cors_origins=split_origins(env.cors_origins), max_body_bytes=env.max_body_bytes,
+            timeout=env.timeout, allow_non_english=env.allow_non_english,
+            threads=env.model_threads, model_processes=env.model_processes,
+            batch_requests=env.batch_requests, rules=env.rules)
 
     def to_env(self) -> dict[str, str]:
         """The environment that makes :meth:`from_env` return these settings."""
@@ -115,6 +104,11 @@ def parse_keys(text: str) -> set[str]:
     return keys
 
 
+def split_origins(text: str) -> list[str]:
+    """CORS origins separated by commas."""
+    return [o.strip() for o in text.split(",") if o.strip()]
+
+
 def read_keys_file(path: str | Path) -> set[str]:
     try:
         keys = parse_keys(Path(path).read_text(encoding="utf-8"))
@@ -123,13 +117,3 @@ def read_keys_file(path: str | Path) -> set[str]:
     if not keys:
         raise SettingsError(f"{path}: the API keys file has no keys")
     return keys
-
-
-def _number(env: os._Environ[str], name: str, default: float, kind: type) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return kind(raw)
-    except ValueError as exc:
-        raise SettingsError(f"{name}={raw!r} is not a valid {kind.__name__}") from exc

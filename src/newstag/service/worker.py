@@ -15,10 +15,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from newstag.errors import NewstagError
 from newstag.service.schemas import ArticleIn
 
 
-class ApiError(Exception):
+class ApiError(NewstagError):
     """An error answered as ``{"error": message, "detail": detail}`` with ``status``."""
 
     def __init__(self, status: int, message: str, detail: Any = None) -> None:

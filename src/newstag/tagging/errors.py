@@ -1,5 +1,8 @@
 """The error raised for bundles that are missing, corrupted, tampered or incompatible."""
 
 
-class ModelError(ValueError):
+from newstag.errors import NewstagError
+
+
+class ModelError(NewstagError, ValueError):
     """A model bundle that cannot be used. The message names the bundle and the fix."""

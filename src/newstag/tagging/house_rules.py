@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newstag.errors import NewstagError
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
@@ -39,7 +41,7 @@ TYPES = ("person", "place", "organisation", "topic")
 LEVELS = ("continent", "region", "country", "state", "city")
 
 
-class RulesError(ValueError):
+class RulesError(NewstagError, ValueError):
     """A rules file that cannot be used; the message names the file and the problem."""
 
 

@@ -21,6 +21,7 @@ linker's string matching, in the held-out folds as in the final model.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -32,6 +33,8 @@ from newstag.nlp.cache import entity_info
 from newstag.tagging.combiner import Combiner, feature_row
 from newstag.tagging.labeltext import LabelText, tag_label_forms
 from newstag.tagging.linker import TagLinker, norm
+
+log = logging.getLogger(__name__)
 
 NEW_TYPES = ("person", "organisation", "place")
 TYPE_OF_ENTITY = {"person": "person", "place": "place", "organisation": "organisation"}
@@ -115,7 +118,7 @@ class TagModel:
 
     def fit(self, texts: Sequence[str], entities: Sequence[Sequence[Any]],
             tags: Sequence[Sequence[str]], pipeline: str = "",
-            log: Any = None, aliases: dict[str, Sequence[str]] | None = None) -> TagModel:
+            aliases: dict[str, Sequence[str]] | None = None) -> TagModel:
         """Fit on parallel lists of texts, entities (objects or dicts) and tag lists.
 
         ``aliases`` maps tags to other names the tag is written as (synonyms, full names).
@@ -124,7 +127,6 @@ class TagModel:
 
         from newstag.tagging.classifier import FeatureBuilder
 
-        say = log or (lambda msg: None)
         t0 = time.perf_counter()
         ents = _infos(entities)
         counts = Counter(t for ts in tags for t in set(ts))
@@ -138,7 +140,7 @@ class TagModel:
             char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
             max_char_features=self.max_char_features, entity_weight=self.entity_weight)
         X = self.features_.fit_transform(list(texts), [_names(e) for e in ents])
-        say(f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
+        log.info(f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
             f"({time.perf_counter() - t0:.1f}s)")
 
         rows: list[list[float]] = []
@@ -167,7 +169,7 @@ class TagModel:
                         labels.append(int(tag in gold))
                         groups.append(int(i))
                         row_tags.append(tag)
-                say(f"fold {f + 1}/{k}: {len(rows):,} candidate rows "
+                log.info(f"fold {f + 1}/{k}: {len(rows):,} candidate rows "
                     f"({time.perf_counter() - t0:.1f}s)")
         self.combiner_ = Combiner(random_state=self.random_state,
                                   tag_thresholds=self.tag_thresholds)
@@ -183,10 +185,10 @@ class TagModel:
                          "tag_thresholds": len(per_tag),
                          "tag_threshold_shrink": self.combiner_.shrink_,
                          "crossfit": self.combiner_.crossfit_}
-        say(f"combiner: held-out micro-F1 {self.combiner_.oof_f1_:.3f} at threshold "
+        log.info(f"combiner: held-out micro-F1 {self.combiner_.oof_f1_:.3f} at threshold "
             f"{self.threshold_:.3f} (candidates cover {recall_bound:.1%} of gold tags)")
         if self.combiner_.crossfit_:
-            say("per-tag thresholds, cross-fitted on held-out rows (shrink: micro/macro/P@5): "
+            log.info("per-tag thresholds, cross-fitted on held-out rows (shrink: micro/macro/P@5): "
                 + "; ".join(f"{k}: {v['micro_f1']:.3f}/{v['macro_f1']:.3f}/{v['p_at_5']:.3f}"
                             for k, v in self.combiner_.crossfit_.items())
                 + f" -> {len(per_tag):,} tags with their own threshold "

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from newstag.io.corpus import CorpusRecord
+
+log = logging.getLogger(__name__)
 
 
 def corpus_checksum(records: Sequence[CorpusRecord]) -> dict[str, Any]:
@@ -24,32 +27,32 @@ def corpus_checksum(records: Sequence[CorpusRecord]) -> dict[str, Any]:
 
 def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                 pipeline: str | None = None, n_process: int = 1, use_cache: bool = True,
-                log: Callable[[str], None] | None = None, corpus_name: str = "",
+                corpus_name: str = "",
                 aliases: dict[str, Sequence[str]] | None = None,
                 aliases_source: str = "", **params: Any) -> Any:
     """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given.
 
     ``aliases`` (tag -> other names, see :func:`newstag.io.corpus.read_tag_aliases`) feed the
-    linker's string matching; they are stored in the bundle with the linker.
+    linker's string matching; they are stored in the bundle with the linker. Progress lines
+    go to this module's logger.
     """
     from newstag.nlp.cache import extract_entities
     from newstag.nlp.entities import resolve_pipeline_name
     from newstag.tagging.tagmodel import TagModel
 
-    say = log or (lambda msg: None)
     t0 = time.perf_counter()
     pipeline_name = resolve_pipeline_name(pipeline)
     ents = extract_entities(records, pipeline_name, n_process=n_process, use_cache=use_cache,
-                            progress=lambda a, b: say(f"entities: {a:,}/{b:,} new articles "
-                                                      f"({time.perf_counter() - t0:.0f}s)"))
+                            progress=lambda a, b: log.info(f"entities: {a:,}/{b:,} new articles "
+                                                           f"({time.perf_counter() - t0:.0f}s)"))
     t_ents = time.perf_counter() - t0
-    say(f"entities ready ({t_ents:.1f}s)")
+    log.info(f"entities ready ({t_ents:.1f}s)")
     model = TagModel(**params).fit([r.text for r in records], ents, [r.tags for r in records],
-                     pipeline=pipeline_name, log=say, aliases=aliases)
+                     pipeline=pipeline_name, aliases=aliases)
     used = model.linker_.aliases_
     n_used = sum(map(len, used.values()))
     if aliases:
-        say(f"tag aliases: {n_used:,} aliases of {len(used):,} known tags "
+        log.info(f"tag aliases: {n_used:,} aliases of {len(used):,} known tags "
             f"used ({len(aliases):,} tags in the alias list)")
     model.train_seconds_ = round(time.perf_counter() - t0, 2)
     if out is not None:
