@@ -160,12 +160,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from newstag.nlp import gazetteer
-    from newstag.nlp.entities import (
-        DEFAULT_PIPELINE,
-        SMALL_PIPELINE,
-        EntityExtractor,
-        load_pipeline,
-    )
+    from newstag.nlp.entities import EntityExtractor
+    from newstag.nlp.pipeline import DEFAULT_PIPELINE, SMALL_PIPELINE, load_pipeline
     from newstag.paths import shared_data
 
     path = shared_data("conll2003", "eng.testa.gz")

@@ -70,7 +70,7 @@ class Floor:
 
     def __init__(self, arts: list[dict[str, str]], model: str) -> None:
         from newstag.io.article import from_record
-        from newstag.nlp.entities import load_pipeline
+        from newstag.nlp.pipeline import load_pipeline
         from newstag.tagging.tagger import Tagger
 
         self.tagger = Tagger.load(model=model)

@@ -7,13 +7,13 @@ with at least one salient person/place are kept and split by date: the earliest
 ``1 - --test`` to fit, the latest ``--test`` to test.
 
 On the fit part, a pairwise logistic regression on differences of
-:func:`newstag.nlp.entities.salience_features` (a salient entity against a non-salient one of the
-same article) gives the weights (negative ones set to 0, then scaled to sum to 1, so scores
-stay in [0, 1]). On the
-test part, person/place entities are ranked by each scorer and two figures are reported:
-*hit@3*, the share of articles whose top 3 holds a salient entity, and *recall@3*, the share
-of an article's salient entities (at most 3) that are in its top 3. Baselines from the same
-run: first mention, mention count (ties: first mention), the hand-set weights.
+:func:`newstag.nlp.salience.salience_features` (a salient entity against a non-salient one of
+the same article) gives the weights (negative ones set to 0, then scaled to sum to 1, so scores
+stay in [0, 1]). On the test part, person/place entities are ranked by each scorer and two
+figures are reported: *hit@3*, the share of articles whose top 3 holds a salient entity, and
+*recall@3*, the share of an article's salient entities (at most 3) that are in its top 3.
+Baselines from the same run: first mention, mention count (ties: first mention), the hand-set
+weights.
 
     nice python benchmarks/salience.py [--every 10] [--test 0.25] [--write]
 
@@ -54,7 +54,7 @@ def load_sample(every: int) -> list[Any]:
 def candidates(record: Any, ents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Person/place entities of one article with their features and salient label."""
     from newstag.io.article import Article
-    from newstag.nlp.entities import salience_features
+    from newstag.nlp.salience import salience_features
 
     article = Article(title=record.title, body=record.body)
     tags = {t.lower() for t in record.tags}
@@ -91,10 +91,13 @@ def fit_weights(articles: list[list[dict[str, Any]]], exclude: set[str]) -> dict
     import numpy as np
     from sklearn.linear_model import LogisticRegression
 
-    names = [n for n in articles[0][0]["features"] if n not in exclude]
+    from newstag.nlp.salience import FEATURES
+
+    names = [n for n in FEATURES if n not in exclude]
     diffs = []
     for cands in articles:
-        vecs = [(np.array([c["features"][n] for n in names]), c["salient"]) for c in cands]
+        vecs = [(np.array([getattr(c["features"], n) for n in names]), c["salient"])
+                for c in cands]
         diffs += [a - b for a, sa in vecs if sa for b, sb in vecs if not sb]
     x = np.vstack([*diffs, *(-d for d in diffs)])
     y = np.array([1] * len(diffs) + [0] * len(diffs))
@@ -126,9 +129,10 @@ def fit_scorer(articles: list[list[dict[str, Any]]], exclude: set[str],
 
 def by_weights(weights: dict[str, float]) -> Any:
     """Sort key of a candidate: higher weighted salience first, then first mention."""
-    from newstag.nlp.entities import salience_score
+    from newstag.nlp.salience import SalienceWeights, salience_score
 
-    return lambda c: (-salience_score(c["features"], weights), c["first"])
+    named = SalienceWeights.from_mapping(weights)
+    return lambda c: (-salience_score(c["features"], named), c["first"])
 
 
 def grid(fit_part: list[list[dict[str, Any]]], exclude: set[str]) -> None:
@@ -161,7 +165,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from newstag.nlp.cache import extract_entities
-    from newstag.nlp.entities import HAND_SET_WEIGHTS, SALIENCE_FILE, salience_score
+    from newstag.nlp.salience import HAND_SET_WEIGHTS, SALIENCE_FILE, salience_score
 
     records = load_sample(args.every)
     ents = extract_entities(records, n_process=1)

@@ -96,7 +96,7 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from newstag.nlp.entities import SMALL_PIPELINE
+    from newstag.nlp.pipeline import SMALL_PIPELINE
 
     records = modapte_train(args.n)
     work = Path(tempfile.mkdtemp(prefix="whole_command."))

@@ -40,7 +40,7 @@ def test_every_error_class_inherits_newstag_error() -> None:
 
 def test_errors_keep_the_builtin_bases_callers_catch() -> None:
     from newstag.io.article import ArticleError, NoStoryError
-    from newstag.nlp.entities import PipelineError
+    from newstag.nlp.pipeline import PipelineError
     from newstag.related import RelatedError
     from newstag.tagging.errors import ModelError
 

@@ -7,59 +7,22 @@ import json
 import pytest
 
 from newstag.io.article import (
+    Article,
     ArticleError,
     NoStoryError,
-    classify_line,
     clean_text,
     from_record,
     iter_jsonl,
     parse_html,
     parse_text,
     read_article,
+    to_article,
 )
+from newstag.io.records import Record
 from newstag.jobs.batch import default_rejects_path
 from tests.conftest import SAMPLE, run_cli
 
 NO_STORY_HTML = "<nav>Home | News</nav><p>Share on Facebook</p>"
-
-
-@pytest.mark.parametrize("line,kind,reason", [
-    ("Gila Isaacson | 18:57", "topics", "byline"),
-    ("Avi Woolf | 05.07.24", "topics", "byline"),
-    ("Hamas, Israel-Gaza War, IDF", "topics", "topic list"),
-    ("Tags: Russia North Korea Kim Jong Un", "topics", "tag line"),
-    ("Do not send comments that include links or profanity.", "furniture", "comment form"),
-    ("The comment was sent successfully", "furniture", "comment form"),
-    ("Click here to subscribe", "furniture", "page prompt"),
-    ("Read more: Why the talks failed", "furniture", "link prompt"),
-    ("Share on Facebook", "furniture", "page prompt"),
-    # prompts of any length
-    ("Click here to subscribe to our newsletter", "furniture", "page prompt"),
-    ("Click here to subscribe to our newsletter for the latest news from Asia and the rest "
-     "of the world, delivered every morning.", "furniture", "page prompt"),
-    ("Sign up for our free daily briefing and get the day's top stories in your inbox.",
-     "furniture", "page prompt"),
-    ("Follow us on Twitter and Instagram for live updates from the summit",
-     "furniture", "page prompt"),
-    ("Share this article with your friends and family on social media",
-     "furniture", "page prompt"),
-])
-def test_furniture_lines_are_recognised(line, kind, reason):
-    assert classify_line(line) == (kind, reason)
-
-
-@pytest.mark.parametrize("line", [
-    "Kim Jong Un Will Meet Putin in Vladivostok",  # Title Case headline, not a tag line
-    "Stocks fell sharply on Monday as investors worried about rising interest rates.",
-    # words that open prompts also open real sentences
-    "Facebook said on Monday it would block news links in Canada from next month.",
-    "Home prices rose 5 percent in March from a year earlier, the data showed.",
-    "Subscribers to the service will pay more from January, the company said.",
-    "Shares of the carmaker fell 4 percent on Monday after deliveries slowed.",
-    "Watchdogs in Brussels opened an inquiry into the merger on Tuesday.",
-])
-def test_story_lines_are_kept(line):
-    assert classify_line(line)[0] in ("heading", "prose")
 
 
 def test_first_line_is_headline_for_clean_text():
@@ -216,3 +179,23 @@ def test_suggest_and_batch_refuse_a_page_with_no_story(tmp_path):
     rejects = [json.loads(x) for x in default_rejects_path(out).read_text()
                .splitlines()]
     assert [(x["id"], "no story found" in x["reason"]) for x in rejects] == [("nav", True)]
+
+
+def test_to_article_takes_an_article_a_text_a_dict_or_a_record():
+    article = Article("Storm hits coast", "A storm hit the coast on Monday, officials said.")
+    assert to_article(article) is article
+    from_text = to_article("Storm hits coast\n\nA storm hit the coast on Monday, officials said.")
+    assert (from_text.title, from_text.body) == (article.title, article.body)
+    from_dict = to_article({"title": "Storm hits coast", "body": article.body, "id": 7}, "x.json")
+    assert (from_dict.title, from_dict.id, from_dict.source) == (article.title, "7", "x.json")
+    record = Record("in.jsonl", row=2, line=3, data={"title": "Storm hits coast"})
+    assert to_article(record).source == "in.jsonl: line 3"
+
+
+def test_to_article_errors_name_the_input():
+    with pytest.raises(ArticleError, match=r"^in.jsonl: line 3: not JSON$"):
+        to_article(Record("in.jsonl", row=2, line=3, error="not JSON"))
+    with pytest.raises(ArticleError, match=r"^in.jsonl: line 4: empty article"):
+        to_article(Record("in.jsonl", row=3, line=4, data={"title": " "}))
+    with pytest.raises(ArticleError, match=r"^<text>: empty"):
+        to_article("  \n")

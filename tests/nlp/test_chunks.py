@@ -62,7 +62,7 @@ def test_a_short_text_is_one_piece() -> None:
 
 @pytest.mark.slow
 def test_pieces_give_the_same_entity_spans_as_the_whole_text() -> None:
-    from newstag.nlp.entities import load_pipeline
+    from newstag.nlp.pipeline import load_pipeline
 
     nlp = load_pipeline()
     text = long_story(12_000)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from newstag.io.article import Article, parse_text
+from newstag.io.article import parse_text
 from newstag.nlp import gazetteer
-from newstag.nlp.entities import Entity, Mention, _score, clean_mention
+from newstag.nlp.normalise import clean_mention
 
 SUMMIT = parse_text(
     "Kim Jong Un Will Meet Putin in Vladivostok\n"
@@ -83,50 +83,6 @@ def test_mentions_have_offsets_into_the_text(summit):
             assert SUMMIT.text[mention.start:mention.end] == mention.text
 
 
-def test_salience_rewards_headline_lead_mentions_and_spread():
-    body = "x " * 600
-    article = Article(title="Headline about Alpha", body=body)
-    alpha = Entity("Alpha", "person", "PERSON", [Mention("Alpha", 15, 20), Mention("Alpha", 30, 35),
-                                                 Mention("Alpha", 1100, 1105)])
-    beta = Entity("Beta", "person", "PERSON", [Mention("Beta", 900, 904)])
-    _score([alpha, beta], article)
-    assert alpha.in_headline and alpha.in_lead and not beta.in_headline and not beta.in_lead
-    assert 0 <= beta.salience < alpha.salience <= 1
-
-
 def test_salience_orders_the_summit(summit):
     ranked = sorted(summit.values(), key=lambda e: -e.salience)
     assert {e.name for e in ranked[:2]} == {"Kim Jong Un", "Vladimir Putin"}
-
-
-def _mentions(article: Article, name: str, *contexts: str) -> list[Mention]:
-    return [Mention(name, article.text.index(c), article.text.index(c) + len(name))
-            for c in contexts]
-
-
-def test_country_prior_is_bounded_by_the_headline_person():
-    """The story's country outranks a bystander mentioned as often and earlier, but not the
-    person the headline names."""
-    body = ("Beta said Alpha would come. Russia hosted the talks. " + "x " * 300
-            + "Beta and Russia agreed. Alpha left.")
-    article = Article(title="Alpha arrives for talks", body=body)
-    alpha = Entity("Alpha", "person", "PERSON",
-                   _mentions(article, "Alpha", "Alpha arrives", "Alpha would", "Alpha left"))
-    beta = Entity("Beta", "person", "PERSON", _mentions(article, "Beta", "Beta said", "Beta and"))
-    russia = Entity("Russia", "place", "GPE",
-                    _mentions(article, "Russia", "Russia hosted", "Russia agreed"),
-                    country="Russia")
-    _score([alpha, beta, russia], article)
-    assert alpha.salience > russia.salience > beta.salience
-
-
-def test_salience_weights_are_fitted_named_numbers():
-    import json
-
-    from newstag.nlp.entities import SALIENCE_FILE, salience_features, salience_weights
-
-    stored = json.loads(SALIENCE_FILE.read_text())
-    weights = salience_weights()
-    assert weights == stored["weights"] and "held_out" in stored
-    assert set(weights) <= set(salience_features([0], SUMMIT, "person"))
-    assert all(w >= 0 for w in weights.values()) and abs(sum(weights.values()) - 1) < 1e-3

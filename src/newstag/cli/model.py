@@ -151,7 +151,7 @@ def train(
     untagged = sum(not r.tags for r in records)
     if untagged:
         warn(f"{untagged:,} articles have no tags; they are used as negatives")
-    from newstag.nlp.entities import PipelineError
+    from newstag.nlp.pipeline import PipelineError
     from newstag.tagging.train import train_model
 
     t0 = time.perf_counter()
@@ -202,7 +202,7 @@ def eval_cmd(
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
     from newstag.nlp.cache import extract_entities
-    from newstag.nlp.entities import PipelineError, pipeline_for_bundle, resolve_pipeline_name
+    from newstag.nlp.pipeline import PipelineError, pipeline_for_bundle, resolve_pipeline_name
     from newstag.tagging.evaluate import evaluate_entities, evaluate_model
 
     overlap = _overlap_warning(corpus, records, bundle)

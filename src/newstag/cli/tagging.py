@@ -68,7 +68,7 @@ class _Inputs:
                 self._failed(str(exc))
 
     def _jsonl(self, path: str) -> Iterator[Article]:
-        from newstag.io.article import ArticleError, from_record
+        from newstag.io.article import ArticleError, to_article
         from newstag.io.records import RecordError, read_records, source_name
 
         found = 0
@@ -77,9 +77,7 @@ class _Inputs:
                 self.inputs += 1
                 found += 1
                 try:
-                    if not rec.ok:
-                        raise ArticleError(rec.problem)
-                    yield from_record(rec.data, rec.where)
+                    yield to_article(rec)
                 except ArticleError as exc:
                     self._failed(str(exc))
         except RecordError as exc:
@@ -104,7 +102,7 @@ class _Inputs:
 
 
 def _load_tagger(model: str | None, pipeline: str | None, rules: Path | None = None) -> Tagger:
-    from newstag.nlp.entities import PipelineError
+    from newstag.nlp.pipeline import PipelineError
     from newstag.tagging import ModelError
     from newstag.tagging.house_rules import RulesError
     from newstag.tagging.tagger import Tagger

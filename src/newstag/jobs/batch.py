@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from newstag.errors import InputError
-from newstag.io.article import Article, ArticleError, from_record
+from newstag.io.article import Article, ArticleError, to_article
 from newstag.io.records import Record
 
 log = logging.getLogger(__name__)
@@ -123,13 +123,6 @@ def count_records(path: str | Path) -> int:
 # ---------------------------------------------------------------------------
 
 _WORKER: dict[str, Any] = {}
-
-
-def to_article(record: Record) -> Article:
-    """The article of one input record; raises :class:`ArticleError` naming its line."""
-    if not record.ok:
-        raise ArticleError(record.problem)
-    return from_record(record.data, record.where)
 
 
 def record_id(row: int, data: dict[str, Any] | None) -> str:

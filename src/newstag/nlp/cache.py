@@ -1,7 +1,12 @@
-"""Entity extraction for corpora, cached on disk by text hash and pipeline fingerprint
-(a hash of the NER's files and the grouping rules' version).
+"""Entity extraction for corpora, cached on disk by text hash and :func:`cache_key`.
 
-Retraining with other settings reuses the cached entities instead of rerunning spaCy.
+The key of cached entities is a hash of everything that decides them: the NER's files
+(:func:`newstag.nlp.pipeline.pipeline_fingerprint`), the normalisation rules (the source
+of each rule in :data:`newstag.nlp.normalise.MENTION_RULES` and ``RESOLVERS``, and of the
+extraction modules) and the tables (gazetteer sources, salience weights, grouping tables).
+Change any of them and the entities are extracted again; retraining with other settings
+reuses them instead of rerunning spaCy.
+
 The cache is a SQLite file in ``$NEWSTAG_CACHE_DIR`` (default ``~/.cache/newstag``);
 set ``NEWSTAG_CACHE_DIR=off`` to disable it.
 """
@@ -9,9 +14,12 @@ set ``NEWSTAG_CACHE_DIR=off`` to disable it.
 from __future__ import annotations
 
 import hashlib
+import importlib
+import inspect
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +27,62 @@ from newstag.paths import cache_dir
 
 CACHE_VERSION = "1"
 """Bump when the stored entity format changes."""
+EXTRACTION_MODULES = ("newstag.nlp.entities", "newstag.nlp.mentions", "newstag.nlp.normalise",
+                      "newstag.nlp.grouping", "newstag.nlp.salience", "newstag.nlp.chunks",
+                      "newstag.nlp.gazetteer")
+"""The modules whose code turns NER spans into entities: their source is part of the key."""
+
+
+def cache_key(pipeline: str | None = None) -> str:
+    """``pipeline@files+rules|vN``: entities cached under one key were found by exactly this
+    NER, these rules and these tables, in this storage format."""
+    from newstag.nlp.pipeline import pipeline_fingerprint
+
+    return f"{pipeline_fingerprint(pipeline)}+{rules_fingerprint()}|v{CACHE_VERSION}"
+
+
+def rules_fingerprint() -> str:
+    """A short hash of the normalisation rules and the tables (see the module docstring)."""
+    digest = hashlib.sha256()
+    for part in (*_rule_sources(), *_table_sources()):
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def _source(obj: Any) -> str:
+    """The source code of a function or module (its compiled code if there is no source)."""
+    try:
+        return inspect.getsource(obj)
+    except (OSError, TypeError):
+        code = getattr(obj, "__code__", None)
+        return repr((code.co_code, code.co_consts)) if code else repr(obj)
+
+
+def _rule_sources() -> Iterator[str]:
+    """The rules in order, each by name and source, then the extraction modules' source."""
+    from newstag.nlp import normalise
+
+    for rule in (*normalise.MENTION_RULES, *normalise.RESOLVERS):
+        yield f"{rule.__module__}.{rule.__qualname__}"
+        yield _source(rule)
+    for name in EXTRACTION_MODULES:
+        yield _source(importlib.import_module(name))
+
+
+def _table_sources() -> Iterator[str]:
+    """The tables the rules read, as text: gazetteer sources, salience weights, grouping and
+    normalisation tables, and the spaCy version (its stop words split headlines)."""
+    from newstag.nlp import gazetteer, grouping, normalise, salience
+
+    yield gazetteer.tables_fingerprint()
+    yield repr(sorted(salience.salience_weights().as_dict().items()))
+    yield repr((sorted(grouping.REGIONS), sorted(grouping.AFFILIATIONS), grouping.SPLIT_LABELS))
+    yield repr((sorted(normalise.LABELS.items()), normalise.MIN_PLACE_POPULATION))
+    try:
+        yield f"spacy-{metadata.version('spacy')}"
+    except metadata.PackageNotFoundError:
+        yield "spacy-none"
 
 
 def text_key(text: str) -> str:
@@ -98,10 +162,10 @@ def extract_entities(articles: Sequence[Any], pipeline: str | None = None, n_pro
                      progress: Callable[[int, int], None] | None = None
                      ) -> list[list[dict[str, Any]]]:
     """Entity infos for each article (objects with ``title``/``body``/``text``), in order."""
-    from newstag.nlp.entities import EntityExtractor, pipeline_fingerprint
+    from newstag.nlp.entities import EntityExtractor
 
     extractor = EntityExtractor(pipeline)
-    tag = f"{pipeline_fingerprint(extractor.pipeline_name)}|v{CACHE_VERSION}"
+    tag = cache_key(extractor.pipeline_name)
     folder = cache_dir() if use_cache else None
     cache = EntityCache(folder / "entities.sqlite3" if folder else None)
     keys = [text_key(a.text) for a in articles]

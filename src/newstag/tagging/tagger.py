@@ -13,8 +13,9 @@ from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from newstag.io.article import Article, from_record, parse_text
-from newstag.nlp.entities import Entity, EntityExtractor, pipeline_for_bundle
+from newstag.io.article import Article, to_article
+from newstag.nlp.entities import Entity, EntityExtractor
+from newstag.nlp.pipeline import pipeline_for_bundle
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -60,15 +61,6 @@ def entity_suggestions(entities: list[Entity], top_k: int = 10,
     for tag in ranked:
         tag["score"] = round(min(1.0, tag["score"]), 4)
     return [t for t in ranked if t["score"] >= min_score][:top_k]
-
-
-def to_article(item: Article | str | dict[str, Any], source: str = "<text>") -> Article:
-    """Accept an Article, a plain text (first line = headline) or a ``{"title", "body"}`` dict."""
-    if isinstance(item, Article):
-        return item
-    if isinstance(item, str):
-        return parse_text(item, source)
-    return from_record(item, source)
 
 
 class Tagger:
