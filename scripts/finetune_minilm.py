@@ -17,7 +17,7 @@ MiniLM-alone Recall@2 and MRR before and after tuning. The two half adapters are
 the quantised model's out-of-fold embeddings from them. ``--folds-only`` redoes only the halves
 for the adapter already at ``--out`` (training is deterministic, so they are the same).
 
-    nice .venv/bin/python scripts/finetune_minilm.py        # needs the [semantic] extra
+    nice .venv/bin/python scripts/finetune_minilm.py        # needs the [retrain] extra
 
 About 30 minutes on 2 cores. Deterministic for the same inputs and torch build.
 """
@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import related as bench  # noqa: E402
 
 from newstag.encoders import adapter  # noqa: E402
-from newstag.related import _minilm_path  # noqa: E402
+from newstag.encoders.weights import minilm_dir  # noqa: E402
 
 
 def read_stories() -> list[dict]:
@@ -72,8 +72,8 @@ class LowRank(torch.nn.Module):
 
 
 def fresh_model() -> SentenceTransformer:
-
-    return SentenceTransformer(_minilm_path(), device="cpu")
+    """The plain MiniLM of the weights package (never downloaded)."""
+    return SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True)
 
 
 def train(stories: list[dict], args: argparse.Namespace

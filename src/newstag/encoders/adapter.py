@@ -7,8 +7,10 @@ feed-forward's two maps), a low-rank update ``W + B @ A`` (LoRA) fitted by
 ``scripts/finetune_minilm.py``: contrastive training on the ``train`` split of neus-related
 (headlines of one story from different outlets, and its neutral title, pulled together; other
 stories of the batch pushed apart). The factors are merged into the weights when the encoder
-loads, so encoding costs what it did; ``scripts/export_minilm_onnx.py`` merges them into the
-default mode's int8 model (:mod:`newstag.encoders.minilm_onnx`) the same way. The file holds
+loads (:func:`merged`, numpy, for the onnxruntime encoder :mod:`newstag.encoders.minilm_full`;
+:func:`merge`, torch, for the scripts), so encoding costs what it did;
+``scripts/export_minilm_onnx.py`` merges them into the default mode's int8 model
+(:mod:`newstag.encoders.minilm_onnx`) the same way. The file holds
 ``{layer}.{map}.A`` (rank x in) and ``{layer}.{map}.B`` (out x rank) as float16.
 
 ``NEWSTAG_MINILM_ADAPTER=off`` encodes with the plain model (an index then records so, and an
@@ -82,6 +84,37 @@ def target_modules(bert: Any) -> dict[str, Any]:
     return {key: getattr(parent, name) for key, (parent, name) in target_slots(bert).items()}
 
 
+def tensor_key(tensor: str) -> str | None:
+    """The file key (``{layer}.{map}``) of a BERT weight such as
+    ``encoder.layer.0.attention.self.query.weight``, or None when the adapter leaves it alone."""
+    parts = tensor.split(".")
+    if len(parts) < 5 or parts[:2] != ["encoder", "layer"] or parts[-1] != "weight":
+        return None
+    path = tuple(parts[3:-1])
+    short = next((s for s, names in TARGETS.items() if names == path), None)
+    return None if short is None else f"{parts[2]}.{short}"
+
+
+def delta(factors: dict[str, np.ndarray], key: str) -> np.ndarray | None:
+    """The float32 update ``B @ A`` (out x in) of one adapted map, or None without factors."""
+    a, b = factors.get(f"{key}.A"), factors.get(f"{key}.B")
+    if a is None or b is None:
+        return None
+    return b.astype(np.float32) @ a.astype(np.float32)
+
+
+def merged(weight: np.ndarray, tensor: str, factors: dict[str, np.ndarray]) -> np.ndarray:
+    """``weight`` (the BERT tensor named ``tensor``) with its adapter update added, as the
+    in-place :func:`merge` does to a torch model; unchanged when the adapter leaves it alone."""
+    key = tensor_key(tensor)
+    update = None if key is None else delta(factors, key)
+    if update is None:
+        return weight
+    if update.shape != weight.shape:
+        raise ValueError(f"adapter {key}: shape {update.shape} does not fit {weight.shape}")
+    return weight + update.astype(weight.dtype)
+
+
 def merge(bert: Any, path: str | None = None) -> str | None:
     """Add the adapter's updates to ``bert``'s weights in place; return its fingerprint."""
     found = load(path)
@@ -92,14 +125,13 @@ def merge(bert: Any, path: str | None = None) -> str | None:
     factors, fingerprint = found
     with torch.no_grad():
         for key, linear in target_modules(bert).items():
-            a, b = factors.get(f"{key}.A"), factors.get(f"{key}.B")
-            if a is None or b is None:
+            update = delta(factors, key)
+            if update is None:
                 continue
-            delta = torch.from_numpy(b.astype(np.float32) @ a.astype(np.float32))
-            if tuple(delta.shape) != tuple(linear.weight.shape):
-                raise ValueError(f"adapter {key}: shape {tuple(delta.shape)} does not fit "
+            if tuple(update.shape) != tuple(linear.weight.shape):
+                raise ValueError(f"adapter {key}: shape {tuple(update.shape)} does not fit "
                                  f"{tuple(linear.weight.shape)}")
-            linear.weight += delta.to(linear.weight.dtype)
+            linear.weight += torch.from_numpy(update).to(linear.weight.dtype)
     return fingerprint
 
 
