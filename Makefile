@@ -55,10 +55,11 @@ docs: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests benchmarks scripts
 
-# Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data.
+# Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data, with the
+# settings of configs/default-model.toml (recorded in the bundle's manifest).
 default-model: $(VENV)/.installed
 	$(BIN)/newstag train '$(SHARED)/wikinews/wikinews_en_part*.jsonl.gz' --out models/default \
-		--min-tag-count 2 --max-clf-labels 100 --folds 2 --jobs 1 --force
+		--config configs/default-model.toml --force
 	$(BIN)/python scripts/tag_info.py --model models/default
 
 # The default model's tag_info.json (each tag's years of use, type and place level; < 1 MB),

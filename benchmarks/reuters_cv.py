@@ -56,18 +56,14 @@ def _totals(counts: Counter[tuple[str, str]], part: int) -> Counter[str]:
 
 def _blank(names: list[str]) -> None:
     """Make the named combiner features constant (the trees then never split on them)."""
-    from newstag.tagging import combiner, tagmodel
+    from newstag.tagging import combiner
 
-    cols = [combiner.FEATURES.index(n) for n in names]
-    original = combiner.feature_row
+    original = combiner.feature_vector
 
-    def blanked(*a: Any, **k: Any) -> list[float]:
-        row = original(*a, **k)
-        for c in cols:
-            row[c] = 0.0
-        return row
+    def blanked(features: dict[str, float], columns: Any) -> list[float]:
+        return original({**features, **dict.fromkeys(names, 0.0)}, columns)
 
-    tagmodel.feature_row = blanked
+    combiner.feature_vector = blanked
 
 
 def main() -> None:

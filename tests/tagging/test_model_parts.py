@@ -12,6 +12,7 @@ import pytest
 from newstag.tagging import ModelError, load_model, save_model
 from newstag.tagging.combiner import tune_threshold
 from newstag.tagging.linker import TagLinker, norm, tag_forms
+from newstag.tagging.sources import Batch
 from newstag.tagging.tagmodel import TagModel
 
 
@@ -315,34 +316,37 @@ def test_model_passes_link_options_and_uses_the_headline(toy_model: TagModel) ->
     assert plain.get_params()["surname_links"] is False
     text = "ANNA BERG WINS\n\nThe match in Sweden went to Anna Berg."
     berg = ent("Anna Berg", start=text.index("Anna Berg"))
-    cands = toy_model._candidates(None, None, {}, toy_model.linker_, [berg], text)
-    assert cands["Anna Berg"]["ev"]["headline_any"]  # all-caps headline, found anyway
-    assert not toy_model._candidates(None, None, {}, toy_model.linker_, [berg],
-                                     None)["Anna Berg"]["ev"].get("headline_any")
+    linker = toy_model.sources_["linker"]
+    with_headline, without = linker.scan(Batch([text, ""], [[berg], [berg]], None))
+    assert with_headline.evidence["Anna Berg"]["headline_any"]  # all-caps, found anyway
+    assert not without.evidence["Anna Berg"].get("headline_any")
 
 
-def test_feature_row_margins() -> None:
-    from newstag.tagging.combiner import FEATURES, feature_row
+def test_source_features_margins_and_article_context() -> None:
+    from newstag.tagging.sources.classifier import ClassifierSource, ClassifierState
+    from newstag.tagging.sources.knn import KNNSource, KNNState
 
-    row = feature_row(0.5, 1, None, -2.0, False, (0.3, 2), clf_top=1.5, knn_top=0.6)
-    assert len(row) == len(FEATURES)
-    named = dict(zip(FEATURES, row, strict=True))
-    assert named["clf_margin"] == pytest.approx(-1.0)
-    assert named["knn_share"] == pytest.approx(0.5)
-    bare = dict(zip(FEATURES, feature_row(None, None, None, -2.0, True), strict=True))
-    assert bare["clf_margin"] < -3 and bare["knn_share"] == 0.0
-    assert bare["knn_tag_count"] == 0.0 and bare["clf_positives"] == 0.0
-    ctx = dict(zip(FEATURES, feature_row(None, None, None, -2.0, True, context=(2.5, 3)),
-                   strict=True))
-    assert ctx["knn_tag_count"] == 2.5 and ctx["clf_positives"] == pytest.approx(np.log(4))
+    labels = ["a", "b", "c"]
+    state = ClassifierState(np.array([1.5, 0.5, -1.0], dtype=np.float32), labels,
+                            {t: j for j, t in enumerate(labels)}, n_candidates=1)
+    clf = ClassifierSource(n_candidates=1)
+    assert clf.propose(state) == ["a"]
+    b = clf.features(state, "b", new=False)  # outside the top 1: scored and ranked anyway
+    assert b["clf_margin"] == pytest.approx(-1.0) and b["clf_rank"] == pytest.approx(np.log(2))
+    assert b["clf_positives"] == pytest.approx(np.log(3))  # two tags score above zero
+    new = clf.features(state, "a", new=True)
+    assert new["clf_margin"] < -3 and new["has_clf"] == 0.0
+    assert new["clf_positives"] == b["clf_positives"]  # the article's, for every candidate
+    knn = KNNSource()
+    votes = KNNState({"x": 0.6, "y": 0.3})
+    assert knn.features(votes, "y", new=False)["knn_share"] == pytest.approx(0.5)
+    bare = knn.features(votes, "y", new=True)
+    assert bare["knn_share"] == 0.0 and bare["knn_tag_count"] == pytest.approx(0.9)
 
 
 def test_candidates_carry_the_article_context(toy_model: TagModel, tmp_path: Path) -> None:
     """Neighbours' tag count and the classifier's positives: the same for every candidate
     of an article, and the same after a bundle round trip."""
-    from newstag.tagging.combiner import FEATURES
-
-    cols = [FEATURES.index("knn_tag_count"), FEATURES.index("clf_positives")]
     text = "Anna Berg in Sweden\n\nAnna Berg spoke about the match goal team in Sweden today."
     ents = [ent("Anna Berg"), ent("Sweden", "place", 0.4, start=13)]
     X = toy_model.features_.transform([text], [["Anna Berg", "Sweden"]])
@@ -350,12 +354,11 @@ def test_candidates_carry_the_article_context(toy_model: TagModel, tmp_path: Pat
     votes = toy_model.knn_.scores(X)
     lo, hi = votes.indptr[0], votes.indptr[1]
     expected = [float(votes.data[lo:hi].sum()), float(np.log1p((scores > 0).sum()))]
-    cands = toy_model._candidates(scores, toy_model.clf_, dict(zip(
-        [toy_model.knn_.labels_[j] for j in votes.indices[lo:hi]], votes.data[lo:hi].tolist(),
-        strict=True)), toy_model.linker_, ents, text)
+    cands = toy_model.candidates([text], [ents])[0]
     assert expected[0] > 1.5 and expected[1] > 0  # the toy articles carry three tags
     for cand in cands.values():
-        assert [cand["x"][c] for c in cols] == pytest.approx(expected, rel=1e-5)
+        got = [cand["features"]["knn_tag_count"], cand["features"]["clf_positives"]]
+        assert got == pytest.approx(expected, rel=1e-5)
     save_model(toy_model, tmp_path / "m")
     loaded = load_model(tmp_path / "m")
     assert loaded.rank_batch([text], [ents]) == toy_model.rank_batch([text], [ents])
@@ -411,17 +414,15 @@ def test_label_text_finds_whole_words_in_headline_lead_and_body() -> None:
 
 
 def test_candidates_carry_label_text_features(toy_model: TagModel) -> None:
-    from newstag.tagging.combiner import FEATURES
-
-    col = {n: FEATURES.index(n) for n in ("label_in_headline", "label_mentions")}
     text = "Sport news\n\nAnna Berg spoke about sport in Sweden."
-    berg = ent("Anna Berg", start=text.index("Anna Berg"))
-    cands = toy_model._candidates(None, None, {"Sport": 1.0, "Politics": 0.5},
-                                  toy_model.linker_, [berg], text)
-    sport, politics = cands["Sport"]["x"], cands["Politics"]["x"]
-    assert sport[col["label_in_headline"]] == 1.0 and sport[col["label_mentions"]] > 0
-    assert politics[col["label_in_headline"]] == 0.0 and politics[col["label_mentions"]] == 0
-
+    labels = toy_model.sources_["labels"]
+    (state,) = labels.scan(Batch([text], [[]], None))
+    sport = labels.features(state, "Sport", new=False)
+    politics = labels.features(state, "Politics", new=False)
+    assert sport["label_in_headline"] == 1.0 and sport["label_mentions"] > 0
+    assert politics["label_in_headline"] == 0.0 and politics["label_mentions"] == 0
+    named = toy_model.candidates([text], [[ent("Anna Berg", start=text.index("Anna"))]])[0]
+    assert named["Sport"]["features"]["label_in_headline"] == 1.0
 
 
 # -- data-only parts: numpy inference equals the scikit-learn objects they were trained as ----
@@ -492,10 +493,20 @@ def test_saved_parts_hold_no_pickles(toy_model: TagModel, tmp_path: Path) -> Non
         set(manifest["artifacts"]) | {"manifest.json"}
 
 
+def _old_pickle(obj: object) -> bytes:
+    """A pickle that names newstag's classes by their module paths before the layered
+    layout (``newstag.model.classifier.LinearOvR``), as older bundles hold them."""
+    import pickle
+
+    data = pickle.dumps(obj, protocol=0)  # text opcodes: module names carry no lengths
+    assert b"newstag.tagging.classifier" in data or b"newstag.tagging.linker" in data \
+        or b"newstag.tagging.combiner" in data
+    return data.replace(b"newstag.tagging.", b"newstag.model.")
+
+
 def _write_pickle_bundle(model: TagModel, folder: Path) -> None:
     """A format-1 bundle as older newstag wrote it: gzip pickles and their sha256."""
     import gzip
-    import pickle
 
     from newstag.tagging.bundle import ARTIFACTS, sha256_file
 
@@ -505,7 +516,7 @@ def _write_pickle_bundle(model: TagModel, folder: Path) -> None:
     for name, attr in ARTIFACTS.items():
         shutil.rmtree(folder / name, ignore_errors=True)
         with gzip.open(folder / f"{name}.joblib", "wb") as fh:
-            pickle.dump(getattr(model, attr), fh)
+            fh.write(_old_pickle(getattr(model, attr)))
         artifacts[f"{name}.joblib"] = {"sha256": sha256_file(folder / f"{name}.joblib")}
     manifest.update(format=1, artifacts=artifacts)
     del manifest["parts"]
@@ -537,6 +548,26 @@ def test_model_convert_and_info_commands(toy_model: TagModel, tmp_path: Path) ->
     assert r.returncode != 0 and "nothing to convert" in r.stderr
     r = run_cli("model", "info", str(tmp_path / "missing"))
     assert r.returncode != 0 and "no such model folder" in r.stderr
+
+
+def test_convert_reads_old_module_paths_and_refuses_foreign_code() -> None:
+    import io
+    import pickle
+
+    from newstag.tagging.bundle import BundleUnpickler, current_module
+    from newstag.tagging.classifier import KNNTags
+
+    assert current_module("newstag.model.classifier") == "newstag.tagging.classifier"
+    assert current_module("newstag.model.cache") == "newstag.nlp.cache"
+    assert current_module("numpy") == "numpy"
+    old = _old_pickle(KNNTags(k=3))
+    assert b"newstag.model.classifier" in old
+    with pytest.raises(ModuleNotFoundError):
+        pickle.loads(old)  # noqa: S301 - the old path no longer exists
+    assert BundleUnpickler(io.BytesIO(old)).load().get_params() == {"k": 3, "max_terms": 100}
+    evil = b"cos\nsystem\n(S'echo hi'\ntR."
+    with pytest.raises(pickle.UnpicklingError, match="os.system is not part of a model"):
+        BundleUnpickler(io.BytesIO(evil)).load()
 
 
 @pytest.mark.slow

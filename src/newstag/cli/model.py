@@ -109,18 +109,28 @@ def train(
     reuters_field: ReutersField = REUTERS,
     reuters_dateline: bool = DATELINE,
     pipeline: str = PIPELINE_OPTION,
-    min_tag_count: int = typer.Option(1, "--min-tag-count", min=1,
-                                      help="Articles a tag needs to be learned."),
-    min_clf_count: int = typer.Option(1, "--min-clf-count", min=1,
-                                      help="Articles a tag needs for its own classifier."),
-    c: float = typer.Option(1.0, "--C", min=1e-6, help="SVM regularisation C."),
-    chars: bool = typer.Option(False, "--chars", help="Add character 3-5-gram features."),
-    max_clf_labels: int = typer.Option(300, "--max-clf-labels", min=0,
-                                       help="Most frequent tags that get their own SVM."),
-    max_features: int = typer.Option(200_000, "--max-features", min=100,
-                                     help="Largest word vocabulary (chars: half of it)."),
-    folds: int = typer.Option(5, "--folds", min=2, help="Held-out folds for the combiner."),
-    jobs: int = JOBS,
+    config: Path = typer.Option(
+        None, "--config",
+        help="Training config (TOML, a [model] table of TagModel parameters, e.g. "
+             "configs/default-model.toml); the flags below override it. Recorded in the "
+             "bundle's manifest."),
+    min_tag_count: int = typer.Option(None, "--min-tag-count", min=1,
+                                      help="Articles a tag needs to be learned [default: 1]."),
+    min_clf_count: int = typer.Option(
+        None, "--min-clf-count", min=1,
+        help="Articles a tag needs for its own classifier [default: 1]."),
+    c: float = typer.Option(None, "--C", min=1e-6, help="SVM regularisation C [default: 1.0]."),
+    chars: bool = typer.Option(None, "--chars", help="Add character 3-5-gram features."),
+    max_clf_labels: int = typer.Option(
+        None, "--max-clf-labels", min=0,
+        help="Most frequent tags that get their own SVM [default: 300]."),
+    max_features: int = typer.Option(
+        None, "--max-features", min=100,
+        help="Largest word vocabulary (chars: half of it) [default: 200000]."),
+    folds: int = typer.Option(None, "--folds", min=2,
+                              help="Held-out folds for the combiner [default: 5]."),
+    jobs: int = typer.Option(None, "--jobs", "-j", min=1,
+                             help="Processes for spaCy and the classifier [default: 1]."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the entity cache."),
     tag_aliases: Path = typer.Option(
         None, "--tag-aliases",
@@ -128,14 +138,14 @@ def train(
              "'tag<TAB>alias<TAB>...' or JSON {\"tag\": ..., \"aliases\": [...]}. "
              "Entities named by an alias link to the tag."),
     no_tag_thresholds: bool = typer.Option(
-        False, "--no-tag-thresholds",
+        None, "--no-tag-thresholds",
         help="Use only the global threshold (no per-tag thresholds)."),
     no_country_links: bool = typer.Option(
-        False, "--no-country-links",
+        None, "--no-country-links",
         help="Do not match tags that are country codes or other names ('usa') to the "
              "country's entities ('United States')."),
     no_surname_links: bool = typer.Option(
-        False, "--no-surname-links",
+        None, "--no-surname-links",
         help="Do not match a person named by surname alone to the person tag with that "
              "surname."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
@@ -145,6 +155,14 @@ def train(
 
     if out.exists() and any(out.iterdir()) and not force:
         raise fail(f"{out}: folder exists and is not empty (use --force to overwrite)")
+    flags = {"min_tag_count": min_tag_count, "min_clf_count": min_clf_count, "C": c,
+             "max_clf_labels": max_clf_labels, "folds": folds, "n_jobs": jobs,
+             "char_ngrams": (3, 5) if chars else ...,
+             "tag_thresholds": _off(no_tag_thresholds), "country_links": _off(no_country_links),
+             "surname_links": _off(no_surname_links)}
+    if max_features is not None:
+        flags.update(max_word_features=max_features, max_char_features=max_features // 2)
+    params, record = _training_params(config, flags)
     aliases = _aliases(tag_aliases) if tag_aliases is not None else None
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, reuters_dateline=reuters_dateline)
@@ -157,15 +175,11 @@ def train(
     t0 = time.perf_counter()
     try:
         model = train_model(
-            records, out=out, pipeline=pipeline, n_process=jobs, use_cache=not no_cache,
-            corpus_name=str(corpus),
-            min_tag_count=min_tag_count, min_clf_count=min_clf_count, C=c,
-            char_ngrams=(3, 5) if chars else None, max_word_features=max_features,
-            max_clf_labels=max_clf_labels,
-            max_char_features=max_features // 2, folds=folds, n_jobs=jobs,
-            aliases=aliases, aliases_source=str(tag_aliases) if tag_aliases else "",
-            tag_thresholds=not no_tag_thresholds, country_links=not no_country_links,
-            surname_links=not no_surname_links)
+            records, out=out, pipeline=pipeline, n_process=params.get("n_jobs", 1),
+            use_cache=not no_cache,
+            corpus_name=str(corpus), aliases=aliases,
+            aliases_source=str(tag_aliases) if tag_aliases else "", training_config=record,
+            **params)
     except PipelineError as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:
@@ -173,6 +187,32 @@ def train(
     typer.echo(f"trained on {len(records):,} articles, {len(model.tag_counts_):,} tags "
                f"({time.perf_counter() - t0:.1f}s); held-out micro-F1 "
                f"{model.heldout_['micro_f1']:.3f}; saved {out}")
+
+
+def _off(flag: bool | None) -> Any:
+    """A ``--no-X`` flag as the parameter's value: False when given, else unset (...)."""
+    return False if flag else ...
+
+
+def _training_params(config: Path | None, flags: dict[str, Any]
+                     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """TagModel parameters: the config file's, then the flags given (``None``/``...``:
+    not given); with the config's manifest record."""
+    from newstag.tagging.config import ConfigError, config_record, read_config
+
+    params: dict[str, Any] = {}
+    record = None
+    if config is not None:
+        try:
+            params = read_config(config)
+        except ConfigError as exc:
+            raise fail(str(exc)) from None
+        record = config_record(config, params)
+    params.update({k: v for k, v in flags.items() if v is not None and v is not ...})
+    if record is not None:
+        record["overrides"] = sorted(k for k, v in flags.items()
+                                     if v is not None and v is not ...)
+    return params, record
 
 
 def eval_cmd(

@@ -1,4 +1,4 @@
-"""Trained tag suggestion: classifier + tag-entity linker + combiner, saved as bundles.
+"""Trained tag suggestion: candidate sources (:mod:`.sources`) + combiner, saved as bundles.
 
 ``load_model(path)`` returns a verified :class:`TagModel`; ``TagModel.fit`` trains one
 (see :mod:`newstag.tagging.train` for training from a corpus file). Heavy libraries load lazily.

@@ -373,7 +373,7 @@ def top_words(model: TagModel, x: tuple[Any, Any] | None, n: int = 3) -> list[di
     import numpy as np
 
     cols, vals = x
-    names = model._feature_names()
+    names = model.term_names()
     order = np.argsort(-vals)
     words = [str(names[cols[o]]) for o in order if ":" not in str(names[cols[o]])]
     return [{"kind": "term", "text": w, "via": "similar articles"} for w in words[:n]]
@@ -403,7 +403,7 @@ def _model_drafts(model: TagModel, ranked: list[dict[str, Any]], infos: list[dic
         p = cand["score"] * period_prior(rows.get(tag), year, info)
         draft = Draft(tag=tag, type=kind, p=p, level=rows.get(tag, {}).get("level"))
         if p >= model.threshold_ / 2:  # explain only what may be shown
-            draft.evidence = human_evidence(model._tag_dict(cand, by_name, x)["evidence"])
+            draft.evidence = human_evidence(model.explain(cand, by_name, x))
             draft.evidence = [ev for ev in draft.evidence if ev["kind"] == "term"]
         drafts[tag] = draft
     return drafts
@@ -534,11 +534,10 @@ def assemble_batch(model: TagModel | None, pairs: Sequence[tuple[Article, list[E
 
     if model is None:
         return [entity_tags(e, top_k, min_score, rules) for _, e in pairs]
-    ranked, X = model._rank([a.text for a, _ in pairs],
-                            [[entity_info(x) for x in e] for _, e in pairs])
+    ranked, X = model.rank_articles([a.text for a, _ in pairs],
+                                    [[entity_info(x) for x in e] for _, e in pairs])
     out = []
     for i, ((article, entities), cands) in enumerate(zip(pairs, ranked, strict=True)):
-        lo, hi = X.indptr[i], X.indptr[i + 1]
-        x = (X.indices[lo:hi], X.data[lo:hi])
-        out.append(assemble(model, article, entities, cands, x, top_k, min_score, rules))
+        out.append(assemble(model, article, entities, cands, X.row(i), top_k, min_score,
+                            rules))
     return out

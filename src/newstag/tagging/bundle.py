@@ -1,24 +1,28 @@
 """Model bundles: a folder of data-only parts plus ``manifest.json``.
 
-Each part (``features/``, ``classifier/``, ``knn/``, ``linker/``, ``combiner/``) saves its
-own ``.npy``/``.npz`` arrays and JSON; loading reads them with ``allow_pickle=False`` and
-memory-maps the large arrays, so a bundle from anyone can be loaded without running its
-code, and worker processes share one copy of the arrays. Scoring needs numpy only.
+Each part (``features/``, ``combiner/`` and the folder of each candidate source that keeps
+state: ``classifier/``, ``knn/``, ``linker/``) saves its own ``.npy``/``.npz`` arrays and
+JSON; loading reads them with ``allow_pickle=False`` and memory-maps the large arrays, so a
+bundle from anyone can be loaded without running its code, and worker processes share one
+copy of the arrays. Scoring needs numpy only.
 
 The manifest records the bundle format, the versions of newstag, scikit-learn (training)
 and spaCy, the spaCy pipeline, the labels with their counts, the training corpus checksum
-and size, hyper-parameters, held-out metrics, the creation time and a sha256 for every
-file. Loading checks the checksums and refuses tampered or incompatible bundles.
+and size, hyper-parameters (with the candidate sources) and the training config file used,
+held-out metrics, the creation time and a sha256 for every file. Loading checks the
+checksums and refuses tampered or incompatible bundles.
 
 Format 1 bundles were pickles (``*.joblib``): they are refused, and
 ``newstag model convert OLD NEW`` (:func:`convert_bundle`) rewrites one as format 2 in a
-process whose user chooses to trust it.
+process whose user chooses to trust it (classes named by their module paths before the
+layered layout, ``newstag.model.classifier.LinearOvR``, are read from where they live now).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 import time
 from importlib import metadata
 from pathlib import Path
@@ -28,9 +32,14 @@ from newstag.tagging.errors import ModelError
 
 FORMAT = 2
 PICKLE_FORMAT = 1
-PARTS = {"features": "features_", "classifier": "clf_", "knn": "knn_", "linker": "linker_",
-         "combiner": "combiner_"}
-ARTIFACTS = PARTS  # the format-1 names (``NAME.joblib``)
+MODEL_PARTS = {"features": "features_", "combiner": "combiner_"}
+"""The parts every bundle has; each candidate source with a ``part`` adds its own."""
+ARTIFACTS = {"features": "features_", "classifier": "clf_", "knn": "knn_",
+             "linker": "linker_", "combiner": "combiner_"}  # format 1: ``NAME.joblib``
+OLD_MODULES = {"newstag.model.cache": "newstag.nlp.cache",
+               "newstag.suggest": "newstag.tagging.tagger"}
+"""Modules that pickles of older newstag versions name, and where they live now (and
+``newstag.model.X`` is ``newstag.tagging.X``)."""
 
 
 def sha256_file(path: Path) -> str:
@@ -57,21 +66,22 @@ def _part_class(name: str) -> Any:
         from newstag.tagging.classifier import FeatureBuilder
 
         return FeatureBuilder
-    if name == "classifier":
-        from newstag.tagging.classifier import LinearOvR
-
-        return LinearOvR
-    if name == "knn":
-        from newstag.tagging.classifier import KNNTags
-
-        return KNNTags
-    if name == "linker":
-        from newstag.tagging.linker import TagLinker
-
-        return TagLinker
     from newstag.tagging.combiner import Combiner
 
     return Combiner
+
+
+def _sources(hyper_parameters: dict[str, Any]) -> list[Any]:
+    """The candidate sources a manifest's model uses, unfitted."""
+    from newstag.tagging.sources import DEFAULT_SOURCES, source_class
+
+    names = hyper_parameters.get("sources") or DEFAULT_SOURCES
+    return [source_class(n) for n in names]
+
+
+def expected_parts(hyper_parameters: dict[str, Any]) -> set[str]:
+    """The part folders of a bundle whose model has these hyper-parameters."""
+    return set(MODEL_PARTS) | {s.part for s in _sources(hyper_parameters) if s.part}
 
 
 def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None,
@@ -83,12 +93,12 @@ def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None
     folder.mkdir(parents=True, exist_ok=True)
     artifacts: dict[str, dict[str, Any]] = {}
     parts: dict[str, bool] = {}
-    for name, attr in PARTS.items():
-        part = getattr(model, attr)
-        parts[name] = part is not None
-        if part is None:
-            continue
-        for path in part.save(folder / name):
+    savers = {name: getattr(model, attr).save for name, attr in MODEL_PARTS.items()}
+    savers.update({s.part: s.save for s in model.sources_.values() if s.part})
+    for name, save in savers.items():
+        files = save(folder / name)
+        parts[name] = bool(files)
+        for path in files:
             artifacts[path.relative_to(folder).as_posix()] = {
                 "sha256": sha256_file(path), "bytes": path.stat().st_size}
     labels = {t: {"count": int(n), "type": model.tag_types_.get(t, "topic")}
@@ -105,7 +115,7 @@ def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None
         "n_labels": len(labels),
         "n_classifier_labels": len(model.clf_.labels_) if model.clf_ is not None else 0,
         "threshold": model.threshold_,
-        "hyper_parameters": model.get_params(),
+        "hyper_parameters": model.init_params(),
         "heldout_metrics": model.heldout_,
         "fit_seconds": model.fit_seconds_,
         "parts": parts,
@@ -169,7 +179,11 @@ def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[s
         raise ModelError(f"{folder}: bundle format {manifest.get('format')!r} is not supported "
                          f"(this newstag reads format {FORMAT}); retrain the model")
     parts = manifest.get("parts")
-    if not isinstance(parts, dict) or set(parts) != set(PARTS) or not parts.get("features"):
+    try:
+        expected = expected_parts(manifest.get("hyper_parameters") or {})
+    except ValueError as exc:
+        raise ModelError(f"{folder}: {exc}") from None
+    if not isinstance(parts, dict) or set(parts) != expected or not parts.get("features"):
         raise ModelError(f"{folder}: corrupted manifest (wrong part list)")
     _check_artifacts(folder, manifest, None)
     return manifest
@@ -192,10 +206,8 @@ def _new_model(manifest: dict[str, Any]) -> Any:
 
 
 def _finish(model: Any, folder: Path, manifest: dict[str, Any]) -> Any:
-    from newstag.tagging.labeltext import tag_label_forms
-
-    # derived, not stored: the tags' names and the aliases the linker keeps
-    model.label_forms_ = tag_label_forms(model.tag_counts_, getattr(model.linker_, "aliases_", {}))
+    for source in model.sources_.values():  # state derived from other parts (label forms)
+        source.bind(model)
     model.manifest_ = manifest
     model.path_ = str(folder)
     return model
@@ -210,27 +222,34 @@ def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
                          f"{manifest['pipeline']!r}, not {pipeline!r}; retrain it or use that "
                          "pipeline")
     model = _new_model(manifest)
-    for name, attr in PARTS.items():
-        part = None
-        if manifest["parts"].get(name):
-            try:
-                part = _part_class(name).load(folder / name)
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                raise ModelError(f"{folder}: cannot load {name}/ ({type(exc).__name__}: "
-                                 f"{exc})") from exc
-        setattr(model, attr, part)
+    present = manifest["parts"]
+    for name, attr in MODEL_PARTS.items():
+        setattr(model, attr, _load_part(folder, name, lambda f, n=name: _part_class(n).load(f)))
+    model.sources_ = {}
+    for source in model.new_sources():
+        part = source.part
+        where = folder / part if part and present.get(part) else None
+        model.sources_[source.name] = _load_part(folder, part or source.name,
+                                                 lambda f, s=source, w=where: s.load_part(w))
     return _finish(model, folder, manifest)
+
+
+def _load_part(folder: Path, name: str, load: Any) -> Any:
+    """``load(folder / name)``, its failures as a :class:`ModelError`."""
+    try:
+        return load(folder / name)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"{folder}: cannot load {name}/ ({type(exc).__name__}: "
+                         f"{exc})") from exc
 
 
 def load_pickle_bundle(folder: str | Path) -> Any:
     """Unpickle a format-1 bundle (runs whatever code it holds: trusted bundles only).
 
     Used by :func:`convert_bundle` alone; checks the checksums and the scikit-learn
-    version first, and compiles every part to its array form.
+    version first, reads classes from their current modules (:class:`BundleUnpickler`)
+    and compiles every part to its array form.
     """
-    import gzip
-    import pickle
-
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest.get("format") != PICKLE_FORMAT:
@@ -242,17 +261,53 @@ def load_pickle_bundle(folder: str | Path) -> Any:
                          f"but {have} is installed; convert it with that version")
     _check_artifacts(folder, manifest, {f"{n}.joblib" for n in ARTIFACTS})
     model = _new_model(manifest)
-    for name, attr in ARTIFACTS.items():
-        try:
-            with gzip.open(folder / f"{name}.joblib", "rb") as fh:
-                part = pickle.load(fh)  # noqa: S301 - the explicit, trusted conversion
-        except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad bundle
-            raise ModelError(f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: "
-                             f"{exc})") from exc
-        if part is not None and hasattr(part, "compile"):
-            part.compile()
-        setattr(model, attr, part)
+    parts = {name: _unpickle_part(folder, name) for name in ARTIFACTS}
+    model.features_, model.combiner_ = parts["features"], parts["combiner"]
+    model.sources_ = {}
+    for source in model.new_sources():
+        if source.part in parts:  # the built-in sources' parts: classifier, knn, linker
+            setattr(source, ARTIFACTS[source.part], parts[source.part])
+        model.sources_[source.name] = source
     return _finish(model, folder, manifest)
+
+
+def _unpickle_part(folder: Path, name: str) -> Any:
+    import gzip
+
+    try:
+        with gzip.open(folder / f"{name}.joblib", "rb") as fh:
+            part = BundleUnpickler(fh).load()
+    except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad bundle
+        raise ModelError(f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: "
+                         f"{exc})") from exc
+    if part is not None and hasattr(part, "compile"):
+        part.compile()
+    return part
+
+
+def current_module(module: str) -> str:
+    """Where a module an old pickle names lives now (``newstag.model.classifier`` ->
+    ``newstag.tagging.classifier``; the entity cache moved to ``newstag.nlp.cache``)."""
+    if module in OLD_MODULES:
+        return OLD_MODULES[module]
+    old = "newstag.model."
+    return "newstag.tagging." + module[len(old):] if module.startswith(old) else module
+
+
+class BundleUnpickler(pickle.Unpickler):
+    """A pickle reader for format-1 bundles: classes from their current modules, and only
+    from newstag, scikit-learn, numpy, SciPy, joblib and the standard containers."""
+
+    ALLOWED = {"newstag", "sklearn", "numpy", "scipy", "joblib", "collections", "builtins",
+               "copyreg", "_codecs", "functools", "__builtin__", "copy_reg"}  # + Python 2 names
+    REFUSED = {"eval", "exec", "compile", "open", "__import__", "breakpoint", "input"}
+
+    def find_class(self, module: str, name: str) -> Any:
+        module = current_module(module)
+        if module.split(".")[0] not in self.ALLOWED or (
+                module in ("builtins", "__builtin__") and name in self.REFUSED):
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a model bundle")
+        return super().find_class(module, name)
 
 
 NEW_KEYS = ("format", "newstag", "spacy", "parts", "artifacts", "labels", "hyper_parameters",

@@ -26,6 +26,7 @@ from newstag.tagging.arrays import (
     save_array,
     save_json,
 )
+from newstag.tagging.estimator import Estimator
 from newstag.tagging.tfidf import TfidfTable
 
 BLOCKS = ("word", "char", "ent")
@@ -39,7 +40,7 @@ def _is_scipy(X: Any) -> bool:
     return hasattr(X, "tocsr")
 
 
-class FeatureBuilder:
+class FeatureBuilder(Estimator):
     """Turn texts and entity names into one sparse TF-IDF matrix.
 
     Parameters: ``word_ngrams``, ``char_ngrams`` (``None`` turns characters off),
@@ -48,19 +49,15 @@ class FeatureBuilder:
     """
 
     def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] | None = (3, 5),
+                 char_ngrams: tuple[int, int] | None = None,
                  max_word_features: int | None = 200_000, max_char_features: int | None = 100_000,
-                 min_df: int = 2, entity_weight: float = 0.5) -> None:
+                 min_df: int = 2, entity_weight: float = 0.1) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.max_word_features = max_word_features
         self.max_char_features = max_char_features
         self.min_df = min_df
         self.entity_weight = entity_weight
-
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("word_ngrams", "char_ngrams", "max_word_features",
-                                              "max_char_features", "min_df", "entity_weight")}
 
     def fit(self, texts: Sequence[str], entity_names: Sequence[list[str]]) -> FeatureBuilder:
         self.fit_transform(texts, entity_names)
@@ -130,7 +127,7 @@ class FeatureBuilder:
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in
-                  self.get_params().items()}
+                  self.init_params().items()}
         files = [save_json(folder / "meta.json", {"params": params,
                                                   "blocks": list(self.tables_)})]
         for name, table in self.tables_.items():
@@ -160,14 +157,14 @@ def _hstack(blocks: list[tuple[CSR, Any]], n_rows: int) -> CSR:
     return CSR.from_rows(rows, sum(X.shape[1] for X, _ in blocks))
 
 
-class LinearOvR:
+class LinearOvR(Estimator):
     """One linear SVM per label on a fixed feature matrix; weights pruned and sparse.
 
     Parameters: ``C``, ``class_weight``, ``prune`` (keep only this many largest weights per
     label; 0 keeps all), ``n_jobs``. ``coef_`` is a numpy :class:`CSR` (labels x features).
     """
 
-    def __init__(self, C: float = 0.5, class_weight: str | None = None, prune: int = 2000,
+    def __init__(self, C: float = 1.0, class_weight: str | None = None, prune: int = 2000,
                  n_jobs: int = 1) -> None:
         self.C = C
         self.class_weight = class_weight
@@ -204,6 +201,13 @@ class LinearOvR:
         self.intercept_ = np.asarray(self.intercept_, dtype=np.float32)
         for attr in ("_coef_T", "_index", "_coef_postings"):
             self.__dict__.pop(attr, None)
+
+    def label_index(self) -> dict[str, int]:
+        """Label -> row of ``coef_`` (built on first use)."""
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = self._index = {t: j for j, t in enumerate(self.labels_)}
+        return index
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Scores (articles x labels); SciPy input (training) takes the SciPy product."""
@@ -246,8 +250,7 @@ class LinearOvR:
 
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"params": {"C": self.C, "class_weight": self.class_weight,
-                           "prune": self.prune, "n_jobs": self.n_jobs},
+        meta = {"params": self.init_params(),
                 "labels": self.labels_, "shape": list(self.coef_.shape)}
         return [save_json(folder / "meta.json", meta), *self.coef_.save(folder, "coef"),
                 save_array(folder / "intercept.npy", self.intercept_)]
@@ -297,7 +300,7 @@ def _fit_many(X: Any, ys: list[np.ndarray], C: float, class_weight: str | None,
     return ws, bs
 
 
-class KNNTags:
+class KNNTags(Estimator):
     """Tag votes of the ``k`` most similar training articles (cosine on TF-IDF).
 
     Training vectors keep only their ``max_terms`` largest weights, so the bundle stays small.
@@ -406,7 +409,7 @@ class KNNTags:
 
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"params": {"k": self.k, "max_terms": self.max_terms}, "labels": self.labels_,
+        meta = {"params": self.init_params(), "labels": self.labels_,
                 "postings_shape": list(self.postings_.shape),
                 "tags_shape": list(self.tags_.shape)}
         return [save_json(folder / "meta.json", meta),

@@ -1,13 +1,13 @@
-"""The combiner: one score per candidate tag from classifier and entity evidence.
+"""The combiner: one score per candidate tag from the candidate sources' features.
 
-Each candidate (article, tag) gets a feature row: the classifier's score and rank, the
-entity evidence (salience, mentions, headline/lead presence, string-match quality, link
-confidence and support, country roll-up; where and how often the entities naming the tag
-are mentioned: first place or person of the body, most mentioned, share of mentions, in the
-headline whatever its case), the tag's own name or aliases written in the text (headline,
-body, lead), the tag's prior and whether the tag is new, and two figures of the article
-itself: how many tags its nearest neighbours carry and how many tags the classifier scores
-above zero (so a tag ranked second or third can pass when the article looks multi-tag).
+Each candidate (article, tag) gets a feature row, its features read by name from every
+candidate source (:mod:`newstag.tagging.sources`): the classifier's score, rank and margin,
+the neighbours' votes, the entity evidence (salience, mentions, headline/lead presence,
+string-match quality, link confidence and support, country roll-up, where and how often the
+entities naming the tag are mentioned), the tag's own name written in the text, the tag's
+prior and whether it is new, and two figures of the article itself (how many tags its
+neighbours carry, how many the classifier scores above zero). The column order is stored
+at fit (``feature_names_``); bundles from before keep :data:`FEATURES`.
 A gradient-boosted tree model, fitted on held-out folds of the training data, turns the
 row into a probability; a global threshold tuned for micro-F1 decides what is suggested.
 
@@ -24,11 +24,13 @@ tag, monotonically, so that the tag's threshold lands on the global one:
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from newstag.tagging.estimator import Estimator
 
 FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salience", "mentions",
             "in_headline", "in_lead", "str_quality", "link_conf", "link_support", "via_country",
@@ -38,76 +40,25 @@ FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salien
             "most_of_type", "type_share", "headline_any", "n_str_tags",
             "clf_margin", "knn_share", "label_in_headline", "label_mentions", "label_in_lead",
             "knn_tag_count", "clf_positives")
-FAR = 5000
-"""First-mention offset (characters into the body) used when the tag's entities have none."""
-NO_SCORE = -3.0
-_LOG_FAR_RANK = math.log1p(1000)
-"""The rank feature of a tag the classifier or the neighbours do not rank."""
+"""The columns of bundles that do not store theirs (trained before candidate sources)."""
 
 
-def feature_row(clf_score: float | None, clf_rank: int | None, ev: dict[str, Any] | None,
-                prior: float, is_new: bool, knn: tuple[float, int] | None = None,
-                clf_top: float | None = None, knn_top: float | None = None,
-                label: tuple[bool, int, bool] | None = None,
-                context: tuple[float, int] | None = None) -> list[float]:
-    """The combiner's feature vector for one candidate.
+def feature_vector(features: dict[str, float], names: Sequence[str]) -> list[float]:
+    """The row of one candidate: its features (by name, from every source) in column order.
 
-    ``clf_top`` and ``knn_top`` are the article's best classifier score and neighbour vote
-    (the margin to the best tag and the share of the best vote are features). ``label``
-    says where the tag's own name or aliases occur as words in the text: (in the headline,
-    mentions in the body, in the body's lead); see :func:`newstag.tagging.labeltext`.
-    ``context`` describes the article, not the tag: how many tags its neighbours carry
-    (similarity-weighted) and how many tags the classifier scores above zero.
+    Raises ``ValueError`` when a column has no feature or a feature has no column.
     """
-    ev = ev or {}
-    get = ev.get
-    etype = get("entity_type", "")
-    return [
-        NO_SCORE if clf_score is None else float(clf_score),
-        math.log1p(clf_rank) if clf_rank is not None else _LOG_FAR_RANK,
-        float(clf_score is not None),
-        knn[0] if knn else 0.0,
-        math.log1p(knn[1]) if knn else _LOG_FAR_RANK,
-        float(get("salience", 0.0)),
-        math.log1p(get("mentions", 0)),
-        1.0 if get("in_headline") else 0.0,
-        1.0 if get("in_lead") else 0.0,
-        float(get("str_quality", 0.0)),
-        float(get("link_conf", 0.0)),
-        math.log1p(get("link_support", 0)),
-        1.0 if ev and get("via_country") else 0.0,
-        float(get("n_entities", 0)),
-        float(prior),
-        float(is_new),
-        float(etype == "person"),
-        float(etype == "place"),
-        float(etype == "organisation"),
-        1.0 if ev else 0.0,
-        float(get("str_salience", 0.0)),
-        1.0 if get("str_in_headline") else 0.0,
-        float(get("link_weight", 0.0)),
-        float(get("free_link_weight", 0.0)),
-        float(get("shadow_weight", 0.0)),
-        math.log1p(get("str_mentions", 0)),
-        math.log1p(get("country_mentions", 0)),
-        math.log1p(min(get("first_pos", FAR), FAR)),
-        1.0 if get("first_of_type") else 0.0,
-        1.0 if get("most_of_type") else 0.0,
-        float(get("type_share", 0.0)),
-        1.0 if get("headline_any") else 0.0,
-        float(get("n_str_tags", 0)),
-        float(clf_score - clf_top) if clf_score is not None and clf_top is not None
-        else 2 * NO_SCORE,
-        knn[0] / knn_top if knn and knn_top else 0.0,
-        1.0 if label and label[0] else 0.0,
-        math.log1p(label[1]) if label else 0.0,
-        1.0 if label and label[2] else 0.0,
-        float(context[0]) if context else 0.0,
-        math.log1p(context[1]) if context else 0.0,
-    ]
+    try:
+        row = [features[n] for n in names]
+    except KeyError as exc:
+        raise ValueError(f"no candidate source gives the feature {exc.args[0]!r}") from None
+    if len(features) != len(row):
+        unknown = sorted(set(features) - set(names))
+        raise ValueError(f"features {unknown} are not among the combiner's columns")
+    return row
 
 
-class Combiner:
+class Combiner(Estimator):
     """Gradient-boosted trees over candidate features, with an F1-tuned threshold.
 
     Parameters: ``max_iter``, ``learning_rate``, ``max_leaf_nodes``, ``random_state``,
@@ -131,14 +82,18 @@ class Combiner:
         self.crossfit_repeats = crossfit_repeats
 
     def fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
-            n_gold: int, tags: Any = None, gold: dict[int, Any] | None = None) -> Combiner:
+            n_gold: int, tags: Any = None, gold: dict[int, Any] | None = None,
+            feature_names: Sequence[str] | None = None) -> Combiner:
         """Fit on candidate rows; ``n_gold`` counts all gold tags (found or not) for recall.
 
         ``tags`` (the candidate tag of each row) and ``gold`` (each held-out article's gold
-        tags, by doc id) enable per-tag thresholds.
+        tags, by doc id) enable per-tag thresholds. ``feature_names`` name the columns
+        (default: :data:`FEATURES`, or ``f0``, ``f1``, ... when ``X`` has other widths).
         """
         from sklearn.model_selection import GroupKFold
         from threadpoolctl import threadpool_limits
+
+        self.feature_names_ = _column_names(feature_names, np.shape(X))
 
         with threadpool_limits(self.n_threads):
             oof = self._fit(X, y, doc_ids, n_gold, GroupKFold)
@@ -238,24 +193,22 @@ class Combiner:
             self.trees_ = Trees.from_sklearn(model)
         elif "trees_" not in self.__dict__:
             self.trees_ = None
+        if "feature_names_" not in self.__dict__:  # pickled before features had names
+            self.feature_names_ = FEATURES
 
     _STATE = ("base_rate_", "threshold_", "oof_f1_", "shrink_", "crossfit_")
-
-    def get_params(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "max_iter", "learning_rate", "max_leaf_nodes", "random_state", "n_threads",
-            "tag_thresholds", "min_tag_positives", "shrink_grid", "min_gain",
-            "crossfit_repeats")}
 
     def save(self, folder: Path) -> list[Path]:
         """``meta.json`` (settings, threshold, per-tag thresholds) and ``trees.npz``."""
         from newstag.tagging.arrays import save_json
 
         folder.mkdir(parents=True, exist_ok=True)
-        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.get_params().items()}
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.init_params().items()}
         meta = {"params": params, **{k: getattr(self, k, None) for k in self._STATE},
                 "tag_thresholds": getattr(self, "tag_thresholds_", {}),
                 "trees": self.trees_ is not None}
+        if self.feature_names_ != FEATURES:  # FEATURES: left out, as bundles before names
+            meta["features"] = list(self.feature_names_)
         files = [save_json(folder / "meta.json", meta)]
         if self.trees_ is not None:
             files.append(self.trees_.save(folder / "trees.npz"))
@@ -271,8 +224,18 @@ class Combiner:
         for k in cls._STATE:
             setattr(combiner, k, meta.get(k))
         combiner.tag_thresholds_ = meta.get("tag_thresholds") or {}
+        combiner.feature_names_ = tuple(meta.get("features") or FEATURES)  # older: FEATURES
         combiner.trees_ = Trees.load(folder / "trees.npz") if meta.get("trees") else None
         return combiner
+
+
+def _column_names(names: Sequence[str] | None, shape: tuple[int, ...]) -> tuple[str, ...]:
+    if names is not None:
+        if len(shape) == 2 and shape[1] != len(names):
+            raise ValueError(f"{len(names)} feature names for {shape[1]} columns")
+        return tuple(names)
+    width = shape[1] if len(shape) == 2 else len(FEATURES)
+    return FEATURES if width == len(FEATURES) else tuple(f"f{i}" for i in range(width))
 
 
 class Trees:

@@ -35,9 +35,44 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypedDict
+
+from newstag.tagging.estimator import Estimator
 
 _PAREN = re.compile(r"\s*\([^)]*\)")
+
+
+class LinkEvidence(TypedDict, total=False):
+    """What :meth:`TagLinker.candidates` records of a candidate tag (every key it may write)."""
+
+    str_quality: float
+    link_conf: float
+    link_support: int
+    salience: float
+    mentions: int
+    in_headline: bool
+    in_lead: bool
+    via_country: bool
+    n_entities: int
+    entity_type: str
+    entities: list[str]
+    strength: dict[str, float]
+    str_salience: float
+    str_in_headline: bool
+    link_weight: float
+    free_link_weight: float
+    shadow_weight: float
+    n_str_tags: int
+    str_mentions: int
+    country_mentions: int
+    type_share: float
+    first_pos: int
+    first_of_type: bool
+    most_of_type: bool
+    headline_any: bool
+
+
+EVIDENCE_KEYS = frozenset(LinkEvidence.__annotations__)
 _NON_WORD = re.compile(r"[^\w]+")
 
 
@@ -148,7 +183,53 @@ def _in_headline(forms: set[str], headline: str) -> bool:
     return False
 
 
-class TagLinker:
+def _new_evidence(entity: dict[str, Any]) -> LinkEvidence:
+    """The evidence of a tag before its first entity is added (:func:`_add_hit`)."""
+    return {"str_quality": 0.0, "link_conf": 0.0, "link_support": 0, "salience": 0.0,
+            "mentions": 0, "in_headline": False, "in_lead": False, "via_country": True,
+            "n_entities": 0, "entity_type": entity.get("type", ""), "entities": [],
+            "strength": {}, "str_salience": 0.0, "str_in_headline": False,
+            "link_weight": 0.0, "free_link_weight": 0.0, "shadow_weight": 0.0}
+
+
+def _add_hit(c: Any, entity: dict[str, Any], how: str, quality: float, conf: float,
+             support: int, shadowed: bool) -> None:
+    """Add one entity's string match (``quality``) or link (``conf``, ``support``) to a
+    tag's evidence ``c``; ``shadowed``: the entity names another tag by string."""
+    salience = float(entity.get("salience", 0.0))
+    c["str_quality"] = max(c["str_quality"], quality)
+    c["link_conf"] = max(c["link_conf"], conf)
+    c["link_support"] = max(c["link_support"], support)
+    if quality > 0 and how != "country":
+        c["str_salience"] = max(c["str_salience"], salience)
+        c["str_in_headline"] |= bool(entity.get("in_headline"))
+    if conf > 0:
+        weight = conf * salience
+        c["link_weight"] = max(c["link_weight"], weight)
+        if shadowed:
+            c["shadow_weight"] = max(c["shadow_weight"], weight)
+        else:
+            c["free_link_weight"] = max(c["free_link_weight"], weight)
+    if how != "country":
+        c["via_country"] = False
+    name = entity["name"]
+    c["strength"][name] = max(c["strength"].get(name, 0.0), quality, conf)
+    if name in c["entities"]:
+        return
+    if quality > 0:  # string matches explain best: list them first
+        c["entities"].insert(0, name)
+    else:
+        c["entities"].append(name)
+    c["n_entities"] += 1
+    c["mentions"] += entity.get("count", 0)
+    c["in_headline"] |= bool(entity.get("in_headline"))
+    c["in_lead"] |= bool(entity.get("in_lead"))
+    if entity.get("salience", 0.0) > c["salience"]:
+        c["salience"] = entity.get("salience", 0.0)
+        c["entity_type"] = entity.get("type", "")
+
+
+class TagLinker(Estimator):
     """Learn entity -> tag links from co-occurrence and string matching.
 
     Parameters: ``min_support`` (articles a co-occurrence link needs), ``min_confidence``
@@ -292,74 +373,45 @@ class TagLinker:
                 if how != "country" and k in self.string_index_}
 
     def candidates(self, entities: Sequence[dict[str, Any]],
-                   headline: str | None = None) -> dict[str, dict[str, Any]]:
+                   headline: str | None = None) -> dict[str, LinkEvidence]:
         """Tags the entities point to, each with aggregated evidence features.
 
         ``headline`` (the article's headline) enables the case-blind headline feature and
         places the body after it for the first-mention features.
         """
-        out: dict[str, dict[str, Any]] = {}
+        out: dict[str, Any] = {}  # tag -> LinkEvidence
         matched: dict[str, dict[int, str]] = defaultdict(dict)  # tag -> entity -> how
         for n_entity, entity in enumerate(entities):
             named = self.named_tags(entity)
             surname = self.surname_tag(entity)
             if surname:
                 named.add(surname)
-            salience = float(entity.get("salience", 0.0))
             for key, key_quality, how in entity_keys(entity):
-                hits: list[tuple[str, float, float, int]] = []  # tag, str quality, conf, support
-                if key in self.string_index_:
-                    tag, quality = self.string_index_[key]
-                    hits.append((tag, quality * key_quality, 0.0, 0))
-                elif how == "name" and surname:
-                    hits.append((surname, self.surname_quality, 0.0, 0))
-                for tag, conf, support in self.links_.get(key, ()):
-                    hits.append((tag, 0.0, conf, support))
-                for tag, quality, conf, support in hits:
+                for tag, quality, conf, support in self._hits(key, key_quality, how, surname):
                     c = out.get(tag)
                     if c is None:
-                        c = out[tag] = {"str_quality": 0.0, "link_conf": 0.0, "link_support": 0,
-                                        "salience": 0.0, "mentions": 0, "in_headline": False,
-                                        "in_lead": False, "via_country": True, "n_entities": 0,
-                                        "entity_type": entity.get("type", ""), "entities": [],
-                                        "strength": {}, "str_salience": 0.0,
-                                        "str_in_headline": False, "link_weight": 0.0,
-                                        "free_link_weight": 0.0, "shadow_weight": 0.0}
+                        c = out[tag] = _new_evidence(entity)
                     if quality > 0:
                         matched[tag].setdefault(n_entity, how)
-                    c["str_quality"] = max(c["str_quality"], quality)
-                    c["link_conf"] = max(c["link_conf"], conf)
-                    c["link_support"] = max(c["link_support"], support)
-                    if quality > 0 and how != "country":
-                        c["str_salience"] = max(c["str_salience"], salience)
-                        c["str_in_headline"] |= bool(entity.get("in_headline"))
-                    if conf > 0:
-                        weight = conf * salience
-                        c["link_weight"] = max(c["link_weight"], weight)
-                        if named and tag not in named:  # the entity names another tag
-                            c["shadow_weight"] = max(c["shadow_weight"], weight)
-                        else:
-                            c["free_link_weight"] = max(c["free_link_weight"], weight)
-                    if how != "country":
-                        c["via_country"] = False
-                    strength = c["strength"]
-                    strength[entity["name"]] = max(strength.get(entity["name"], 0.0), quality,
-                                                   conf)
-                    if entity["name"] not in c["entities"]:
-                        if quality > 0:  # string matches explain best: list them first
-                            c["entities"].insert(0, entity["name"])
-                        else:
-                            c["entities"].append(entity["name"])
-                        c["n_entities"] += 1
-                        c["mentions"] += entity.get("count", 0)
-                        c["in_headline"] |= bool(entity.get("in_headline"))
-                        c["in_lead"] |= bool(entity.get("in_lead"))
-                        if entity.get("salience", 0.0) > c["salience"]:
-                            c["salience"] = entity.get("salience", 0.0)
-                            c["entity_type"] = entity.get("type", "")
+                    _add_hit(c, entity, how, quality, conf, support,
+                             shadowed=bool(named) and tag not in named)
         if matched:
             self._mention_features(out, matched, entities, headline)
         return out
+
+    def _hits(self, key: str, key_quality: float, how: str, surname: str | None
+              ) -> list[tuple[str, float, float, int]]:
+        """``(tag, string quality, link confidence, support)`` of one entity key: its string
+        match (or the entity's surname tag), then its co-occurrence links."""
+        hits: list[tuple[str, float, float, int]] = []
+        if key in self.string_index_:
+            tag, quality = self.string_index_[key]
+            hits.append((tag, quality * key_quality, 0.0, 0))
+        elif how == "name" and surname:
+            hits.append((surname, self.surname_quality, 0.0, 0))
+        for tag, conf, support in self.links_.get(key, ()):
+            hits.append((tag, 0.0, conf, support))
+        return hits
 
     @staticmethod
     def _mention_features(out: dict[str, dict[str, Any]], matched: dict[str, dict[int, str]],
@@ -407,19 +459,19 @@ class TagLinker:
 
     # ------------------------------------------------------------------ persistence
 
-    _PARAMS = ("min_support", "min_confidence", "max_links", "alias_quality", "country_forms",
-               "surnames", "surname_quality")
-
     def save(self, folder: Any) -> list[Any]:
         """``linker.json.gz`` (settings, string index, surnames, counts) and ``links.npz``
         (the co-occurrence links as columns)."""
         from newstag.tagging.arrays import save_json
 
         folder.mkdir(parents=True, exist_ok=True)
-        defaults = TagLinker().__dict__  # bundles pickled before a setting existed
+        from newstag.tagging.estimator import defaults_of
+
         keys = list(self.links_)
         tags = sorted({t for links in self.links_.values() for t, _, _ in links})
-        state = {"params": {k: getattr(self, k, defaults[k]) for k in self._PARAMS},
+        # getattr with the default: bundles pickled before a setting existed
+        params = {k: getattr(self, k, v) for k, v in defaults_of(TagLinker).items()}
+        state = {"params": params,
                  "tag_counts": self.tag_counts_, "n_docs": self.n_docs_,
                  "string_index": self.string_index_, "aliases": getattr(self, "aliases_", {}),
                  "surname_index": getattr(self, "surname_index_", {}),

@@ -29,15 +29,17 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                 pipeline: str | None = None, n_process: int = 1, use_cache: bool = True,
                 corpus_name: str = "",
                 aliases: dict[str, Sequence[str]] | None = None,
-                aliases_source: str = "", **params: Any) -> Any:
+                aliases_source: str = "", training_config: dict[str, Any] | None = None,
+                **params: Any) -> Any:
     """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given.
 
     ``aliases`` (tag -> other names, see :func:`newstag.io.corpus.read_tag_aliases`) feed the
     linker's string matching; they are stored in the bundle with the linker. Progress lines
-    go to this module's logger.
+    go to this module's logger. ``training_config``
+    (:func:`newstag.tagging.config.config_record`) goes into the manifest.
     """
     from newstag.nlp.cache import extract_entities
-    from newstag.nlp.entities import resolve_pipeline_name
+    from newstag.nlp.pipeline import resolve_pipeline_name
     from newstag.tagging.tagmodel import TagModel
 
     t0 = time.perf_counter()
@@ -63,6 +65,8 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                   "article_fingerprints": pack_fingerprints(records)}  # for eval's overlap check
         extra: dict[str, Any] = {"train_seconds": model.train_seconds_,
                                  "entity_seconds": round(t_ents, 2)}
+        if training_config:
+            extra["training_config"] = training_config
         if aliases:
             extra["tag_aliases"] = {"source": aliases_source, "tags": len(used),
                                     "aliases": n_used}
