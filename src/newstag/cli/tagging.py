@@ -169,14 +169,20 @@ def suggest(
     shown: deque[Article] = deque()
     results = tagger.suggest_many(_remember(articles, shown), top_k=top_k,
                                   min_score=min_score, n_process=processes)
-    for result in results:
-        article = shown.popleft()
-        _announce(article, show_cleaning)
-        result["source"] = article.source
-        if show_cleaning:
-            result["cleaning"] = article.cleaning_report()
-        _print_suggestions(result, fmt, header=done == 0)
-        done += 1
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        for result in results:
+            article = shown.popleft()
+            _announce(article, show_cleaning)
+            result["source"] = article.source
+            if show_cleaning:
+                result["cleaning"] = article.cleaning_report()
+            _print_suggestions(result, fmt, header=done == 0)
+            done += 1
+    except BrokenProcessPool:
+        raise fail(f"an NER worker process died (out of memory?) after {done} articles; "
+                   "try fewer processes (-j)") from None
     inputs.finish(done)
 
 

@@ -32,6 +32,8 @@ from typing import Any
 from newstag.errors import InputError
 from newstag.io.article import Article, ArticleError, to_article
 from newstag.io.records import Record
+from newstag.jobs.cache import cached_tagger, load_tagger
+from newstag.jobs.loop import Tagged, tag_rows
 
 log = logging.getLogger(__name__)
 
@@ -137,55 +139,35 @@ def record_id(row: int, data: dict[str, Any] | None) -> str:
     return str(value)
 
 
-def tag_articles(tagger: Any, articles: list[Article], top_k: int,
-                 min_score: float) -> list[dict[str, Any] | Exception]:
-    """Tag a list of articles; a failing article yields its exception instead of a result."""
-    try:
-        return list(tagger.suggest_many(articles, top_k=top_k, min_score=min_score))
-    except Exception:  # find the article that fails, keep the rest
-        results: list[dict[str, Any] | Exception] = []
-        for article in articles:
-            try:
-                results.append(tagger.suggest(article, top_k=top_k, min_score=min_score))
-            except Exception as exc:
-                results.append(exc)
-        return results
-
-
-def _worker_init(factory: Callable[[], Any]) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+def _one_blas_thread() -> None:
+    """One BLAS thread per worker process (as Dask workers): no oversubscription."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"  # one BLAS thread per worker (as Dask workers): no oversubscription
+        os.environ[var] = "1"
     try:  # and for BLAS libraries loaded already
         from threadpoolctl import threadpool_limits
 
         _WORKER["limits"] = threadpool_limits(limits=1)
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         pass
+
+
+def _worker_init(factory: Callable[[], Any]) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+    _one_blas_thread()
     try:
-        _WORKER["tagger"] = factory()
-    except Exception as exc:  # reported by the first task, in the parent
+        _WORKER["tagger"] = cached_tagger(factory=factory)
+    except Exception as exc:  # noqa: BLE001 (reported by the first task, in the parent)
         _WORKER["error"] = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
-def _worker_tag(articles: list[Article], top_k: int,
-                min_score: float) -> list[dict[str, Any] | str]:
+def _worker_tag(rows: list[tuple[int, Article]], top_k: int, min_score: float) -> Tagged:
     if "error" in _WORKER:
         raise BatchError(f"cannot load the tagger in a worker process: {_WORKER['error']}")
-    results = tag_articles(_WORKER["tagger"], articles, top_k, min_score)
-    # exceptions may not pickle; send their messages
-    return [r if isinstance(r, dict) else _reason(r) for r in results]
-
-
-def _reason(exc: BaseException | str) -> str:
-    if isinstance(exc, str):
-        return exc
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return tag_rows(_WORKER["tagger"], rows, top_k, min_score)
 
 
 class _Runner:
-    """Tags lists of articles in this process or a pool of worker processes."""
+    """Tags lists of ``(row key, article)`` in this process or a pool of worker processes."""
 
     def __init__(self, tagger: Any, factory: Callable[[], Any] | None, n_process: int,
                  top_k: int, min_score: float) -> None:
@@ -205,23 +187,21 @@ class _Runner:
                                             initializer=_worker_init, initargs=(factory,))
         elif tagger is None:
             assert factory is not None
-            self.tagger = factory()
+            self.tagger = cached_tagger(factory=factory)
 
-    def tag(self, articles: list[Article]) -> list[dict[str, Any] | str]:
-        if not articles:
-            return []
+    def tag(self, rows: list[tuple[int, Article]]) -> Tagged:
         if self.pool is None:
-            return [r if isinstance(r, dict) else _reason(r)
-                    for r in tag_articles(self.tagger, articles, self.top_k, self.min_score)]
-        size = max(4, -(-len(articles) // (self.n_process * 4)))
-        parts = [articles[i:i + size] for i in range(0, len(articles), size)]
+            return tag_rows(self.tagger, rows, self.top_k, self.min_score)
+        size = max(4, -(-len(rows) // (self.n_process * 4)))
+        parts = [rows[i:i + size] for i in range(0, len(rows), size)]
         from concurrent.futures.process import BrokenProcessPool
 
-        out: list[dict[str, Any] | str] = []
+        out = Tagged([], [])
         try:
             for part in self.pool.map(_worker_tag, parts, [self.top_k] * len(parts),
                                       [self.min_score] * len(parts)):
-                out.extend(part)
+                out.results += part.results
+                out.failures += part.failures
         except BrokenProcessPool as exc:
             raise BatchError("a worker process died (out of memory?); run the same command "
                              "to resume, perhaps with fewer --n-process") from exc
@@ -432,7 +412,8 @@ def run_batch(
     """Tag every record of ``input`` into ``output``; resume an interrupted run of the same job.
 
     The tagger is ``tagger`` (used in this process), else built by ``tagger_factory`` (once in
-    each worker process), else ``newstag.load(model, pipeline)``. ``n_process > 1`` tags on a
+    each worker process), else ``Tagger.load(model, pipeline, rules)``, each through the
+    process's tagger cache (:mod:`newstag.jobs.cache`). ``n_process > 1`` tags on a
     pool of worker processes, each loading the model once. ``rules``: a house rules file
     (:mod:`newstag.tagging.house_rules`) for the loaded tagger. Raises :class:`BatchError`.
     """
@@ -499,9 +480,7 @@ def run_batch(
     if tagger is None and tagger_factory is None:
         from functools import partial
 
-        from newstag import load
-
-        tagger_factory = partial(load, model=model, pipeline=pipeline, rules=rules)
+        tagger_factory = partial(load_tagger, model=model, pipeline=pipeline, rules=rules)
     start = time.perf_counter()
     runner = _Runner(tagger, tagger_factory, n_process, top_k, min_score)
     bar = _progress(progress, total, done)
@@ -538,22 +517,23 @@ def _read_state(path: Path) -> dict[str, Any]:
 
 def _tag_chunk(runner: _Runner, chunk: list[Record]
                ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Output rows and rejects (unreadable or untaggable records, by row) of one chunk."""
     rejects: list[dict[str, Any]] = []
-    good: list[tuple[Record, str, Article]] = []
+    good: list[tuple[Record, str]] = []
+    articles: list[tuple[int, Article]] = []
     for record in chunk:
         rid = record_id(record.row, record.data)
         try:
-            good.append((record, rid, to_article(record)))
+            articles.append((len(good), to_article(record)))
+            good.append((record, rid))
         except ArticleError as exc:
             rejects.append({"row": record.row, "id": rid, "reason": str(exc)})
-    results = runner.tag([a for _, _, a in good])
-    rows: list[dict[str, Any]] = []
-    for (record, rid, _), result in zip(good, results, strict=True):
-        if isinstance(result, dict):
-            rows.append({"id": rid, "row": record.row, "result": result})
-        else:
-            rejects.append({"row": record.row, "id": rid,
-                            "reason": f"{record.where}: {result}"})
+    tagged = runner.tag(articles)
+    rows = [{"id": good[i][1], "row": good[i][0].row, "result": result}
+            for i, result in tagged.results]
+    for i, failure in tagged.failures:
+        record, rid = good[i]
+        rejects.append({"row": record.row, "id": rid, "reason": f"{record.where}: {failure}"})
     rejects.sort(key=lambda r: r["row"])
     return rows, rejects
 

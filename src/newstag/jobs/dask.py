@@ -1,15 +1,17 @@
 """Scale-out on Dask: tag a ``dask.dataframe`` partition by partition on the workers.
 
-Each worker process loads the tagger once (a per-process cache keyed by model and
-pipeline) and reuses it for every partition it gets. Workers need newstag (with the
-same spaCy pipeline package) installed, and the model bundle at the same path or passed
-as a path every worker can read (a shared file system or the same folder on each node).
+Each worker process loads the tagger once (the per-process cache of
+:mod:`newstag.jobs.cache`, keyed by model and pipeline) and reuses it for every partition it
+gets; a partition is tagged by the batch loop of :mod:`newstag.jobs.loop` (a row that
+breaks the tagger gets its reason in ``error``, the others their results). Workers need
+newstag (with the same spaCy pipeline package) installed, and the model bundle at the same
+path or passed as a path every worker can read (a shared file system or the same folder on
+each node).
 """
 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,8 +26,9 @@ from newstag.jobs.batch import (
     dumps,
     input_format,
     record_id,
-    tag_articles,
 )
+from newstag.jobs.cache import cached_tagger, loaded_taggers
+from newstag.jobs.loop import TagFailure, tag_batch
 
 if TYPE_CHECKING:  # pragma: no cover
     import dask.dataframe as dd
@@ -35,28 +38,15 @@ RESULT_COLUMNS = ["id", "title", "tags", "result", "error"]
 INPUT_FIELDS = ["id", "title", "headline", "body", "text", "html", "date"]
 """The record fields :func:`read_input` keeps (those ``newstag.io.article.from_record`` reads)."""
 
-_TAGGERS: dict[tuple[Any, ...], Any] = {}
-_LOCK = threading.Lock()
+__all__ = ["loaded_taggers", "read_input", "run_batch", "suggest", "suggest_partition",
+           "worker_tagger"]
 
 
 def worker_tagger(model: str | None = "default", pipeline: str | None = None,
                   factory: Callable[[], Any] | None = None) -> Any:
-    """The tagger of this process for ``(model, pipeline)`` (or ``factory``), loaded once."""
-    key = (factory,) if factory is not None else (str(model), pipeline)
-    with _LOCK:
-        if key not in _TAGGERS:
-            if factory is not None:
-                _TAGGERS[key] = factory()
-            else:
-                from newstag import load
-
-                _TAGGERS[key] = load(model=model, pipeline=pipeline)
-        return _TAGGERS[key]
-
-
-def loaded_taggers() -> int:
-    """How many taggers this process has loaded (one per model it was asked for)."""
-    return len(_TAGGERS)
+    """The tagger of this process for ``(model, pipeline)`` (or ``factory``), loaded once
+    (:func:`newstag.jobs.cache.cached_tagger`)."""
+    return cached_tagger(model, pipeline, factory=factory)
 
 
 def _meta() -> pd.DataFrame:
@@ -104,12 +94,12 @@ def suggest_partition(part: pd.DataFrame, model: str | None = "default",
             articles.append(None)
             errors.append(str(exc))
     good = [a for a in articles if a is not None]
-    results = iter(tag_articles(tagger, good, top_k, min_score))
+    results = iter(tag_batch(tagger, good, top_k, min_score))
     out: dict[str, list[Any]] = {c: [] for c in RESULT_COLUMNS}
     for rid, article, error in zip(ids, articles, errors, strict=True):
         result = next(results) if article is not None else None
-        if article is not None and not isinstance(result, dict):
-            error = f"{article.source}: {type(result).__name__}: {result}"
+        if isinstance(result, TagFailure):
+            error = f"{article.source}: {result}"
             result = None
         out["id"].append(rid)
         out["title"].append(result.get("title") if result else None)

@@ -97,14 +97,15 @@ def _merge(parsed: Iterable[tuple[Any, int]]) -> MergedDoc:
 def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_process: int = 1,
                max_chars: int | None = None) -> Iterator[Any]:
     """Parse ``texts`` in order: a spaCy ``Doc`` for a short text, a :class:`MergedDoc` (its
-    entity spans, offsets into the whole text) for one longer than ``max_chars``.
+    entity spans, offsets into the whole text) for one longer than ``max_chars``, and for
+    every text when ``n_process`` > 1 (the workers send back only entity spans, see
+    :mod:`newstag.nlp.span_pool`; spaCy's own workers where processes cannot be forked).
 
-    All pieces of all texts go through one ``nlp.pipe`` call, so with ``n_process`` > 1 one
-    set of worker processes serves the whole input. ``texts`` may be a stream: it is read as
-    the pipeline needs it (a few batches ahead), never held whole. When a batch of full
-    pieces could hold more than :data:`BATCH_CHARS` characters (some text of a list is
-    long, or any stream), the batch size shrinks to keep within it. ``max_chars`` defaults
-    to :data:`PIECE_CHARS`.
+    All pieces of all texts go through one pipe, so with ``n_process`` > 1 one set of worker
+    processes serves the whole input. ``texts`` may be a stream: it is read as the pipeline
+    needs it (a few batches ahead), never held whole. When a batch of full pieces could hold
+    more than :data:`BATCH_CHARS` characters (some text of a list is long, or any stream),
+    the batch size shrinks to keep within it. ``max_chars`` defaults to :data:`PIECE_CHARS`.
     """
     max_chars = max_chars or PIECE_CHARS
 
@@ -114,13 +115,26 @@ def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_proc
             for part in parts:
                 yield part.text, (i, part.start, len(parts) > 1)
 
-    docs = nlp.pipe(pieces(), as_tuples=True, n_process=n_process,
-                    batch_size=_batch_size(texts, batch_size, max_chars))
+    size = _batch_size(texts, batch_size, max_chars)
+    docs = _pipe(nlp, pieces(), size, n_process)
     for (_, split), group in groupby(docs, key=lambda item: (item[1][0], item[1][2])):
         if split:
             yield _merge((doc, start) for doc, (_, start, _) in group)
         else:
             yield next(group)[0]
+
+
+def _pipe(nlp: Language, pieces: Iterator[tuple[str, Any]], batch_size: int,
+          n_process: int) -> Iterator[tuple[Any, Any]]:
+    """``(doc, context)`` per piece: a spaCy ``Doc`` in this process, a :class:`MergedDoc` of
+    the piece's spans from forked workers."""
+    from newstag.nlp.span_pool import can_fork, pipe_spans
+
+    if n_process <= 1 or not can_fork():
+        yield from nlp.pipe(pieces, as_tuples=True, n_process=n_process, batch_size=batch_size)
+        return
+    for spans, context in pipe_spans(nlp, pieces, batch_size, n_process):
+        yield MergedDoc([EntitySpan(*span) for span in spans]), context
 
 
 def _batch_size(texts: Iterable[str], batch_size: int, max_chars: int) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from newstag.errors import NewstagError
+from newstag.jobs.loop import TagFailure, tag_batch
 from newstag.service.schemas import ArticleIn
 
 
@@ -116,21 +117,13 @@ def suggest_group(tagger: Any, index: Any, items: list[tuple[Any, ...]]) -> list
         except ApiError as exc:
             out[i] = exc
     for (top_k, min_score), members in groups.items():
-        try:
-            results = list(tagger.suggest_many([a for _, a in members], top_k=top_k,
-                                               min_score=min_score))
-        except Exception:  # noqa: BLE001 (one bad article must not fail the others)
-            results = []
-            for _, article in members:
-                try:
-                    results.append(tagger.suggest(article, top_k=top_k, min_score=min_score))
-                except Exception as exc:  # noqa: BLE001
-                    results.append(exc)
+        results = tag_batch(tagger, [a for _, a in members], top_k, min_score)
         for (i, article), result in zip(members, results, strict=True):
-            if isinstance(result, dict):
-                result.setdefault("source", article.source)  # as `newstag suggest` adds it
-                result = dumps(result)
-            out[i] = result
+            if isinstance(result, TagFailure):  # one bad article does not fail the others
+                out[i] = ApiError(500, f"internal error ({result.kind})")
+                continue
+            result.setdefault("source", article.source)  # as `newstag suggest` adds it
+            out[i] = dumps(result)
     return out
 
 
@@ -156,12 +149,18 @@ def suggest_batch(tagger: Any, index: Any, items: list[Any], allow: bool, top_k:
             if exc.detail is not None:
                 err["detail"] = exc.detail
             errors.append(err)
-    if good:
-        outs = tagger.suggest_many([a for _, a in good], top_k=top_k, min_score=min_score)
-        for (i, article), out in zip(good, outs, strict=True):
-            out.setdefault("source", article.source)
-            results[i] = out
-    return dumps({"results": results, "errors": errors}), len(good), errors
+    outs = tag_batch(tagger, [a for _, a in good], top_k, min_score)
+    answered = 0
+    for (i, article), out in zip(good, outs, strict=True):
+        if isinstance(out, TagFailure):  # reported like a bad article; the others answered
+            errors.append({"index": i, "error": f"{article.source}: could not be tagged "
+                                                f"(internal error, {out.kind})"})
+            continue
+        out.setdefault("source", article.source)
+        results[i] = out
+        answered += 1
+    errors.sort(key=lambda e: e["index"])
+    return dumps({"results": results, "errors": errors}), answered, errors
 
 
 def entities(tagger: Any, index: Any, record: dict[str, Any], allow: bool) -> bytes:
@@ -203,10 +202,11 @@ _PROCESS: dict[str, Any] = {}
 
 def load(model: str | None, pipeline: str | None, index: str | None,
          rules: str | None = None) -> tuple[Any, Any]:
-    """Load and warm the tagger (with house ``rules``), and the related index when named."""
-    from newstag.tagging.tagger import Tagger
+    """Load and warm the tagger (with house ``rules``; from this process's tagger cache,
+    :mod:`newstag.jobs.cache`), and the related index when named."""
+    from newstag.jobs.cache import cached_tagger
 
-    tagger = Tagger.load(model=model, pipeline=pipeline, rules=rules)
+    tagger = cached_tagger(model, pipeline, rules)
     warm_up(tagger)
     idx = None
     if index:
