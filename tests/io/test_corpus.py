@@ -297,3 +297,19 @@ Tully Bascombe, prime minister  (BASCOMBE)
     assert aliases["grand-fenwick"] == ["Duchy of Grand Fenwick"]
     assert "gravel" not in aliases and "ruritania" not in aliases  # bare codes
     assert not any("Governor" in a or "Minister" in a for v in aliases.values() for a in v)
+
+
+def test_a_new_corpus_format_is_one_registered_reader(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from newstag.io import corpus
+
+    monkeypatch.setitem(corpus.READERS, "lines", lambda path, report, options: iter(
+        corpus.CorpusRecord(id=str(n), title="", body=line, tags=[options.tag_sep])
+        for n, line in enumerate(path.read_text().splitlines(), 1)))
+    src = tmp_path / "stories.txt"
+    src.write_text("Floods in Italy\nElection in Peru\n")
+    records = list(corpus.read_corpus(src, "lines", tag_sep="|"))
+    assert [(r.id, r.body, r.tags) for r in records] == [
+        ("1", "Floods in Italy", ["|"]), ("2", "Election in Peru", ["|"])]
+    with pytest.raises(corpus.CorpusError, match="unknown corpus format 'nope'"):
+        list(corpus.read_corpus(src, "nope"))

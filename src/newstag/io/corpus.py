@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +19,6 @@ from newstag.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-FORMATS = ("jsonl", "csv", "tsv", "dir", "reuters")
 REUTERS_FIELDS = ("topics", "places", "people", "orgs", "exchanges", "all")
 TITLE_FIELDS = ("title", "headline")
 BODY_FIELDS = ("body", "text", "snippet", "abstract", "lead_paragraph")
@@ -279,6 +278,71 @@ def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics
                       "topics_attr": attrs.get("TOPICS"), "dateline": place_line or None})
 
 
+@dataclass(frozen=True)
+class CorpusOptions:
+    """What :func:`read_corpus` passes to a format's reader."""
+
+    text_field: str | None = None
+    title_field: str | None = None
+    tags_field: str | None = None
+    tag_sep: str = ";"
+    reuters_field: str = "topics"
+    reuters_dateline: bool = False
+
+    def fields(self) -> dict[str, Any]:
+        """The options of the record-file readers (JSON lines, CSV, TSV)."""
+        return {"sep": self.tag_sep, "text_field": self.text_field,
+                "title_field": self.title_field, "tags_field": self.tags_field}
+
+
+CorpusReader = Callable[[Path, CorpusReport, CorpusOptions], Iterator[CorpusRecord]]
+READERS: dict[str, CorpusReader] = {}
+"""Corpus formats by name: a new format is a reader function registered with
+:func:`corpus_reader` (and, to be found from a path, a rule in :func:`detect_format`)."""
+
+
+def corpus_reader(name: str) -> Callable[[CorpusReader], CorpusReader]:
+    """Register a reader of one corpus format under ``name``."""
+    def register(reader: CorpusReader) -> CorpusReader:
+        READERS[name] = reader
+        return reader
+    return register
+
+
+@corpus_reader("jsonl")
+def _jsonl_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[CorpusRecord]:
+    if path.is_dir():
+        raise CorpusError(f"{path}: is a folder, not a JSON lines file")
+    return _read_jsonl(path, report, **o.fields())
+
+
+@corpus_reader("csv")
+def _csv_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[CorpusRecord]:
+    return _read_delimited(path, ",", report, **o.fields())
+
+
+@corpus_reader("tsv")
+def _tsv_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[CorpusRecord]:
+    return _read_delimited(path, "\t", report, **o.fields())
+
+
+@corpus_reader("dir")
+def _dir_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[CorpusRecord]:
+    if not path.is_dir():
+        raise CorpusError(f"{path}: not a folder of .txt and .tags files")
+    return _read_dir(path, report, sep=o.tag_sep)
+
+
+@corpus_reader("reuters")
+def _reuters_corpus(path: Path, report: CorpusReport,
+                    o: CorpusOptions) -> Iterator[CorpusRecord]:
+    return _read_reuters(path, report, reuters_field=o.reuters_field,
+                         dateline=o.reuters_dateline)
+
+
+FORMATS = tuple(READERS)
+
+
 def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | None = None,
                 title_field: str | None = None, tags_field: str | None = None,
                 tag_sep: str = ";", reuters_field: str = "topics",
@@ -308,24 +372,13 @@ def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | N
     if not p.exists():
         raise CorpusError(f"{path}: no such file or folder")
     fmt = fmt or detect_format(p)
-    if fmt not in FORMATS:
-        raise CorpusError(f"unknown corpus format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if fmt not in READERS:
+        raise CorpusError(f"unknown corpus format {fmt!r} (choose from {', '.join(READERS)})")
     report.source = str(path)
-    kw: dict[str, Any] = {"sep": tag_sep, "text_field": text_field, "title_field": title_field,
-                          "tags_field": tags_field}
-    if fmt == "jsonl":
-        if p.is_dir():
-            raise CorpusError(f"{path}: is a folder, not a JSON lines file")
-        it = _read_jsonl(p, report, **kw)
-    elif fmt in ("csv", "tsv"):
-        it = _read_delimited(p, "\t" if fmt == "tsv" else ",", report, **kw)
-    elif fmt == "dir":
-        if not p.is_dir():
-            raise CorpusError(f"{path}: not a folder of .txt and .tags files")
-        it = _read_dir(p, report, sep=tag_sep)
-    else:
-        it = _read_reuters(p, report, reuters_field=reuters_field, dateline=reuters_dateline)
-    for rec in it:
+    options = CorpusOptions(text_field=text_field, title_field=title_field,
+                            tags_field=tags_field, tag_sep=tag_sep, reuters_field=reuters_field,
+                            reuters_dateline=reuters_dateline)
+    for rec in READERS[fmt](p, report, options):
         report.used += 1
         report.untagged += not rec.tags
         yield rec
