@@ -13,19 +13,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from newstag.errors import NewstagError
+
 
 class TagFailure(Exception):
     """Why one article could not be tagged: the exception's type and the first line of its
-    message (picklable, so worker processes can send it back)."""
+    message (picklable, so worker processes can send it back); ``error`` keeps a
+    :class:`~newstag.errors.NewstagError` itself, whose message and status callers report."""
 
-    def __init__(self, kind: str, message: str = "") -> None:
-        super().__init__(kind, message)
-        self.kind, self.message = kind, message
+    def __init__(self, kind: str, message: str = "", error: NewstagError | None = None) -> None:
+        super().__init__(kind, message, error)
+        self.kind, self.message, self.error = kind, message, error
 
     @classmethod
     def of(cls, exc: BaseException) -> TagFailure:
         lines = str(exc).strip().splitlines()
-        return cls(type(exc).__name__, lines[0] if lines else "")
+        known = exc if isinstance(exc, NewstagError) else None
+        return cls(type(exc).__name__, lines[0] if lines else "", known)
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.message}" if self.message else self.kind

@@ -120,7 +120,7 @@ def suggest_group(tagger: Any, index: Any, items: list[tuple[Any, ...]]) -> list
         results = tag_batch(tagger, [a for _, a in members], top_k, min_score)
         for (i, article), result in zip(members, results, strict=True):
             if isinstance(result, TagFailure):  # one bad article does not fail the others
-                out[i] = ApiError(500, f"internal error ({result.kind})")
+                out[i] = result.error or ApiError(500, f"internal error ({result.kind})")
                 continue
             result.setdefault("source", article.source)  # as `newstag suggest` adds it
             out[i] = dumps(result)
@@ -153,8 +153,8 @@ def suggest_batch(tagger: Any, index: Any, items: list[Any], allow: bool, top_k:
     answered = 0
     for (i, article), out in zip(good, outs, strict=True):
         if isinstance(out, TagFailure):  # reported like a bad article; the others answered
-            errors.append({"index": i, "error": f"{article.source}: could not be tagged "
-                                                f"(internal error, {out.kind})"})
+            why = str(out.error) if out.error else f"could not be tagged (internal error, {out.kind})"
+            errors.append({"index": i, "error": f"{article.source}: {why}"})
             continue
         out.setdefault("source", article.source)
         results[i] = out
