@@ -153,7 +153,7 @@ def suggest_batch(tagger: Any, index: Any, items: list[Any], allow: bool, top_k:
     answered = 0
     for (i, article), out in zip(good, outs, strict=True):
         if isinstance(out, TagFailure):  # reported like a bad article; the others answered
-            why = str(out.error) if out.error else f"could not be tagged (internal error, {out.kind})"
+            why = str(out.error or f"could not be tagged (internal error, {out.kind})")
             errors.append({"index": i, "error": f"{article.source}: {why}"})
             continue
         out.setdefault("source", article.source)
