@@ -78,7 +78,7 @@ def known_entities(rows: list[dict], fields: str) -> dict[str, list]:
         return json.loads(path.read_text())
     t0 = time.perf_counter()
     index = RelatedIndex(fields=fields, n_process=2)
-    found = index._extract([r["headline"] for r in rows], [r["lead"] for r in rows])
+    found = index.extract_entities([r["headline"] for r in rows], [r["lead"] for r in rows])
     print(f"  entities of {len(rows)} headlines in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
     out = {r["id"]: e for r, e in zip(rows, found, strict=True)}
@@ -156,7 +156,7 @@ def train_minilm_vectors(rows: list[dict], fields: str, index: RelatedIndex) -> 
         return
     vecs = out_of_fold("minilm_int8", minilm_onnx.fingerprint(), rows,
                        "scripts/export_minilm_onnx.py")
-    index.minilm_ = vecs.astype(np.float16).astype(np.float32)  # rounded as an index stores
+    index.use_vectors("minilm", vecs.astype(np.float16).astype(np.float32))  # as stored
 
 
 def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
@@ -194,7 +194,7 @@ def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Relat
     """
     index = _get_index(rows, fields, semantic, pool)
     if semantic and pool == "train" and fields == "headline":
-        index._prepared()["tokens"].update(train_tokens(rows))
+        index.prepared()["tokens"].update(train_tokens(rows))
     return index
 
 
@@ -215,9 +215,8 @@ def _get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Rela
     if pool == "train":
         train_minilm_vectors(rows, fields, index)
     if semantic:  # MiniLM embeddings are cached separately (encoding is the slow part)
-        index.embeddings_ = train_embeddings(rows, fields) if pool == "train" else \
-            known_embeddings(rows, fields)
-        index.semantic = True
+        index.use_vectors("semantic", train_embeddings(rows, fields) if pool == "train" else
+                          known_embeddings(rows, fields))
     print(f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
           file=sys.stderr)
     index.save(where)
@@ -299,7 +298,7 @@ def run_queries(index, rows, qpos, sibs, semantic) -> dict[str, float]:
     its rank is its fused rank (from :func:`fuse`, as in :func:`run_fused`).
     """
     ids = [rows[i]["id"] for i in qpos]
-    weights = index._weights(semantic)
+    weights = index.fusion_weights(semantic)
     out = []
     for start, comps in chunks_ranked(index, ids, semantic):
         fused = fuse(comps, weights, index.minilm_)

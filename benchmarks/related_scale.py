@@ -32,7 +32,8 @@ import time
 from pathlib import Path
 
 from newstag.paths import shared_data
-from newstag.related import RelatedIndex, _extractor, disk_size
+from newstag.related import RelatedIndex, disk_size
+from newstag.related.channels.entity import extractor
 
 WORK = Path(os.environ.get("NEWSTAG_BENCH_SCALE_CACHE", "/tmp/newstag-bench-related-scale"))
 
@@ -86,7 +87,7 @@ def build(n: int, semantic: bool, held_out: int) -> dict:
     else:
         index = RelatedIndex(n_process=2)
         t0 = time.perf_counter()
-        found = index._extract(real, [""] * len(real))
+        found = index.extract_entities(real, [""] * len(real))
         rate = len(real) / (time.perf_counter() - t0)
         ents = {str(i): e for i, e in enumerate(found)}
         WORK.mkdir(parents=True, exist_ok=True)
@@ -129,9 +130,9 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
     index = RelatedIndex.load(out)
     if fake:
         emb = np.random.default_rng(0).standard_normal((len(index.rows_), 384)).astype("float32")
-        index.embeddings_ = emb / np.linalg.norm(emb, axis=1, keepdims=True)
+        index.use_vectors("semantic", emb / np.linalg.norm(emb, axis=1, keepdims=True))
     load_s = time.perf_counter() - t0
-    _extractor(None).extract  # noqa: B018
+    extractor(None).extract  # noqa: B018
     index.query(text=queries[0], k=10)  # warm up: loads spaCy (and MiniLM)
     index.query(id="h1", k=10)
     rss_loaded = rss_mb()[0]
@@ -154,9 +155,8 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
     index.rerank = True
     dense = index.minilm_
     if dense is not None:  # the same queries without the int8 MiniLM channel
-        index.minilm_ = None
-        plain_ms = timed([lambda q=q: index.query(text=q, k=10) for q in queries], "plain")
-        index.minilm_ = dense
+        plain = index.without("minilm")
+        plain_ms = timed([lambda q=q: plain.query(text=q, k=10) for q in queries], "plain")
     ids = [f"h{(i * 7919) % n}" for i in range(n_queries)]
     id_ms = timed([lambda i=i: index.query(id=i, k=10) for i in ids], "id")
     texts = [r.headline for r in index.rows_]

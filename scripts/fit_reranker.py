@@ -2,7 +2,9 @@
 
 For every headline of the ``train`` split of ``../shared/data/neus-related`` (never ``val``), the
 query path of :class:`newstag.related.RelatedIndex` gives its best ``RERANK_DEPTH`` candidates by
-fused score and their features (:meth:`RelatedIndex.rerank_features`); a candidate is positive
+fused score and their features (:meth:`RelatedIndex.rerank_candidates`, public API; the feature
+names come from the index's channel list, :meth:`RelatedIndex.rerank_feature_names`, so a new
+channel's features are fitted without editing this script); a candidate is positive
 when it reports the same story. A logistic regression (standardised features, C = 1) is fitted
 for each mode (default, semantic) with and without the entity channel. Before fitting, a 2-fold
 split by story prints held-out Recall@2 and MRR of fused order and of the re-ranker (each fold's
@@ -16,7 +18,6 @@ Uses the train index and caches of ``benchmarks/related.py`` (built when missing
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import sys
 import time
@@ -34,37 +35,24 @@ from newstag.related import (  # noqa: E402
     RERANK_DEPTH,
     RERANKER,
     RelatedIndex,
-    best_positions,
-    fuse,
-    rerank_feature_names,
     semantic_available,
 )
+from newstag.related.reranker import model_key  # noqa: E402
 
 
 def candidate_data(index: RelatedIndex, rows: list[dict], story: np.ndarray, semantic: bool
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Features, labels, query number and candidate rank of every (query, candidate) pair."""
-    ids = [r["id"] for r in rows]
-    weights = index._weights(semantic)
-    cache = index._prepared()
+    """Features, labels, query number and candidate rank of every (query, candidate) pair.
+
+    The candidates and their features are those the index's query path re-ranks
+    (:meth:`RelatedIndex.rerank_candidates`).
+    """
     feats, labels, query, rank = [], [], [], []
-    for start in range(0, len(ids), 250):
-        chunk = ids[start:start + 250]
-        comps = index.components(ids=chunk, semantic=semantic, minilm_all=False)
-        minilm_q = comps.get("_minilm_query")
-        fused = fuse(comps, weights, index.minilm_)
-        for qi, rid in enumerate(chunk):
-            pos = index.id_pos_[rid]
-            q = {"_pos": pos, "_text": rows[pos]["headline"],
-                 "_minilm": minilm_q[qi] if minilm_q is not None else None}
-            row = {n: c[qi] for n, c in comps.items()}
-            score, short = index._masked(fused[qi], row, q, RERANK_DEPTH, None, True, cache)
-            cand = best_positions(score, min(RERANK_DEPTH, int(np.isfinite(score).sum())), short)
-            x = index.rerank_features(cand, score, row, q, semantic)
-            feats.append(x)
-            labels.append(story[cand] == story[pos])
-            query.append(np.full(len(cand), pos))
-            rank.append(np.arange(len(cand)))
+    for pos, cand, x in index.rerank_candidates([r["id"] for r in rows], semantic):
+        feats.append(x)
+        labels.append(story[cand] == story[pos])
+        query.append(np.full(len(cand), pos))
+        rank.append(np.arange(len(cand)))
     return np.vstack(feats), np.concatenate(labels), np.concatenate(query), np.concatenate(rank)
 
 
@@ -133,15 +121,12 @@ def main() -> None:
     models: dict[str, dict] = {}
     for sem in [m == "semantic" for m in modes]:
         for entities in (True, False):
-            idx = index
-            if not entities:
-                idx = copy.copy(index)
-                idx.entities, idx._cache = False, {}
-            key = ("semantic" if sem else "default") + ("" if entities else "-no-entities")
+            idx = index if entities else index.without("entity")
+            key = model_key(sem, [ch.name for ch in idx.mode_channels(sem)])
             t0 = time.perf_counter()
             x, y, query, rank = candidate_data(idx, rows, story, sem)
             scores = held_out(x, y, query, rank, story, sibs)
-            models[key] = {"features": rerank_feature_names(sem, entities), **fit(x, y)}
+            models[key] = {"features": idx.rerank_feature_names(sem), **fit(x, y)}
             print(f"{key}: {len(y)} pairs, {int(y.sum())} positive; 2-fold by story "
                   f"R@2/MRR fused {scores['fused']} -> re-ranked {scores['reranked']} "
                   f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)

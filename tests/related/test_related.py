@@ -265,7 +265,7 @@ def test_minilm_channel_rescores_only_the_best_candidates(monkeypatch):
     assert "minilm" not in comps and comps["_minilm_query"].shape == (1, index.minilm_.shape[1])
     assert np.allclose(related.fuse(dict(comps), index._weights(False), index.minilm_),
                        full_fused, atol=1e-6)  # all 5 items are candidates: same ranking
-    monkeypatch.setattr(related, "minilm_candidates", lambda n: 2)
+    monkeypatch.setattr(related.fusion, "minilm_candidates", lambda n: 2)
     hits = index.query(text="Italy floods", k=5)
     assert sum(h["scores"]["minilm"] > 0 for h in hits) == 2
     assert [h["id"] for h in hits[:2]] in (["a1", "a2"], ["a2", "a1"])
@@ -366,7 +366,7 @@ def test_reranker_predicts_a_logistic_probability():
 def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
     import newstag.related as related
 
-    monkeypatch.setattr(related, "DEFAULT_MIN_SCORE", 0.0)  # the reversed model scores low
+    monkeypatch.setattr(related.query, "DEFAULT_MIN_SCORE", 0.0)  # the reversed model scores low
     index = lexical()
     fused_order = index.query(text="Bank of England interest rates", k=5)
     assert all(h["score"] != h["fused"] for h in fused_order)  # scores are probabilities
@@ -375,7 +375,7 @@ def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
     reverse = related.Reranker(features=names, mean=[0.0] * len(names),
                                scale=[1.0] * len(names),
                                coef=[-10.0] + [0.0] * (len(names) - 1), intercept=0.0)
-    monkeypatch.setattr(related, "load_reranker", lambda: {"default-no-entities": reverse})
+    monkeypatch.setattr(related.reranker, "load_reranker", lambda: {"default-no-entities": reverse})
     for hits in (index.query(text="Bank of England interest rates", k=5),
                  next(index.query_many([{"text": "Bank of England interest rates"}], k=5))):
         fused = [h["fused"] for h in hits]
