@@ -148,6 +148,15 @@ def train(
         None, "--no-surname-links",
         help="Do not match a person named by surname alone to the person tag with that "
              "surname."),
+    fold_split: FoldSplit = typer.Option(
+        None, "--fold-split",
+        help="Held-out folds for the combiner: 'random', or 'date' (contiguous date blocks: "
+             "sources fitted on other periods; undated articles at random) [default: random]."),
+    rules: Path = typer.Option(
+        None, "--rules",
+        help="House rules file (TOML) to copy into the bundle; applied whenever it is "
+             "loaded, unless --rules FILE or 'none' is given then. 'none' drops the rules "
+             "of --config."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
 ) -> None:
     """Train a tag-suggestion model on a tagged corpus and save it as a bundle folder."""
@@ -159,10 +168,12 @@ def train(
              "max_clf_labels": max_clf_labels, "folds": folds, "n_jobs": jobs,
              "char_ngrams": (3, 5) if chars else ...,
              "tag_thresholds": _off(no_tag_thresholds), "country_links": _off(no_country_links),
-             "surname_links": _off(no_surname_links)}
+             "surname_links": _off(no_surname_links),
+             "fold_split": fold_split.value if fold_split is not None else None}
     if max_features is not None:
         flags.update(max_word_features=max_features, max_char_features=max_features // 2)
     params, record = _training_params(config, flags)
+    rules_file = _training_rules(config, rules)
     aliases = _aliases(tag_aliases) if tag_aliases is not None else None
     records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
                     reuters_field, reuters_dateline=reuters_dateline)
@@ -170,6 +181,7 @@ def train(
     if untagged:
         warn(f"{untagged:,} articles have no tags; they are used as negatives")
     from newstag.nlp.pipeline import PipelineError
+    from newstag.tagging.house_rules import RulesError
     from newstag.tagging.train import train_model
 
     t0 = time.perf_counter()
@@ -179,14 +191,34 @@ def train(
             use_cache=not no_cache,
             corpus_name=str(corpus), aliases=aliases,
             aliases_source=str(tag_aliases) if tag_aliases else "", training_config=record,
-            **params)
-    except PipelineError as exc:
+            rules=rules_file, **params)
+    except (PipelineError, RulesError) as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:
         raise fail(f"{corpus}: {exc}") from None
     typer.echo(f"trained on {len(records):,} articles, {len(model.tag_counts_):,} tags "
                f"({time.perf_counter() - t0:.1f}s); held-out micro-F1 "
                f"{model.heldout_['micro_f1']:.3f}; saved {out}")
+
+
+class FoldSplit(str, Enum):
+    random = "random"
+    date = "date"
+
+
+def _training_rules(config: Path | None, rules: Path | None) -> Path | None:
+    """The rules file to put in the bundle: ``--rules`` (``none``: none), else the config's."""
+    from newstag.tagging.config import ConfigError, config_rules
+    from newstag.tagging.house_rules import rules_off
+
+    if rules is not None:
+        return None if rules_off(rules) else rules
+    if config is None:
+        return None
+    try:
+        return config_rules(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
 
 
 def _off(flag: bool | None) -> Any:
@@ -321,7 +353,7 @@ def _plot(path: Path, ev: object, ranked: list, records: list, title: str) -> No
 
 # -- newstag model convert / info: bundle files ------------------------------------------
 
-model_app = typer.Typer(help="Inspect model bundles and convert old ones.",
+model_app = typer.Typer(help="Inspect model bundles, convert old ones, attach house rules.",
                         no_args_is_help=True)
 
 
@@ -340,6 +372,25 @@ def model_convert(
         raise fail(str(exc)) from None
     typer.echo(f"converted {old} -> {new} (format 2: arrays + JSON; {manifest.name} "
                "has the checksums)")
+
+
+def model_set_rules(
+    path: Path = typer.Argument(..., help="Model bundle folder."),
+    rules: str = typer.Argument(..., help="House rules file (TOML), or 'none' to remove them."),
+) -> None:
+    """Attach house rules to an existing bundle (no retraining), or remove them with 'none';
+    the manifest's checksums are updated."""
+    from newstag.tagging import ModelError
+    from newstag.tagging.bundle_rules import set_rules
+    from newstag.tagging.house_rules import RulesError
+
+    try:
+        manifest = set_rules(path, rules)
+    except (ModelError, RulesError) as exc:
+        raise fail(str(exc)) from None
+    record = manifest.get("rules")
+    typer.echo(f"{path}: rules {record['file']} (from {record['source']})" if record
+               else f"{path}: no house rules")
 
 
 def model_info(
@@ -380,11 +431,22 @@ def _info_lines(info: dict) -> list[str]:
              f"own classifier; threshold {info['threshold']:.3f}",
              "held-out    " + ", ".join(f"{k} {v}" for k, v in held.items()
                                        if isinstance(v, (int, float)) and v is not None),
-             "top tags    " + ", ".join(info["top_labels"])]
+             "top tags    " + ", ".join(info["top_labels"]),
+             "rules       " + _rules_line(info.get("rules"))]
     if info["format"] == 1:
         lines.append(f"note        pickles are no longer loaded: newstag model convert "
                      f"{info['path']} NEW")
     return lines
+
+
+def _rules_line(record: dict | None) -> str:
+    """The bundle's house rules in one line."""
+    if not record:
+        return "none (newstag model set-rules DIR FILE adds some)"
+    summary = ", ".join(f"{k} {v}" for k, v in (record.get("summary") or {}).items())
+    return (f"{record.get('file')} from {record.get('source')}, sha256 "
+            f"{str(record.get('sha256'))[:16]}; applied by default (--rules none: off)"
+            + (f"; {summary}" if summary else ""))
 
 
 def register(app: typer.Typer) -> None:
@@ -392,4 +454,5 @@ def register(app: typer.Typer) -> None:
     app.command("eval")(eval_cmd)
     model_app.command("convert")(model_convert)
     model_app.command("info")(model_info)
+    model_app.command("set-rules")(model_set_rules)
     app.add_typer(model_app, name="model")

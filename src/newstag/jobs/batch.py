@@ -384,10 +384,11 @@ def _progress(enabled: bool | None, total: int | None, initial: int) -> Any:
 
 def _check_rules(rules: str | Path) -> None:
     """Fail before any work when the house rules file cannot be used."""
-    from newstag.tagging.house_rules import RulesError, load_rules
+    from newstag.tagging.house_rules import RulesError, load_rules, rules_off
 
     try:
-        load_rules(rules)
+        if not rules_off(rules):
+            load_rules(rules)
     except RulesError as exc:
         raise BatchError(str(exc)) from None
 

@@ -139,13 +139,13 @@ def match_tags(vocab: list[tuple[str, str, int]], prefix: str) -> list[tuple[str
 
 
 def house_rules(settings: Any) -> Any:
-    """The service's house rules (``Settings.rules``, a TOML file), or None."""
-    path = getattr(settings, "rules", None)
-    if not path:
-        return None
-    from newstag.tagging.house_rules import load_rules
+    """The service's house rules (``Settings.rules``, a TOML file, ``none``, else the
+    model bundle's own), or None."""
+    from newstag.paths import model_dir
+    from newstag.tagging.bundle_rules import effective_rules
 
-    return load_rules(path)
+    folder = model_dir(getattr(settings, "model", None))
+    return effective_rules(getattr(settings, "rules", None) or None, folder)
 
 
 def house_vocab(vocab: list[tuple[str, str, int]], rules: Any) -> list[tuple[str, str, int]]:

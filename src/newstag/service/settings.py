@@ -50,10 +50,11 @@ class Settings:
         if not 1 <= self.batch_requests <= 64:
             raise SettingsError("batch requests must be between 1 and 64")
         if self.rules:
-            from newstag.tagging.house_rules import RulesError, load_rules
+            from newstag.tagging.house_rules import RulesError, load_rules, rules_off
 
             try:
-                load_rules(self.rules)
+                if not rules_off(self.rules):
+                    load_rules(self.rules)
             except RulesError as exc:
                 raise SettingsError(str(exc)) from None
 

@@ -354,4 +354,5 @@ def describe(folder: str | Path) -> dict[str, Any]:
         "files": len(files), "bytes": sum(int(v.get("bytes", 0)) for v in files.values()
                                           if isinstance(v, dict)),
         "top_labels": list(m.get("labels") or {})[:10],
+        "rules": m.get("rules"),
     }

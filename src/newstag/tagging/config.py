@@ -5,6 +5,10 @@
     char_ngrams = false     # off; [3, 5] adds character 3-5-grams
     sources = ["classifier", "knn", "linker", "labels"]
 
+A top-level ``rules = "path"`` (relative to the config file) names a house rules file to
+copy into the bundle (as ``train --rules`` does). ``fold_split = "date"`` makes the
+combiner's held-out folds contiguous in time (:mod:`newstag.tagging.folds`).
+
 Every key of the ``[model]`` table must be a :class:`~newstag.tagging.tagmodel.TagModel`
 parameter, with a value of the parameter's type; ``false`` turns off a parameter whose
 default may be ``None``. Parameters the file leaves out keep their defaults. Read with
@@ -27,6 +31,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 OPTIONAL = {"char_ngrams", "max_word_features", "max_char_features"}
+CHOICES = {"fold_split": ("random", "date")}
+"""Parameters that take one of a few words."""
 """Parameters that ``false`` turns off (``None``)."""
 
 
@@ -43,7 +49,7 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    extra = sorted(set(data) - {"model"})
+    extra = sorted(set(data) - {"model", "rules"})
     if extra:
         raise ConfigError(f"{path}: unknown table or key {extra[0]!r} (the settings go in "
                           "a [model] table)")
@@ -69,7 +75,9 @@ def _checked(path: Path, key: str, value: Any) -> Any:
     default = params[key].default
     if value is False and key in OPTIONAL:
         return None
-    if isinstance(default, bool):
+    if key in CHOICES:
+        ok = value in CHOICES[key]
+    elif isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int) or (default is None and key != "char_ngrams"):
         ok = isinstance(value, int) and not isinstance(value, bool)
@@ -87,6 +95,22 @@ def _checked(path: Path, key: str, value: Any) -> Any:
         raise ConfigError(f"{path}: {key} = {value!r} is not a valid value (default: "
                           f"{default!r})")
     return value
+
+
+def config_rules(path: str | Path) -> Path | None:
+    """The house rules file a training config names (``rules = "path"``, relative to the
+    config's folder), or None."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    rules = data.get("rules")
+    if rules is None:
+        return None
+    if not isinstance(rules, str) or not rules.strip():
+        raise ConfigError(f"{path}: rules must be the path of a rules file (TOML)")
+    return path.parent / rules if not Path(rules).is_absolute() else Path(rules)
 
 
 def config_record(path: str | Path, params: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,9 @@ A rules file is TOML (see ``rules/general-news.toml``)::
 
 Rules apply to the ranked tags in this order: spellings, deny, vocabulary, new tags,
 types and levels, caps; the ranking itself is kept.
+
+A model bundle may carry its rules (:mod:`newstag.tagging.bundle_rules`); they apply when
+the bundle is loaded unless a rules file is given instead, or ``none`` (:data:`NO_RULES`).
 """
 
 from __future__ import annotations
@@ -39,6 +42,13 @@ else:  # pragma: no cover
 
 TYPES = ("person", "place", "organisation", "topic")
 LEVELS = ("continent", "region", "country", "state", "city")
+NO_RULES = "none"
+"""The ``--rules`` / ``NEWSTAG_RULES`` value that turns house rules off (a bundle's too)."""
+
+
+def rules_off(value: object) -> bool:
+    """Whether a ``--rules`` value is :data:`NO_RULES` (``none``, any case)."""
+    return isinstance(value, (str, Path)) and str(value).strip().lower() == NO_RULES
 
 
 class RulesError(NewstagError, ValueError):
@@ -59,6 +69,8 @@ class Rules:
     max_per_type: dict[str, int] = field(default_factory=dict)
     max_per_level: dict[str, int] = field(default_factory=dict)
     source: str = "<rules>"
+    vocabulary_file: str = ""
+    """The file ``vocabulary_file`` named, resolved ("" when none)."""
 
     def apply(self, tags: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The ranked tag dicts that these rules let through, house-spelled."""
@@ -131,13 +143,19 @@ def _caps(data: dict[str, Any], key: str, source: str, allowed: tuple[str, ...]
     return dict(value)
 
 
-def _vocabulary(data: dict[str, Any], base: Path, source: str) -> frozenset[str]:
-    words = _strings(data, "vocabulary", source)
+def _vocabulary_path(data: dict[str, Any], base: Path, source: str) -> Path | None:
     file = data.get("vocabulary_file", "")
     if not isinstance(file, str):
         raise RulesError(f"{source}: vocabulary_file must be a path")
-    if file:
-        path = (base / file) if not Path(file).is_absolute() else Path(file)
+    if not file:
+        return None
+    return (base / file) if not Path(file).is_absolute() else Path(file)
+
+
+def _vocabulary(data: dict[str, Any], path: Path | None, source: str) -> frozenset[str]:
+    words = _strings(data, "vocabulary", source)
+    if path is not None:
+        file = data.get("vocabulary_file", "")
         try:
             words += [w.strip() for w in path.read_text(encoding="utf-8").splitlines()
                       if w.strip() and not w.startswith("#")]
@@ -146,9 +164,10 @@ def _vocabulary(data: dict[str, Any], base: Path, source: str) -> frozenset[str]
     return frozenset(w.casefold() for w in words)
 
 
-def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None = None
-                ) -> Rules:
-    """Rules from a parsed TOML table; ``base`` resolves a relative ``vocabulary_file``."""
+def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None = None,
+                vocabulary_file: Path | None = None) -> Rules:
+    """Rules from a parsed TOML table; ``base`` resolves a relative ``vocabulary_file``;
+    ``vocabulary_file`` (a bundle's copy) replaces the file the table names."""
     unknown = sorted(set(data) - KEYS)
     if unknown:
         raise RulesError(f"{source}: unknown setting {unknown[0]!r} "
@@ -159,11 +178,14 @@ def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None
     if not isinstance(spellings, dict) or not all(
             isinstance(v, str) and v.strip() for v in spellings.values()):
         raise RulesError(f"{source}: [spellings] must map tag forms to house forms (strings)")
+    vocab_path = _vocabulary_path(data, base or Path("."), source)
+    if vocab_path is not None and vocabulary_file is not None:
+        vocab_path = vocabulary_file
     return Rules(
         new_tags=data.get("new_tags", True),
         new_tag_types=tuple(_strings(data, "new_tag_types", source, TYPES))
         if "new_tag_types" in data else TYPES,
-        vocabulary=_vocabulary(data, base or Path("."), source),
+        vocabulary=_vocabulary(data, vocab_path, source),
         deny=frozenset(d.casefold() for d in _strings(data, "deny", source)),
         deny_types=frozenset(_strings(data, "deny_types", source, TYPES)),
         deny_levels=frozenset(_strings(data, "deny_levels", source, LEVELS)),
@@ -171,11 +193,13 @@ def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None
         max_per_type=_caps(data, "max_per_type", source, TYPES),
         max_per_level=_caps(data, "max_per_level", source, LEVELS),
         source=source,
+        vocabulary_file=str(vocab_path) if vocab_path is not None else "",
     )
 
 
-def load_rules(path: str | Path) -> Rules:
-    """Read a TOML rules file; any problem is a :class:`RulesError` naming the file."""
+def load_rules(path: str | Path, vocabulary_file: Path | None = None) -> Rules:
+    """Read a TOML rules file; any problem is a :class:`RulesError` naming the file.
+    ``vocabulary_file`` replaces the file its ``vocabulary_file`` setting names."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -187,4 +211,4 @@ def load_rules(path: str | Path) -> Rules:
         raise RulesError(f"{path}: cannot read the rules file ({exc})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise RulesError(f"{path}: not valid TOML ({exc})") from exc
-    return parse_rules(data, str(path), path.parent)
+    return parse_rules(data, str(path), path.parent, vocabulary_file)

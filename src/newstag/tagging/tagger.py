@@ -78,11 +78,10 @@ class Tagger:
              rules: str | Path | Rules | None = None) -> Tagger:
         """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
         model (a :class:`ModelError` when it is not installed), or ``"none"`` for entities only.
-        ``rules``: house rules, a TOML file (:mod:`newstag.tagging.house_rules`) or parsed."""
+        ``rules``: house rules, a TOML file (:mod:`newstag.tagging.house_rules`) or parsed;
+        ``None`` applies the bundle's own rules (if it carries any), ``"none"`` no rules."""
         from newstag.paths import model_dir
-        from newstag.tagging.house_rules import Rules, load_rules
-
-        house = rules if isinstance(rules, Rules) or rules is None else load_rules(rules)
+        from newstag.tagging.bundle_rules import effective_rules
 
         bundle: TagModel | None = None
         path = model_dir(model)
@@ -100,6 +99,8 @@ class Tagger:
                 raise ModelError(
                     f"{path}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
                     f"not {pipeline!r}; retrain it or drop --pipeline")
+        house = effective_rules(rules, path if bundle is not None else None,
+                                getattr(bundle, "manifest_", None))
         return cls(bundle, EntityExtractor(
             pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))), house)
 

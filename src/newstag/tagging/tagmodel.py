@@ -74,7 +74,9 @@ class TagModel(Estimator):
     shows a gain), ``country_links`` (tags that are country codes or other names match the
     gazetteer's country: "usa" / "United States"), ``surname_links`` (a person named by
     surname alone matches the one person tag with that surname), ``sources`` (the
-    registered candidate sources, :mod:`newstag.tagging.sources`). A source's parameters
+    registered candidate sources, :mod:`newstag.tagging.sources`), ``fold_split``
+    (``"random"`` folds, or ``"date"``: held-out folds contiguous in time, see
+    :mod:`newstag.tagging.folds`). A source's parameters
     take the values of the model's parameters of the same name. Training is
     deterministic: the same corpus and parameters give the same model.
     """
@@ -88,7 +90,7 @@ class TagModel(Estimator):
                  link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
                  random_state: int = 0, tag_thresholds: bool = True,
                  country_links: bool = True, surname_links: bool = True,
-                 sources: tuple[str, ...] = DEFAULT_SOURCES) -> None:
+                 sources: tuple[str, ...] = DEFAULT_SOURCES, fold_split: str = "random") -> None:
         self.min_tag_count = min_tag_count
         self.min_clf_count = min_clf_count
         self.C = C
@@ -109,6 +111,7 @@ class TagModel(Estimator):
         self.country_links = country_links
         self.surname_links = surname_links
         self.sources = sources
+        self.fold_split = fold_split
 
     # ------------------------------------------------------------------ parts
 
@@ -149,10 +152,13 @@ class TagModel(Estimator):
 
     def fit(self, texts: Sequence[str], entities: Sequence[Sequence[Any]],
             tags: Sequence[Sequence[str]], pipeline: str = "",
-            aliases: dict[str, Sequence[str]] | None = None) -> TagModel:
+            aliases: dict[str, Sequence[str]] | None = None,
+            dates: Sequence[str | None] | None = None) -> TagModel:
         """Fit on parallel lists of texts, entities (objects or dicts) and tag lists.
 
         ``aliases`` maps tags to other names the tag is written as (synonyms, full names).
+        ``dates`` (the articles' dates, or None) place the held-out folds when
+        ``fold_split="date"``.
         """
         from newstag.tagging.classifier import FeatureBuilder
 
@@ -171,7 +177,7 @@ class TagModel(Estimator):
         log.info(f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
             f"({time.perf_counter() - t0:.1f}s)")
         data = TrainingSet(X, ents, tags, aliases, known)
-        self._fit_combiner(data, texts, t0)
+        self._fit_combiner(data, texts, t0, dates)
         self.sources_ = self._fit_sources(data)
         self.tag_counts_ = dict(Counter(t for ts in tags for t in ts))
         self.tag_types_ = self._tag_types(ents, tags)
@@ -182,7 +188,8 @@ class TagModel(Estimator):
     def _fit_sources(self, data: TrainingSet) -> dict[str, CandidateSource]:
         return {s.name: s.fit(data) for s in self.new_sources()}
 
-    def _fit_combiner(self, data: TrainingSet, texts: Sequence[str], t0: float) -> None:
+    def _fit_combiner(self, data: TrainingSet, texts: Sequence[str], t0: float,
+                      dates: Sequence[str | None] | None = None) -> None:
         """Candidate rows of held-out folds (sources fitted on the other folds) -> combiner."""
         from newstag.tagging.combiner import Combiner
         from newstag.tagging.heldout import HeldoutRows
@@ -191,7 +198,7 @@ class TagModel(Estimator):
         rows = HeldoutRows()
         n = len(data.tags)
         k = min(self.folds, n)
-        for f, (tr, te) in enumerate(self._folds(n, k)):
+        for f, (tr, te) in enumerate(self._folds(n, k, dates)):
             sources = self._fit_sources(TrainingSet(
                 data.X[tr], [data.entities[i] for i in tr], [data.tags[i] for i in tr],
                 data.aliases, data.vocabulary))
@@ -206,9 +213,17 @@ class TagModel(Estimator):
         self.threshold_ = self.combiner_.threshold_
         self.heldout_ = rows.report(self.combiner_, k)
 
-    def _folds(self, n: int, k: int) -> Any:
+    def _folds(self, n: int, k: int, dates: Sequence[str | None] | None = None) -> Any:
+        """(train, held-out) index arrays of the ``k`` folds: shuffled, or by date."""
         if k < 2:
             return []
+        if self.fold_split == "date":
+            from newstag.tagging.folds import date_folds
+
+            return date_folds(list(dates) if dates is not None else [None] * n, k,
+                              self.random_state)
+        if self.fold_split != "random":
+            raise ValueError(f"fold_split must be 'random' or 'date', not {self.fold_split!r}")
         from sklearn.model_selection import KFold
 
         return KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(

@@ -30,18 +30,25 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
                 corpus_name: str = "",
                 aliases: dict[str, Sequence[str]] | None = None,
                 aliases_source: str = "", training_config: dict[str, Any] | None = None,
-                **params: Any) -> Any:
+                rules: str | Path | None = None, **params: Any) -> Any:
     """Fit a :class:`TagModel` on ``records``; save it to ``out`` when given.
 
     ``aliases`` (tag -> other names, see :func:`newstag.io.corpus.read_tag_aliases`) feed the
     linker's string matching; they are stored in the bundle with the linker. Progress lines
     go to this module's logger. ``training_config``
-    (:func:`newstag.tagging.config.config_record`) goes into the manifest.
+    (:func:`newstag.tagging.config.config_record`) goes into the manifest. ``rules`` (a
+    house rules file) is checked first and copied into the bundle
+    (:mod:`newstag.tagging.bundle_rules`). The records' dates place the combiner's
+    held-out folds when ``fold_split="date"``.
     """
     from newstag.nlp.cache import extract_entities
     from newstag.nlp.pipeline import resolve_pipeline_name
     from newstag.tagging.tagmodel import TagModel
 
+    if rules is not None:  # a bad rules file fails before the long part
+        from newstag.tagging.house_rules import load_rules
+
+        load_rules(rules)
     t0 = time.perf_counter()
     pipeline_name = resolve_pipeline_name(pipeline)
     ents = extract_entities(records, pipeline_name, n_process=n_process, use_cache=use_cache,
@@ -50,7 +57,8 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
     t_ents = time.perf_counter() - t0
     log.info(f"entities ready ({t_ents:.1f}s)")
     model = TagModel(**params).fit([r.text for r in records], ents, [r.tags for r in records],
-                     pipeline=pipeline_name, aliases=aliases)
+                     pipeline=pipeline_name, aliases=aliases,
+                     dates=[r.date for r in records])
     used = model.linker_.aliases_
     n_used = sum(map(len, used.values()))
     if aliases:
@@ -70,5 +78,10 @@ def train_model(records: Sequence[CorpusRecord], out: str | Path | None = None,
         if aliases:
             extra["tag_aliases"] = {"source": aliases_source, "tags": len(used),
                                     "aliases": n_used}
-        save_model(model, out, corpus=corpus, extra=extra)
+        manifest = save_model(model, out, corpus=corpus, extra=extra)
+        if rules is not None:
+            from newstag.tagging.bundle import read_manifest
+            from newstag.tagging.bundle_rules import write_rules
+
+            write_rules(Path(out), read_manifest(manifest.parent), rules)
     return model
