@@ -42,7 +42,8 @@ demo: $(VENV)/.installed
 	@echo "then try:  newstag suggest data/sample/eu-energy-summit.html   (or newstag --help)"
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts docs/_hooks
+	$(BIN)/ruff format --check src tests benchmarks scripts docs/_hooks
 	$(BIN)/python -m pytest -q
 	$(MAKE) docs
 
@@ -53,7 +54,8 @@ docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff check src tests benchmarks scripts docs/_hooks
+	$(BIN)/ruff format --check src tests benchmarks scripts docs/_hooks
 
 # Rebuild the shipped model from the Wikinews set (CC BY 2.5) in ../shared/data, with the
 # settings of configs/default-model.toml (recorded in the bundle's manifest).

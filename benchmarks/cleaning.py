@@ -44,8 +44,12 @@ def load_cleaner(rev: str | None) -> ModuleType:
         import newstag.io.article
 
         return newstag.io.article
-    source = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:src/newstag/article.py"],
-                            check=True, capture_output=True, text=True).stdout
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{rev}:src/newstag/article.py"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     spec = importlib.util.spec_from_loader(f"article_{rev[:8]}", loader=None)
     module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
     sys.modules[module.__name__] = module  # dataclasses look their module up
@@ -110,10 +114,14 @@ def kept_lines(cleaner: ModuleType, lines: list[str]) -> tuple[set[str], str]:
 
 def reuters_rows(stories: list[list[str]], cleaners: dict[str, ModuleType]) -> None:
     data_kind = cleaners["after"].classify_line
-    print(f"Reuters-21578: {len(stories):,} stories, "
-          f"{sum(len(s) for s in stories):,} story lines (development set)")
-    print(f"{'cleaner':8} {'lines kept':>11} {'data lines':>11} {'datelines':>10} "
-          f"{'whole story':>12} {'headline':>9}")
+    print(
+        f"Reuters-21578: {len(stories):,} stories, "
+        f"{sum(len(s) for s in stories):,} story lines (development set)"
+    )
+    print(
+        f"{'cleaner':8} {'lines kept':>11} {'data lines':>11} {'datelines':>10} "
+        f"{'whole story':>12} {'headline':>9}"
+    )
     for name, cleaner in cleaners.items():
         c: Counter[str] = Counter()
         for story in stories:
@@ -125,17 +133,24 @@ def reuters_rows(stories: list[list[str]], cleaners: dict[str, ModuleType]) -> N
             c["data"] += sum(k[0] == "data" for k in kinds)
             c["data_kept"] += sum(h for h, k in zip(hits, kinds, strict=True) if k[0] == "data")
             c["dl"] += sum(k[1] == "dateline" for k in kinds)
-            c["dl_kept"] += sum(h for h, k in zip(hits, kinds, strict=True)
-                                if k[1] == "dateline")
+            c["dl_kept"] += sum(h for h, k in zip(hits, kinds, strict=True) if k[1] == "dateline")
             c["whole"] += all(hits)
             c["headline"] += title == story[0]
-        shares = (c["kept"] / c["lines"], c["data_kept"] / max(c["data"], 1),
-                  c["dl_kept"] / max(c["dl"], 1), c["whole"] / len(stories),
-                  c["headline"] / len(stories))
-        print(f"{name:8} " + " ".join(f"{x:>{w}.4f}" for x, w in
-                                      zip(shares, (11, 11, 10, 12, 9), strict=True)))
-    print(f"(data lines: {c['data']:,} table rows, list items and datelines as the new rules "
-          f"see them; datelines: {c['dl']:,})")
+        shares = (
+            c["kept"] / c["lines"],
+            c["data_kept"] / max(c["data"], 1),
+            c["dl_kept"] / max(c["dl"], 1),
+            c["whole"] / len(stories),
+            c["headline"] / len(stories),
+        )
+        print(
+            f"{name:8} "
+            + " ".join(f"{x:>{w}.4f}" for x, w in zip(shares, (11, 11, 10, 12, 9), strict=True))
+        )
+    print(
+        f"(data lines: {c['data']:,} table rows, list items and datelines as the new rules "
+        f"see them; datelines: {c['dl']:,})"
+    )
 
 
 def furniture_rows(cleaners: dict[str, ModuleType]) -> None:
@@ -153,8 +168,10 @@ def furniture_rows(cleaners: dict[str, ModuleType]) -> None:
                     story, story_kept = story + 1, story_kept + hit
                 else:
                     furn, furn_dropped = furn + 1, furn_dropped + (not hit)
-        print(f"{name:8} furniture dropped {furn_dropped}/{furn} = {furn_dropped / furn:.4f}; "
-              f"story kept {story_kept}/{story} = {story_kept / story:.4f}")
+        print(
+            f"{name:8} furniture dropped {furn_dropped}/{furn} = {furn_dropped / furn:.4f}; "
+            f"story kept {story_kept}/{story} = {story_kept / story:.4f}"
+        )
 
 
 def main() -> None:

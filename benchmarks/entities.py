@@ -101,12 +101,16 @@ def spacy_sets(nlp: Any, articles: list[Any]) -> list[dict[str, set[str]]]:
 def prf(tp: int, n_pred: int, n_gold: int) -> dict[str, float]:
     p = tp / n_pred if n_pred else 0.0
     r = tp / n_gold if n_gold else 0.0
-    return {"p": round(p, 4), "r": round(r, 4), "f1": round(2 * p * r / (p + r) if p + r else 0.0,
-                                                           4)}
+    return {
+        "p": round(p, 4),
+        "r": round(r, 4),
+        "f1": round(2 * p * r / (p + r) if p + r else 0.0, 4),
+    }
 
 
-def set_scores(gold: list[dict[str, set[str]]], pred: list[dict[str, set[str]]]
-               ) -> dict[str, dict[str, float]]:
+def set_scores(
+    gold: list[dict[str, set[str]]], pred: list[dict[str, set[str]]]
+) -> dict[str, dict[str, float]]:
     """Micro P/R/F1 of per-story name sets, per type and over both."""
     counts = {t: [0, 0, 0] for t in TYPES}
     for g, p in zip(gold, pred, strict=True):
@@ -174,34 +178,44 @@ def main() -> None:
     embedded, small = load_pipeline(DEFAULT_PIPELINE), load_pipeline(SMALL_PIPELINE)
     systems = {
         "newstag (embedded NER)": newstag_sets(EntityExtractor(DEFAULT_PIPELINE), articles, gaz),
-        "newstag (plain small pipeline)": newstag_sets(EntityExtractor(SMALL_PIPELINE), articles,
-                                                       gaz),
+        "newstag (plain small pipeline)": newstag_sets(
+            EntityExtractor(SMALL_PIPELINE), articles, gaz
+        ),
         "embedded NER alone": spacy_sets(embedded, articles),
         "spaCy small alone": spacy_sets(small, articles),
     }
     doc_level = {name: set_scores(gold, pred) for name, pred in systems.items()}
-    span_level = {"embedded NER": span_scores(embedded, stories),
-                  "spaCy small": span_scores(small, stories)}
+    span_level = {
+        "embedded NER": span_scores(embedded, stories),
+        "spaCy small": span_scores(small, stories),
+    }
     texts = [a.text for a in articles]
     speed = ner_speed({"embedded NER": embedded, "spaCy small": small}, texts, args.repeat)
     report(len(stories), doc_level, span_level, speed)
     if args.json:
-        Path(args.json).write_text(json.dumps({"doc_level": doc_level, "span_level": span_level,
-                                               "tokens_per_s": speed}, indent=1) + "\n")
+        Path(args.json).write_text(
+            json.dumps(
+                {"doc_level": doc_level, "span_level": span_level, "tokens_per_s": speed}, indent=1
+            )
+            + "\n"
+        )
 
 
 def report(n: int, doc_level: dict, span_level: dict, speed: dict) -> None:
     print(f"CoNLL-2003 dev, {n} stories: document-level name sets (P / R / F1)")
     print("| system | PER | LOC | PER+LOC |\n|---|---|---|---|")
     for name, s in doc_level.items():
-        cells = " | ".join(f"{s[t]['p']:.3f} / {s[t]['r']:.3f} / **{s[t]['f1']:.3f}**"
-                           for t in (*TYPES, "PER+LOC"))
+        cells = " | ".join(
+            f"{s[t]['p']:.3f} / {s[t]['r']:.3f} / **{s[t]['f1']:.3f}**" for t in (*TYPES, "PER+LOC")
+        )
         print(f"| {name} | {cells} |")
     print("\nSpan level, gold tokenisation (P / R / F1)")
     print("| NER | PER | LOC | ORG |\n|---|---|---|---|")
     for name, s in span_level.items():
-        cells = " | ".join(f"{s[t]['p']:.3f} / {s[t]['r']:.3f} / **{s[t]['f1']:.3f}**"
-                           for t in ("PER", "LOC", "ORG"))
+        cells = " | ".join(
+            f"{s[t]['p']:.3f} / {s[t]['r']:.3f} / **{s[t]['f1']:.3f}**"
+            for t in ("PER", "LOC", "ORG")
+        )
         print(f"| {name} | {cells} |")
     base = speed["spaCy small"]
     print("\nNER speed (tokenizer + NER, one process, median; runs alternate)")

@@ -55,10 +55,13 @@ def articles(n: int) -> tuple[list[dict[str, str]], str]:
         if len(out) >= n:
             break
     if out:
-        return out, (f"{len(out)} Wikinews articles (../shared/data), the first 600 words of "
-                     "each, in turn")
-    base = ("Prime Minister Anna Lindqvist met German Chancellor Olaf Scholz in Berlin on "
-            "Tuesday to discuss energy prices, the war in Ukraine and trade with China. ")
+        return out, (
+            f"{len(out)} Wikinews articles (../shared/data), the first 600 words of each, in turn"
+        )
+    base = (
+        "Prime Minister Anna Lindqvist met German Chancellor Olaf Scholz in Berlin on "
+        "Tuesday to discuss energy prices, the war in Ukraine and trade with China. "
+    )
     while len(out) < n:
         words = (base * 40).split()[:WORDS]
         out.append({"title": f"Leaders meet in Berlin ({len(out)})", "body": " ".join(words)})
@@ -109,8 +112,9 @@ class Floor:
             self.j += 16
 
 
-def run_level(port: int, arts: list[dict[str, str]], concurrency: int,
-              seconds: float) -> dict[str, Any]:
+def run_level(
+    port: int, arts: list[dict[str, str]], concurrency: int, seconds: float
+) -> dict[str, Any]:
     """Closed-loop clients for ``seconds``; latencies of 200 answers and error counts."""
     bodies = [json.dumps(a).encode() for a in arts]
     lat: list[float] = []
@@ -152,13 +156,22 @@ def run_level(port: int, arts: list[dict[str, str]], concurrency: int,
     return summary(concurrency, lat, wall, errors)
 
 
-def summary(concurrency: int, lat: list[float], wall: float,
-            errors: dict[str, int]) -> dict[str, Any]:
+def summary(
+    concurrency: int, lat: list[float], wall: float, errors: dict[str, int]
+) -> dict[str, Any]:
     ms = np.array(lat) * 1000 if lat else np.array([float("nan")])
-    return {"concurrency": concurrency, "requests": len(lat), "seconds": round(wall, 2),
-            "throughput": len(lat) / wall, "p50_ms": float(np.percentile(ms, 50)),
-            "p95_ms": float(np.percentile(ms, 95)), "p99_ms": float(np.percentile(ms, 99)),
-            "errors": sum(errors.values()), "error_kinds": errors, "lat": lat}
+    return {
+        "concurrency": concurrency,
+        "requests": len(lat),
+        "seconds": round(wall, 2),
+        "throughput": len(lat) / wall,
+        "p50_ms": float(np.percentile(ms, 50)),
+        "p95_ms": float(np.percentile(ms, 95)),
+        "p99_ms": float(np.percentile(ms, 99)),
+        "errors": sum(errors.values()),
+        "error_kinds": errors,
+        "lat": lat,
+    }
 
 
 def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
@@ -167,43 +180,59 @@ def merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     for p in parts:
         for k, v in p["error_kinds"].items():
             errors[k] = errors.get(k, 0) + v
-    return summary(parts[0]["concurrency"], [x for p in parts for x in p["lat"]],
-                   sum(p["seconds"] for p in parts), errors)
+    return summary(
+        parts[0]["concurrency"],
+        [x for p in parts for x in p["lat"]],
+        sum(p["seconds"] for p in parts),
+        errors,
+    )
 
 
 def table(res: dict[str, Any], cmd: str) -> str:
     f = res["floor"]
     lv = {r["concurrency"]: r for r in res["levels"]}
     c = f"`{cmd}`"
-    rows = ["| what | figure | baseline (same run) | ratio | goal | command |",
-            "| --- | --- | --- | --- | --- | --- |"]
+    rows = [
+        "| what | figure | baseline (same run) | ratio | goal | command |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     c1, c4 = lv.get(1), lv.get(4)
     if c1:
-        rows.append(f"| p50 latency, concurrency 1, POST /v1/suggest (600-word articles) | "
-                    f"{c1['p50_ms']:.1f} ms | spaCy alone on the same articles: "
-                    f"{f['spacy_ms']:.1f} ms (median) | {c1['p50_ms'] / f['spacy_ms']:.2f}x | "
-                    f"<= 1.3x | {c} |")
-        rows.append(f"| p50 latency, concurrency 1 (as above) | {c1['p50_ms']:.1f} ms | "
-                    f"in-process Tagger.suggest on the same articles (the service's work "
-                    f"without HTTP): {f['suggest_ms']:.1f} ms (median) | "
-                    f"{c1['p50_ms'] / f['suggest_ms']:.2f}x | | {c} |")
+        rows.append(
+            f"| p50 latency, concurrency 1, POST /v1/suggest (600-word articles) | "
+            f"{c1['p50_ms']:.1f} ms | spaCy alone on the same articles: "
+            f"{f['spacy_ms']:.1f} ms (median) | {c1['p50_ms'] / f['spacy_ms']:.2f}x | "
+            f"<= 1.3x | {c} |"
+        )
+        rows.append(
+            f"| p50 latency, concurrency 1 (as above) | {c1['p50_ms']:.1f} ms | "
+            f"in-process Tagger.suggest on the same articles (the service's work "
+            f"without HTTP): {f['suggest_ms']:.1f} ms (median) | "
+            f"{c1['p50_ms'] / f['suggest_ms']:.2f}x | | {c} |"
+        )
     if c4:
-        rows.append(f"| throughput, concurrency 4 | {c4['throughput']:.2f} articles/s | "
-                    f"batch engine (suggest_many, 1 process): {f['batch_rate']:.2f} articles/s | "
-                    f"{c4['throughput'] / f['batch_rate']:.2f}x | >= 0.8x | {c} |")
+        rows.append(
+            f"| throughput, concurrency 4 | {c4['throughput']:.2f} articles/s | "
+            f"batch engine (suggest_many, 1 process): {f['batch_rate']:.2f} articles/s | "
+            f"{c4['throughput'] / f['batch_rate']:.2f}x | >= 0.8x | {c} |"
+        )
     for r in res["levels"]:
-        rows.append(f"| concurrency {r['concurrency']}: throughput; latency p50 / p95 / p99; "
-                    f"errors | {r['throughput']:.2f} req/s; {r['p50_ms']:.0f} / "
-                    f"{r['p95_ms']:.0f} / {r['p99_ms']:.0f} ms; {r['errors']} errors in "
-                    f"{r['requests'] + r['errors']} requests | | | 0 errors | {c} |")
-    meta = (f"\nServer: `newstag serve --workers {res['workers']} "
-            f"--model-processes {res['model_processes']}` (tagger mode: {f['tagger_mode']}), "
-            f"{res['seconds']:g} s per level, keep-alive clients on loopback. Articles: "
-            f"{res['source']}. Machine: {os.cpu_count()} cores shared with other jobs; load "
-            f"average {res['load_before']} before the run and {res['load_after']} after. "
-            "Concurrency 1 alternated with the spaCy-alone timing and concurrency 4 with the "
-            "batch engine, so each ratio compares figures taken under the same background "
-            "load. Latencies are percentiles over every request of the level.\n")
+        rows.append(
+            f"| concurrency {r['concurrency']}: throughput; latency p50 / p95 / p99; "
+            f"errors | {r['throughput']:.2f} req/s; {r['p50_ms']:.0f} / "
+            f"{r['p95_ms']:.0f} / {r['p99_ms']:.0f} ms; {r['errors']} errors in "
+            f"{r['requests'] + r['errors']} requests | | | 0 errors | {c} |"
+        )
+    meta = (
+        f"\nServer: `newstag serve --workers {res['workers']} "
+        f"--model-processes {res['model_processes']}` (tagger mode: {f['tagger_mode']}), "
+        f"{res['seconds']:g} s per level, keep-alive clients on loopback. Articles: "
+        f"{res['source']}. Machine: {os.cpu_count()} cores shared with other jobs; load "
+        f"average {res['load_before']} before the run and {res['load_after']} after. "
+        "Concurrency 1 alternated with the spaCy-alone timing and concurrency 4 with the "
+        "batch engine, so each ratio compares figures taken under the same background "
+        "load. Latencies are percentiles over every request of the level.\n"
+    )
     return "\n".join(rows) + "\n" + meta
 
 
@@ -211,12 +240,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seconds", type=float, default=30.0, help="Load time per level.")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn workers.")
-    ap.add_argument("--model-processes", type=int, default=os.cpu_count() or 2,
-                    help="Model processes per worker (0: model in the worker).")
+    ap.add_argument(
+        "--model-processes",
+        type=int,
+        default=os.cpu_count() or 2,
+        help="Model processes per worker (0: model in the worker).",
+    )
     ap.add_argument("--articles", type=int, default=120)
     ap.add_argument("--model", default="default")
-    ap.add_argument("--batch-requests", type=int, default=1,
-                    help="Server's --batch-requests (1: no request batching).")
+    ap.add_argument(
+        "--batch-requests",
+        type=int,
+        default=1,
+        help="Server's --batch-requests (1: no request batching).",
+    )
     ap.add_argument("--out", type=Path, default=None, help="Write the markdown table here.")
     args = ap.parse_args(argv)
     seconds = min(args.seconds, 120.0 / len(LEVELS))  # bounded: 2 minutes of load at most
@@ -226,23 +263,38 @@ def main(argv: list[str] | None = None) -> int:
     rounds = 4  # c=1 alternates with spaCy alone and c=4 with the batch engine, so that
     # each pair sees the same background load
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(["--model", args.model, "--workers", str(args.workers),
-                                  "--model-processes", str(args.model_processes),
-                                  "--batch-requests", str(args.batch_requests),
-                                  "--feedback-db", str(Path(tmp) / "fb.sqlite3")],
-                                 ready="/readyz", timeout=300)
+        proc, url = start_server(
+            [
+                "--model",
+                args.model,
+                "--workers",
+                str(args.workers),
+                "--model-processes",
+                str(args.model_processes),
+                "--batch-requests",
+                str(args.batch_requests),
+                "--feedback-db",
+                str(Path(tmp) / "fb.sqlite3"),
+            ],
+            ready="/readyz",
+            timeout=300,
+        )
         port = int(url.rsplit(":", 1)[1])
         try:
             run_level(port, arts[:8], 4, 3.0)  # warm every worker
-            print(f"concurrency 1 for {seconds:g} s, alternating with spaCy alone ...",
-                  file=sys.stderr)
+            print(
+                f"concurrency 1 for {seconds:g} s, alternating with spaCy alone ...",
+                file=sys.stderr,
+            )
             parts = []
             for _ in range(rounds):
                 floor.spacy(seconds / rounds / 2)
                 parts.append(run_level(port, arts, 1, seconds / rounds))
             levels = [merge(parts)]
-            print(f"concurrency 4 for {seconds:g} s, alternating with the batch engine ...",
-                  file=sys.stderr)
+            print(
+                f"concurrency 4 for {seconds:g} s, alternating with the batch engine ...",
+                file=sys.stderr,
+            )
             parts = []
             for _ in range(rounds):
                 floor.batch(seconds / rounds / 2)
@@ -254,15 +306,23 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             proc.terminate()
             proc.wait(30)
-    res = {"floor": {"spacy_ms": statistics.median(floor.times) * 1000,
-                     "suggest_ms": statistics.median(floor.suggest_times) * 1000,
-                     "spacy_n": len(floor.times), "batch_rate": floor.batch_n / floor.batch_s,
-                     "batch_n": floor.batch_n, "tagger_mode": floor.tagger.mode},
-           "levels": [{k: v for k, v in lv.items() if k != "lat"} for lv in levels],
-           "workers": args.workers, "model_processes": args.model_processes,
-           "seconds": seconds,
-           "source": source, "load_before": round(load_before, 2),
-           "load_after": round(os.getloadavg()[0], 2)}
+    res = {
+        "floor": {
+            "spacy_ms": statistics.median(floor.times) * 1000,
+            "suggest_ms": statistics.median(floor.suggest_times) * 1000,
+            "spacy_n": len(floor.times),
+            "batch_rate": floor.batch_n / floor.batch_s,
+            "batch_n": floor.batch_n,
+            "tagger_mode": floor.tagger.mode,
+        },
+        "levels": [{k: v for k, v in lv.items() if k != "lat"} for lv in levels],
+        "workers": args.workers,
+        "model_processes": args.model_processes,
+        "seconds": seconds,
+        "source": source,
+        "load_before": round(load_before, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
     cmd = "nice .venv/bin/python benchmarks/load.py " + " ".join(argv or sys.argv[1:])
     if args.out:
         args.out.write_text(table(res, cmd.strip()))

@@ -28,17 +28,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "sample"
 BASELINE = SAMPLE / "kim-putin-summit.txt"
-CHILD = ("import sys; import newstag.nlp.chunks as c; c.PIECE_CHARS = int(sys.argv[1]); "
-         "from newstag.cli import main; sys.argv = ['newstag', *sys.argv[2:]]; main()")
+CHILD = (
+    "import sys; import newstag.nlp.chunks as c; c.PIECE_CHARS = int(sys.argv[1]); "
+    "from newstag.cli import main; sys.argv = ['newstag', *sys.argv[2:]]; main()"
+)
 
 
 def build_article(chars: int) -> str:
     """A headline and the sample stories' paragraphs, repeated up to ``chars`` characters."""
     from newstag.io.article import read_article
 
-    paragraphs = [p for name in ("kim-putin-summit.txt", "gaza-aid-convoy.txt",
-                                 "central-bank.txt")
-                  for p in read_article(SAMPLE / name).body.split("\n\n")]
+    paragraphs = [
+        p
+        for name in ("kim-putin-summit.txt", "gaza-aid-convoy.txt", "central-bank.txt")
+        for p in read_article(SAMPLE / name).body.split("\n\n")
+    ]
     parts, size, i = ["Long read: a year of summits, aid convoys and interest rates"], 0, 0
     while size < chars:
         parts.append(paragraphs[i % len(paragraphs)])
@@ -70,8 +74,12 @@ def main() -> None:
     parser.add_argument("--mb", type=float, default=2.0, help="article size, million chars")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--model", default="default")
-    parser.add_argument("--unsplit-mb", type=float, default=0.0,
-                        help="also parse an article of this size in one piece (0: skip)")
+    parser.add_argument(
+        "--unsplit-mb",
+        type=float,
+        default=0.0,
+        help="also parse an article of this size in one piece (0: skip)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -91,23 +99,34 @@ def main() -> None:
         return statistics.median(r[i] for r in rows)
 
     figures = {
-        "article_chars": int(args.mb * 1_000_000), "model": args.model, "repeat": args.repeat,
-        "long_peak_mb": round(med(long, 1)), "long_seconds": round(med(long, 0), 1),
-        "baseline_peak_mb": round(med(base, 1)), "baseline_seconds": round(med(base, 0), 1),
+        "article_chars": int(args.mb * 1_000_000),
+        "model": args.model,
+        "repeat": args.repeat,
+        "long_peak_mb": round(med(long, 1)),
+        "long_seconds": round(med(long, 0), 1),
+        "baseline_peak_mb": round(med(base, 1)),
+        "baseline_seconds": round(med(base, 0), 1),
         "load_average": round(os.getloadavg()[0], 2),
     }
     if unsplit:
-        figures.update(unsplit_chars=int(args.unsplit_mb * 1_000_000),
-                       unsplit_peak_mb=round(unsplit[1]), unsplit_seconds=round(unsplit[0], 1))
+        figures.update(
+            unsplit_chars=int(args.unsplit_mb * 1_000_000),
+            unsplit_peak_mb=round(unsplit[1]),
+            unsplit_seconds=round(unsplit[0], 1),
+        )
     print("| what | peak memory | time | baseline (same run) | ratio |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| `newstag suggest` {args.mb:g} MB article | {figures['long_peak_mb']} MB | "
-          f"{figures['long_seconds']} s | sample article {figures['baseline_peak_mb']} MB, "
-          f"{figures['baseline_seconds']} s | "
-          f"{figures['long_peak_mb'] / figures['baseline_peak_mb']:.2f} |")
+    print(
+        f"| `newstag suggest` {args.mb:g} MB article | {figures['long_peak_mb']} MB | "
+        f"{figures['long_seconds']} s | sample article {figures['baseline_peak_mb']} MB, "
+        f"{figures['baseline_seconds']} s | "
+        f"{figures['long_peak_mb'] / figures['baseline_peak_mb']:.2f} |"
+    )
     if unsplit:
-        print(f"| {args.unsplit_mb:g} MB in one piece (before) | {figures['unsplit_peak_mb']} MB "
-              f"| {figures['unsplit_seconds']} s | | |")
+        print(
+            f"| {args.unsplit_mb:g} MB in one piece (before) | {figures['unsplit_peak_mb']} MB "
+            f"| {figures['unsplit_seconds']} s | | |"
+        )
     print(json.dumps(figures))
 
 

@@ -36,11 +36,16 @@ def main() -> None:
     print(f"  baseline ({time.perf_counter() - t0:.0f}s)", flush=True)
     mine = ours(train, test, n_process=args.jobs, n_jobs=1)
     known = mine["model"].tag_counts_
-    row = {"what": "NYT 2018-04", "ours": score(test, mine, None, known),
-           "baseline": score(test, base, None, known), "ours_train_s": mine["train_seconds"],
-           "baseline_train_s": base["train_seconds"],
-           "rank_docs_per_s": mine["rank_docs_per_s"],
-           "suggest_docs_per_s": mine["suggest_docs_per_s"], "peak_rss_mb": peak_rss_mb()}
+    row = {
+        "what": "NYT 2018-04",
+        "ours": score(test, mine, None, known),
+        "baseline": score(test, base, None, known),
+        "ours_train_s": mine["train_seconds"],
+        "baseline_train_s": base["train_seconds"],
+        "rank_docs_per_s": mine["rank_docs_per_s"],
+        "suggest_docs_per_s": mine["suggest_docs_per_s"],
+        "peak_rss_mb": peak_rss_mb(),
+    }
     print(row, flush=True)
     report("nyt", [row], "nice .venv/bin/python benchmarks/nyt.py")
 

@@ -42,8 +42,15 @@ def place_key(name: str, gaz: Any, suggested: bool = True) -> str | None:
     if country:
         return norm(country)
     place = gaz.place(bare)
-    if place or bare in {"Africa", "Asia", "Europe", "North America", "South America",
-                         "Oceania", "Antarctica"}:
+    if place or bare in {
+        "Africa",
+        "Asia",
+        "Europe",
+        "North America",
+        "South America",
+        "Oceania",
+        "Antarctica",
+    }:
         return norm(place[0] if place else bare)
     return None
 
@@ -60,8 +67,9 @@ def _written(name: str, text: str) -> bool:
     return bool(name) and re.search(rf"\b{re.escape(name)}\b", text) is not None
 
 
-def gold_of(keywords: list[str], gaz: Any, vocab_types: dict[str, str], text: str | None = None
-            ) -> tuple[list[set[str]], list[str]]:
+def gold_of(
+    keywords: list[str], gaz: Any, vocab_types: dict[str, str], text: str | None = None
+) -> tuple[list[set[str]], list[str]]:
     """The gold people (their name-form keys) and places (keys) among an article's keywords;
     with ``text``, only those the text names (a person's surname, a place's name)."""
     from newstag.tagging.linker import _PAREN
@@ -87,8 +95,9 @@ def gold_of(keywords: list[str], gaz: Any, vocab_types: dict[str, str], text: st
     return people, list(dict.fromkeys(places))
 
 
-def score(results: list[dict[str, Any]], golds: list[tuple[list[set[str]], list[str]]],
-          gaz: Any) -> dict[str, float]:
+def score(
+    results: list[dict[str, Any]], golds: list[tuple[list[set[str]], list[str]]], gaz: Any
+) -> dict[str, float]:
     """recall@10 and precision@10 for people, places and both."""
     found = {"person": 0, "place": 0}
     total = {"person": 0, "place": 0}
@@ -98,8 +107,9 @@ def score(results: list[dict[str, Any]], golds: list[tuple[list[set[str]], list[
         tags = result["tags"][:10]
         total["person"] += len(people)
         total["place"] += len(places)
-        tag_people = [person_keys(t.get("model_tag") or t["tag"]) | person_keys(t["tag"])
-                      for t in tags]
+        tag_people = [
+            person_keys(t.get("model_tag") or t["tag"]) | person_keys(t["tag"]) for t in tags
+        ]
         tag_places = {place_key(t.get("model_tag") or t["tag"], gaz) for t in tags} - {None}
         found["person"] += sum(any(g & k for k in tag_people) for g in people)
         found["place"] += sum(p in tag_places for p in places)
@@ -123,8 +133,9 @@ def score(results: list[dict[str, Any]], golds: list[tuple[list[set[str]], list[
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--limit", type=int, default=0, help="Only the first N articles.")
     args = ap.parse_args()
     from newstag.nlp import gazetteer
@@ -138,47 +149,67 @@ def main() -> None:
     records = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
     if args.limit:
         records = records[: args.limit]
-    articles = [{"title": r["headline"], "body": r.get("snippet") or "", "id": r["id"],
-                 "date": r["date"][:10]} for r in records]
+    articles = [
+        {
+            "title": r["headline"],
+            "body": r.get("snippet") or "",
+            "id": r["id"],
+            "date": r["date"][:10],
+        }
+        for r in records
+    ]
     gaz = gazetteer.load()
     model = Tagger.load("default")
     vocab = {t: v["type"] for t, v in tag_info(model.model).get("tags", {}).items()}
-    sets = {"all": [gold_of(r["keywords"], gaz, vocab) for r in records],
-            "named in the text": [gold_of(r["keywords"], gaz, vocab,
-                                          f"{r['headline']}\n{r.get('snippet') or ''}")
-                                  for r in records]}
-    modes = {"entity-only (--model none)": Tagger.load("none"),
-             "shipped model": model,
-             "shipped model + rules/general-news.toml": Tagger.load("default", rules=RULES)}
+    sets = {
+        "all": [gold_of(r["keywords"], gaz, vocab) for r in records],
+        "named in the text": [
+            gold_of(r["keywords"], gaz, vocab, f"{r['headline']}\n{r.get('snippet') or ''}")
+            for r in records
+        ],
+    }
+    modes = {
+        "entity-only (--model none)": Tagger.load("none"),
+        "shipped model": model,
+        "shipped model + rules/general-news.toml": Tagger.load("default", rules=RULES),
+    }
     rows = []
     for name, tagger in modes.items():
         t0 = time.perf_counter()
         results = list(tagger.suggest_many(articles, top_k=10))
         seconds = time.perf_counter() - t0
-        new = round(statistics.mean(sum(bool(t.get("new")) for t in r["tags"])
-                                    for r in results), 3)
+        new = round(statistics.mean(sum(bool(t.get("new")) for t in r["tags"]) for r in results), 3)
         for gold_name, golds in sets.items():
-            row = {"mode": name, "gold": gold_name, **score(results, golds, gaz),
-                   "seconds": round(seconds, 1), "new_tags_per_article": new}
+            row = {
+                "mode": name,
+                "gold": gold_name,
+                **score(results, golds, gaz),
+                "seconds": round(seconds, 1),
+                "new_tags_per_article": new,
+            }
             rows.append(row)
             print(row, flush=True)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
     (out / "out_of_the_box.json").write_text(json.dumps(rows, indent=1) + "\n")
     print(f"\n{len(records)} articles (dev set)\n")
-    print("| gold | mode | people+places R@10 | people R@10 | places R@10 | people+places P@10 "
-          "| people P@10 | places P@10 | R@10 vs entity-only | new tags / article |")
+    print(
+        "| gold | mode | people+places R@10 | people R@10 | places R@10 | people+places P@10 "
+        "| people P@10 | places P@10 | R@10 vs entity-only | new tags / article |"
+    )
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for gold_name in sets:
         part = [r for r in rows if r["gold"] == gold_name]
         base = part[0]["both_recall@10"]
         for r in part:
-            print(f"| {gold_name} ({r['gold_people']} people, {r['gold_places']} places) | "
-                  f"{r['mode']} | {r['both_recall@10']:.3f} | {r['person_recall@10']:.3f} | "
-                  f"{r['place_recall@10']:.3f} | {r['both_precision@10']:.3f} | "
-                  f"{r['person_precision@10']:.3f} | {r['place_precision@10']:.3f} | "
-                  f"{r['both_recall@10'] / base if base else 0:.2f} | "
-                  f"{r['new_tags_per_article']} |")
+            print(
+                f"| {gold_name} ({r['gold_people']} people, {r['gold_places']} places) | "
+                f"{r['mode']} | {r['both_recall@10']:.3f} | {r['person_recall@10']:.3f} | "
+                f"{r['place_recall@10']:.3f} | {r['both_precision@10']:.3f} | "
+                f"{r['person_precision@10']:.3f} | {r['place_precision@10']:.3f} | "
+                f"{r['both_recall@10'] / base if base else 0:.2f} | "
+                f"{r['new_tags_per_article']} |"
+            )
 
 
 if __name__ == "__main__":

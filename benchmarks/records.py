@@ -22,14 +22,23 @@ from pathlib import Path
 
 from newstag.io.records import read_records
 
-BODY = ("The central bank raised its main interest rate by a quarter point on Tuesday, "
-        "saying inflation had stayed above its target for a third quarter. ") * 6
+BODY = (
+    "The central bank raised its main interest rate by a quarter point on Tuesday, "
+    "saying inflation had stayed above its target for a third quarter. "
+) * 6
 
 
 def write_inputs(folder: Path, n: int) -> dict[str, Path]:
     """A CSV with a BOM and a JSON-lines file of ``n`` articles each."""
-    rows = [{"id": f"a{i}", "title": f"Story number {i} about rates", "body": BODY,
-             "date": "2024-05-01" if i % 3 else ""} for i in range(n)]
+    rows = [
+        {
+            "id": f"a{i}",
+            "title": f"Story number {i} about rates",
+            "body": BODY,
+            "date": "2024-05-01" if i % 3 else "",
+        }
+        for i in range(n)
+    ]
     csv_path, jsonl_path = folder / "in.csv", folder / "in.jsonl"
     with csv_path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
@@ -71,10 +80,12 @@ def main() -> None:
             for _ in range(args.repeat):  # interleaved: both sides see the same load
                 ours.append(rate(newstag_reader, path, args.n))
                 base.append(rate(baseline, path, args.n))
-            out[fmt] = {"records_per_s": round(statistics.median(ours)),
-                        "baseline_records_per_s": round(statistics.median(base)),
-                        "ratio": round(statistics.median(ours) / statistics.median(base), 3),
-                        "mb": round(path.stat().st_size / 1e6, 1)}
+            out[fmt] = {
+                "records_per_s": round(statistics.median(ours)),
+                "baseline_records_per_s": round(statistics.median(base)),
+                "ratio": round(statistics.median(ours) / statistics.median(base), 3),
+                "mb": round(path.stat().st_size / 1e6, 1),
+            }
     print(json.dumps({"n": args.n, "repeat": args.repeat, **out}, indent=2))
 
 

@@ -64,8 +64,7 @@ def load_clusters() -> tuple[list[dict], np.ndarray, np.ndarray]:
     rows, story, split = [], [], []
     for n, rec in neus_stories():
         for j, art in enumerate(rec["articles"]):
-            rows.append({"id": f"{n}-{j}", "headline": art["title"],
-                         "lead": art.get("lead") or ""})
+            rows.append({"id": f"{n}-{j}", "headline": art["title"], "lead": art.get("lead") or ""})
             story.append(n)
             split.append(rec["split"])
     return rows, np.array(story), np.array(split)
@@ -79,8 +78,9 @@ def known_entities(rows: list[dict], fields: str) -> dict[str, list]:
     t0 = time.perf_counter()
     index = RelatedIndex(fields=fields, n_process=2)
     found = index.extract_entities([r["headline"] for r in rows], [r["lead"] for r in rows])
-    print(f"  entities of {len(rows)} headlines in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+    print(
+        f"  entities of {len(rows)} headlines in {time.perf_counter() - t0:.1f} s", file=sys.stderr
+    )
     out = {r["id"]: e for r, e in zip(rows, found, strict=True)}
     CACHE.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out))
@@ -103,12 +103,16 @@ def known_embeddings(rows: list[dict], fields: str, adapted: bool | None = None)
     todo = [r for r in rows if r["id"] not in cached]
     if todo:
         t0 = time.perf_counter()
-        texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" and r["lead"]
-                                  else "") for r in todo]
+        texts = [
+            r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" and r["lead"] else "")
+            for r in todo
+        ]
         for r, e in zip(todo, encode(texts, adapted=adapted), strict=True):
             cached[r["id"]] = e
-        print(f"  {model} encoded {len(todo)} texts in {time.perf_counter() - t0:.0f} s",
-              file=sys.stderr)
+        print(
+            f"  {model} encoded {len(todo)} texts in {time.perf_counter() - t0:.0f} s",
+            file=sys.stderr,
+        )
         CACHE.mkdir(parents=True, exist_ok=True)
         np.savez(path, ids=np.array(list(cached)), emb=np.vstack(list(cached.values())))
     return np.vstack([cached[r["id"]] for r in rows]).astype(np.float32)
@@ -137,8 +141,10 @@ def train_embeddings(rows: list[dict], fields: str) -> np.ndarray:
     if found is None:
         return known_embeddings(rows, fields)
     if fields != "headline":
-        print("  warning: train embeddings with leads are in-sample (the adapter saw these "
-              "stories)", file=sys.stderr)
+        print(
+            "  warning: train embeddings with leads are in-sample (the adapter saw these stories)",
+            file=sys.stderr,
+        )
         return known_embeddings(rows, fields)
     return out_of_fold("minilm", found[1], rows, "scripts/finetune_minilm.py")
 
@@ -151,11 +157,11 @@ def train_minilm_vectors(rows: list[dict], fields: str, index: RelatedIndex) -> 
     if index.minilm_ is None:
         return
     if fields != "headline":
-        print("  warning: int8 MiniLM vectors of train with leads are in-sample",
-              file=sys.stderr)
+        print("  warning: int8 MiniLM vectors of train with leads are in-sample", file=sys.stderr)
         return
-    vecs = out_of_fold("minilm_int8", minilm_onnx.fingerprint(), rows,
-                       "scripts/export_minilm_onnx.py")
+    vecs = out_of_fold(
+        "minilm_int8", minilm_onnx.fingerprint(), rows, "scripts/export_minilm_onnx.py"
+    )
     index.use_vectors("minilm", vecs.astype(np.float16).astype(np.float32))  # as stored
 
 
@@ -178,8 +184,12 @@ def train_tokens(rows: list[dict]) -> dict[int, np.ndarray]:
             held = [r for r in rows if int(r["id"].split("-")[0]) % 2 == fold]
             ids += [r["id"] for r in held]
             vecs += encode_tokens([r["headline"] for r in held], model)
-        np.savez(path, ids=np.array(ids), lengths=np.array([len(v) for v in vecs]),
-                 vectors=np.vstack(vecs).astype(np.float16))
+        np.savez(
+            path,
+            ids=np.array(ids),
+            lengths=np.array([len(v) for v in vecs]),
+            vectors=np.vstack(vecs).astype(np.float16),
+        )
     with np.load(path) as data:
         parts = np.split(data["vectors"], np.cumsum(data["lengths"])[:-1])
         by_id = dict(zip(data["ids"].tolist(), parts, strict=True))
@@ -201,8 +211,9 @@ def get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Relat
 def _get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> RelatedIndex:
     from newstag.related import semantic_model
 
-    where = CACHE / f"{pool}_{fields.replace('+', '_')}" \
-                    f"{'_sem_' + semantic_model() if semantic else ''}"
+    where = (
+        CACHE / f"{pool}_{fields.replace('+', '_')}{'_sem_' + semantic_model() if semantic else ''}"
+    )
     if (where / "manifest.json").exists():
         try:
             return RelatedIndex.load(where)
@@ -215,10 +226,14 @@ def _get_index(rows: list[dict], fields: str, semantic: bool, pool: str) -> Rela
     if pool == "train":
         train_minilm_vectors(rows, fields, index)
     if semantic:  # MiniLM embeddings are cached separately (encoding is the slow part)
-        index.use_vectors("semantic", train_embeddings(rows, fields) if pool == "train" else
-                          known_embeddings(rows, fields))
-    print(f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+        index.use_vectors(
+            "semantic",
+            train_embeddings(rows, fields) if pool == "train" else known_embeddings(rows, fields),
+        )
+    print(
+        f"  built {pool} {fields} semantic={semantic} in {time.perf_counter() - t0:.1f} s",
+        file=sys.stderr,
+    )
     index.save(where)
     return index
 
@@ -268,14 +283,16 @@ def sibling_table(story: np.ndarray) -> np.ndarray:
 
 def chunks(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500):
     for start in range(0, len(ids), size):
-        yield start, index.components(ids=ids[start:start + size], semantic=semantic)
+        yield start, index.components(ids=ids[start : start + size], semantic=semantic)
 
 
 def chunks_ranked(index: RelatedIndex, ids: list[str], semantic: bool, size: int = 500):
     """Like :func:`chunks` but the minilm channel only rescores candidates, as queries do."""
     for start in range(0, len(ids), size):
-        yield start, index.components(ids=ids[start:start + size], semantic=semantic,
-                                      minilm_all=False)
+        yield (
+            start,
+            index.components(ids=ids[start : start + size], semantic=semantic, minilm_all=False),
+        )
 
 
 def run_fused(index, rows, qpos, sibs, weights, semantic) -> dict[str, float]:
@@ -285,8 +302,11 @@ def run_fused(index, rows, qpos, sibs, weights, semantic) -> dict[str, float]:
     out = []
     for start, comps in chunks_ranked(index, ids, semantic):
         fused = fuse(comps, weights, index.minilm_)
-        out.append(fast_metrics(fused, qpos[start:start + len(fused)],
-                                sibs[qpos[start:start + len(fused)]]))
+        out.append(
+            fast_metrics(
+                fused, qpos[start : start + len(fused)], sibs[qpos[start : start + len(fused)]]
+            )
+        )
     m = np.vstack(out)
     return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
 
@@ -302,11 +322,12 @@ def run_queries(index, rows, qpos, sibs, semantic) -> dict[str, float]:
     out = []
     for start, comps in chunks_ranked(index, ids, semantic):
         fused = fuse(comps, weights, index.minilm_)
-        q = qpos[start:start + len(fused)]
+        q = qpos[start : start + len(fused)]
         s = fused.astype(np.float64)
         s[np.arange(len(q)), q] = -np.inf
-        answers = index.query_many([{"id": rows[i]["id"]} for i in q], k=RERANK_DEPTH,
-                                   semantic=semantic, explain=False)
+        answers = index.query_many(
+            [{"id": rows[i]["id"]} for i in q], k=RERANK_DEPTH, semantic=semantic, explain=False
+        )
         for qi, (i, found) in enumerate(zip(q, answers, strict=True)):
             where = {index.id_pos_[h["id"]]: n + 1 for n, h in enumerate(found)}
             ranks = []
@@ -325,12 +346,11 @@ def run_queries(index, rows, qpos, sibs, semantic) -> dict[str, float]:
 def tfidf_baseline(rows, fields, qpos, sibs) -> dict[str, float]:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" else "")
-             for r in rows]
+    texts = [r["headline"] + ("\n" + r["lead"] if fields == "headline+lead" else "") for r in rows]
     x = TfidfVectorizer().fit_transform(texts)
     out = []
     for start in range(0, len(qpos), 500):
-        q = qpos[start:start + 500]
+        q = qpos[start : start + 500]
         out.append(fast_metrics(np.asarray((x[q] @ x.T).todense()), q, sibs[q]))
     m = np.vstack(out)
     return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
@@ -339,7 +359,7 @@ def tfidf_baseline(rows, fields, qpos, sibs) -> dict[str, float]:
 def dense_baseline(emb, qpos, sibs) -> dict[str, float]:
     out = []
     for start in range(0, len(qpos), 500):
-        q = qpos[start:start + 500]
+        q = qpos[start : start + 500]
         out.append(fast_metrics(emb[q] @ emb.T, q, sibs[q]))
     m = np.vstack(out)
     return {"R@2": float(m[:, 0].mean()), "MRR": float(m[:, 1].mean()), "n": len(m)}
@@ -348,8 +368,7 @@ def dense_baseline(emb, qpos, sibs) -> dict[str, float]:
 def tune(index, rows, qpos, sibs, semantic: bool) -> list[tuple[float, float, dict]]:
     """Grid search of fusion weights (word fixed at 1; only ratios matter)."""
     ids = [rows[i]["id"] for i in qpos]
-    grid = {"word": [1.0], "char": [0.0, 0.5, 1.0, 1.5, 2.0],
-            "entity": [0.0, 0.25, 0.5, 0.75, 1.0]}
+    grid = {"word": [1.0], "char": [0.0, 0.5, 1.0, 1.5, 2.0], "entity": [0.0, 0.25, 0.5, 0.75, 1.0]}
     if index.minilm_ is not None:
         grid["entity"] = [0.0, 0.25, 0.5]
         grid["minilm"] = [0.0, 1.0, 2.0, 4.0] if semantic else [0.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0]
@@ -360,7 +379,7 @@ def tune(index, rows, qpos, sibs, semantic: bool) -> list[tuple[float, float, di
     acc = np.zeros((len(combos), 2))
     n = 0
     for start, comps in chunks(index, ids, semantic, size=250):
-        q = qpos[start:start + len(comps["word"])]
+        q = qpos[start : start + len(comps["word"])]
         for c, w in enumerate(combos):
             fused = sum(v * comps[k] for k, v in w.items() if v)
             acc[c] += fast_metrics(fused, q, sibs[q]).sum(axis=0)
@@ -374,8 +393,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--semantic", action="store_true", help="also the semantic mode and MiniLM")
     ap.add_argument("--tune", action="store_true", help="grid-search weights on train")
-    ap.add_argument("--split", default="val",
-                    help="pool indexed and queried: val (default), train or all")
+    ap.add_argument(
+        "--split", default="val", help="pool indexed and queried: val (default), train or all"
+    )
     ap.add_argument("--fields", default="headline,headline+lead")
     ap.add_argument("--json", action="store_true", help="print results as JSON lines")
     args = ap.parse_args()
@@ -399,26 +419,36 @@ def main() -> None:
                 print(f"{fields}\tR@2 {r2:.4f}\tMRR {mrr:.4f}\t{w}")
             continue
         t0 = time.perf_counter()
-        res = {"tfidf": tfidf_baseline(rows, fields, qpos, sibs),
-               "newstag default": run_queries(index, rows, qpos, sibs, False),
-               "default, no re-ranker": run_fused(index, rows, qpos, sibs, DEFAULT_WEIGHTS,
-                                                  False)}
+        res = {
+            "tfidf": tfidf_baseline(rows, fields, qpos, sibs),
+            "newstag default": run_queries(index, rows, qpos, sibs, False),
+            "default, no re-ranker": run_fused(index, rows, qpos, sibs, DEFAULT_WEIGHTS, False),
+        }
         if index.minilm_ is not None:
             res["fused, minilm off"] = run_fused(
-                index, rows, qpos, sibs,
-                {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "minilm"}, False)
+                index,
+                rows,
+                qpos,
+                sibs,
+                {n: w for n, w in DEFAULT_WEIGHTS.items() if n != "minilm"},
+                False,
+            )
             res["int8 minilm alone"] = dense_baseline(index.minilm_, qpos, sibs)
         if args.semantic:
-            res["minilm"] = dense_baseline(known_embeddings(rows, fields, adapted=False), qpos,
-                                           sibs)
+            res["minilm"] = dense_baseline(
+                known_embeddings(rows, fields, adapted=False), qpos, sibs
+            )
             res["minilm + adapter"] = dense_baseline(index.embeddings_, qpos, sibs)
             res["newstag --semantic"] = run_queries(index, rows, qpos, sibs, True)
-            res["--semantic, no re-ranker"] = run_fused(index, rows, qpos, sibs,
-                                                        DEFAULT_SEMANTIC_WEIGHTS, True)
+            res["--semantic, no re-ranker"] = run_fused(
+                index, rows, qpos, sibs, DEFAULT_SEMANTIC_WEIGHTS, True
+            )
         for name, m in res.items():
             results.append({"pool": pool, "fields": fields, "method": name, **m})
-            print(f"{pool:5s} {fields:14s} {name:26s} R@2 {m['R@2']:.3f}  MRR {m['MRR']:.3f}  "
-                  f"(n={m['n']})")
+            print(
+                f"{pool:5s} {fields:14s} {name:26s} R@2 {m['R@2']:.3f}  MRR {m['MRR']:.3f}  "
+                f"(n={m['n']})"
+            )
         print(f"  ({time.perf_counter() - t0:.1f} s)", file=sys.stderr)
     if args.json:
         for r in results:

@@ -43,13 +43,13 @@ def build(rows: list[dict]) -> RelatedIndex:
     index.known_entities = known_entities(ALL_ROWS, "headline")
     t0 = time.perf_counter()
     index.fit(rows)
-    print(f"  indexed {len(rows)} headlines in {time.perf_counter() - t0:.1f} s",
-          file=sys.stderr)
+    print(f"  indexed {len(rows)} headlines in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return index
 
 
-def collect(index: RelatedIndex, rows: list[dict], story: np.ndarray, k: int
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def collect(
+    index: RelatedIndex, rows: list[dict], story: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Scores of every returned result, whether it is a sibling, whether it shares nothing,
     and the query each came from."""
     scores, sibling, nothing, query = [], [], [], []
@@ -64,21 +64,26 @@ def collect(index: RelatedIndex, rows: list[dict], story: np.ndarray, k: int
     return (np.array(scores), np.array(sibling), np.array(nothing), np.array(query))
 
 
-def table(scores: np.ndarray, sibling: np.ndarray, nothing: np.ndarray, query: np.ndarray,
-          n_queries: int) -> list[dict[str, float]]:
+def table(
+    scores: np.ndarray, sibling: np.ndarray, nothing: np.ndarray, query: np.ndarray, n_queries: int
+) -> list[dict[str, float]]:
     """One row of figures per candidate floor."""
     out = []
     for floor in FLOORS:
         keep = scores >= floor
         per_query = np.bincount(query[keep], minlength=n_queries)
-        out.append({
-            "floor": floor,
-            "sib kept": keep[sibling].mean(),
-            "other dropped": (~keep[~sibling]).mean(),
-            "nothing shared dropped": (~keep[nothing]).mean() if nothing.any() else float("nan"),
-            "results/query": float(np.median(per_query)),
-            "empty": float((per_query == 0).mean()),
-        })
+        out.append(
+            {
+                "floor": floor,
+                "sib kept": keep[sibling].mean(),
+                "other dropped": (~keep[~sibling]).mean(),
+                "nothing shared dropped": (~keep[nothing]).mean()
+                if nothing.any()
+                else float("nan"),
+                "results/query": float(np.median(per_query)),
+                "empty": float((per_query == 0).mean()),
+            }
+        )
     return out
 
 
@@ -92,25 +97,29 @@ def main() -> None:
     keep = np.flatnonzero(split == args.split)
     rows = [all_rows[i] for i in keep]
     story = all_story[keep]
-    print(f"{len(rows)} {args.split} headlines indexed and queried (k={args.k})",
-          file=sys.stderr)
+    print(f"{len(rows)} {args.split} headlines indexed and queried (k={args.k})", file=sys.stderr)
     index = build(rows)
     t0 = time.perf_counter()
     scores, sibling, nothing, query = collect(index, rows, story, args.k)
-    print(f"  queried in {time.perf_counter() - t0:.1f} s; {len(scores)} results, "
-          f"{int(sibling.sum())} siblings, {int(nothing.sum())} sharing nothing",
-          file=sys.stderr)
+    print(
+        f"  queried in {time.perf_counter() - t0:.1f} s; {len(scores)} results, "
+        f"{int(sibling.sum())} siblings, {int(nothing.sum())} sharing nothing",
+        file=sys.stderr,
+    )
     print(f"split {args.split}, k={args.k}; current default floor {DEFAULT_MIN_SCORE}")
     print("floor   sib kept  other dropped  nothing shared dropped  results/query  empty")
     for r in table(scores, sibling, nothing, query, len(rows)):
-        print(f"{r['floor']:<7} {r['sib kept']:8.4f}  {r['other dropped']:13.4f}  "
-              f"{r['nothing shared dropped']:22.4f}  {r['results/query']:13.1f}  "
-              f"{r['empty']:.4f}")
+        print(
+            f"{r['floor']:<7} {r['sib kept']:8.4f}  {r['other dropped']:13.4f}  "
+            f"{r['nothing shared dropped']:22.4f}  {r['results/query']:13.1f}  "
+            f"{r['empty']:.4f}"
+        )
     for name, mask in (("siblings", sibling), ("others", ~sibling), ("nothing shared", nothing)):
         if mask.any():
             q = np.percentile(scores[mask], [1, 5, 25, 50])
-            print(f"scores of {name}: 1% {q[0]:.4f}, 5% {q[1]:.4f}, 25% {q[2]:.4f}, "
-                  f"median {q[3]:.4f}")
+            print(
+                f"scores of {name}: 1% {q[0]:.4f}, 5% {q[1]:.4f}, 25% {q[2]:.4f}, median {q[3]:.4f}"
+            )
 
 
 if __name__ == "__main__":

@@ -38,9 +38,15 @@ def val_rows() -> list[dict[str, Any]]:
     rows = []
     for n, rec in neus_stories():
         if rec["split"] == "val":
-            rows += [{"id": f"{n}-{j}", "headline": art["title"], "lead": art.get("lead") or "",
-                      "date": f"20{10 + n % 10}-01-0{1 + j % 9}"}
-                     for j, art in enumerate(rec["articles"])]
+            rows += [
+                {
+                    "id": f"{n}-{j}",
+                    "headline": art["title"],
+                    "lead": art.get("lead") or "",
+                    "date": f"20{10 + n % 10}-01-0{1 + j % 9}",
+                }
+                for j, art in enumerate(rec["articles"])
+            ]
     return rows
 
 
@@ -59,8 +65,11 @@ def features(index: Any, ids: list[str], semantic: bool) -> list[tuple[int, Any,
     cache, out = index._prepared(), []
     for qi, rid in enumerate(ids):
         pos = index.id_pos_[rid]
-        q = {"_pos": pos, "_text": index.rows_[pos].headline,
-             "_minilm": minilm_q[qi] if minilm_q is not None else None}
+        q = {
+            "_pos": pos,
+            "_text": index.rows_[pos].headline,
+            "_minilm": minilm_q[qi] if minilm_q is not None else None,
+        }
         row = {n: c[qi] for n, c in comps.items()}
         score, short = index._masked(fused[qi], row, q, RERANK_DEPTH, None, True, cache)
         cand = best_positions(score, min(RERANK_DEPTH, int(np.isfinite(score).sum())), short)
@@ -68,8 +77,15 @@ def features(index: Any, ids: list[str], semantic: bool) -> list[tuple[int, Any,
     return out
 
 
-def answers(index: Any, rows: list[dict], n: int, semantic: bool, reranked: bool,
-            arrays: dict[str, Any], name: str) -> dict[str, Any]:
+def answers(
+    index: Any,
+    rows: list[dict],
+    n: int,
+    semantic: bool,
+    reranked: bool,
+    arrays: dict[str, Any],
+    name: str,
+) -> dict[str, Any]:
     """Query results, info and (when ``reranked``) re-ranker candidates of one index and mode;
     its re-ranker features go to ``arrays[name]``."""
     import numpy as np
@@ -80,7 +96,8 @@ def answers(index: Any, rows: list[dict], n: int, semantic: bool, reranked: bool
         "text": list(index.query_many(texts, k=10, semantic=semantic)),
         "id": list(index.query_many([{"id": i} for i in ids], k=10, semantic=semantic)),
         "since": list(index.query_many(texts[:50], k=5, semantic=semantic, since="2015")),
-        "info": {k: v for k, v in index.info().items() if k != "created"}}
+        "info": {k: v for k, v in index.info().items() if k != "created"},
+    }
     if reranked:
         found = features(index, ids, semantic)
         out["candidates"] = [(int(p), np.asarray(c).tolist()) for p, c, _ in found]
@@ -113,8 +130,11 @@ def emit(data_path: Path, n: int, semantic: bool, out_path: Path) -> None:
                 for how, ix in (("built", index), ("loaded", loaded)):
                     name = f"entities={entities} semantic={sem} {how}"
                     out[name] = answers(ix, rows, n, sem, True, arrays, name)
-        custom = RelatedIndex(entities=entities, rerank=False,
-                              weights={"word": 1.0, "char": 0.5, "entity": 1.0, "minilm": 2.0})
+        custom = RelatedIndex(
+            entities=entities,
+            rerank=False,
+            weights={"word": 1.0, "char": 0.5, "entity": 1.0, "minilm": 2.0},
+        )
         custom.known_entities = ents
         name = f"entities={entities} custom weights"
         out[name] = answers(custom.fit(rows), rows, n, False, False, arrays, name)
@@ -131,8 +151,11 @@ def differences(a: Any, b: Any, where: str = "") -> list[str]:
     if isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             return [f"{where}: {len(a)} != {len(b)} items"]
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in differences(x, y, f"{where}[{i}]")]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{where}[{i}]")
+        ]
     return [] if a == b else [f"{where}: {a!r} != {b!r}"]
 
 
@@ -158,8 +181,16 @@ def feature_differences(a: Path, b: Path, tol: float) -> tuple[list[str], float]
 def run(src: Path, data_path: Path, n: int, semantic: bool, out: Path) -> Any:
     """Run :func:`emit` with the code in ``src`` in a fresh process; its JSON."""
     env = {**os.environ, "PYTHONPATH": str(src)}
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--emit", str(data_path),
-           "--n", str(n), "--out", str(out)] + (["--semantic"] if semantic else [])
+    cmd = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--emit",
+        str(data_path),
+        "--n",
+        str(n),
+        "--out",
+        str(out),
+    ] + (["--semantic"] if semantic else [])
     subprocess.run(cmd, check=True, env=env, cwd=ROOT)
     return json.loads(out.read_text(encoding="utf-8"))
 
@@ -183,21 +214,25 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data_path = work / "rows.json"
-        data_path.write_text(json.dumps({"rows": rows,
-                                         "entities": known_entities(rows, "headline")}))
+        data_path.write_text(
+            json.dumps({"rows": rows, "entities": known_entities(rows, "headline")})
+        )
         base_dir = work / "base"
         base_dir.mkdir()
-        archive = subprocess.run(["git", "archive", args.base, "src"], check=True, cwd=ROOT,
-                                 capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", args.base, "src"], check=True, cwd=ROOT, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
         base = run(base_dir / "src", data_path, args.n, args.semantic, work / "base.json")
         ours = run(ROOT / "src", data_path, args.n, args.semantic, work / "ours.json")
         found, gap = feature_differences(work / "base.npz", work / "ours.npz", args.tol)
     found = differences(base, ours) + found
     n_results = sum(len(v["text"]) + len(v["id"]) for v in ours.values())
-    print(f"{len(rows)} headlines, {len(ours)} index/mode variants, {n_results} queries: "
-          f"{len(found)} differences against {args.base} (re-ranker features: largest gap "
-          f"{gap:.3g}, tolerance {args.tol:g})")
+    print(
+        f"{len(rows)} headlines, {len(ours)} index/mode variants, {n_results} queries: "
+        f"{len(found)} differences against {args.base} (re-ranker features: largest gap "
+        f"{gap:.3g}, tolerance {args.tol:g})"
+    )
     for d in found[:20]:
         print("  " + d)
     sys.exit(1 if found else 0)

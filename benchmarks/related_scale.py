@@ -70,8 +70,10 @@ def headlines(n: int, real: list[str], seed: int = 0) -> list[tuple[str, int]]:
 
 def rss_mb() -> tuple[float, float]:
     status = Path("/proc/self/status").read_text()
-    get = {k: float(v.split()[0]) / 1024 for k, v in
-           (line.split(":", 1) for line in status.splitlines() if line.startswith("Vm"))}
+    get = {
+        k: float(v.split()[0]) / 1024
+        for k, v in (line.split(":", 1) for line in status.splitlines() if line.startswith("Vm"))
+    }
     return get.get("VmRSS", 0.0), get.get("VmHWM", 0.0)
 
 
@@ -92,8 +94,10 @@ def build(n: int, semantic: bool, held_out: int) -> dict:
         ents = {str(i): e for i, e in enumerate(found)}
         WORK.mkdir(parents=True, exist_ok=True)
         cache.write_text(json.dumps({**ents, "_rate": rate}))
-    data = [{"id": f"h{j}", "headline": text, "date": f"20{10 + j % 10}-01-01"}
-            for j, (text, _) in enumerate(rows)]
+    data = [
+        {"id": f"h{j}", "headline": text, "date": f"20{10 + j % 10}-01-01"}
+        for j, (text, _) in enumerate(rows)
+    ]
     index = RelatedIndex(semantic=semantic)
     index.known_entities = {f"h{j}": ents[str(i)] for j, (_, i) in enumerate(rows)}
     t0 = time.perf_counter()
@@ -106,12 +110,17 @@ def build(n: int, semantic: bool, held_out: int) -> dict:
     index.save(out)
     save_s = time.perf_counter() - t1
     (WORK / "queries.json").write_text(json.dumps(queries))
-    return {"n": n, "semantic": semantic, "build_s": round(seconds, 1),
-            "build_parts_s": {k: round(v, 1) for k, v in index.timings_.items()},
-            "entity_rate_per_s": round(rate, 1),
-            "build_s_with_fresh_entities": round(seconds + n / rate, 1),
-            "save_s": round(save_s, 1), "disk_mb": round(disk_size(out) / 1e6, 1),
-            "build_peak_rss_mb": round(rss_mb()[1])}
+    return {
+        "n": n,
+        "semantic": semantic,
+        "build_s": round(seconds, 1),
+        "build_parts_s": {k: round(v, 1) for k, v in index.timings_.items()},
+        "entity_rate_per_s": round(rate, 1),
+        "build_s_with_fresh_entities": round(seconds + n / rate, 1),
+        "save_s": round(save_s, 1),
+        "disk_mb": round(disk_size(out) / 1e6, 1),
+        "build_peak_rss_mb": round(rss_mb()[1]),
+    }
 
 
 def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
@@ -162,29 +171,49 @@ def measure(n: int, semantic: bool, n_queries: int, fake: bool = False) -> dict:
     texts = [r.headline for r in index.rows_]
     vec = TfidfVectorizer(dtype="float32")
     x = vec.fit_transform(texts).T.tocsr()
-    base_ms = timed([lambda q=q: (vec.transform([q]) @ x).toarray().argsort()[0, -10:]
-                     for q in queries])
+    base_ms = timed(
+        [lambda q=q: (vec.transform([q]) @ x).toarray().argsort()[0, -10:] for q in queries]
+    )
 
     def pct(values: list[float], p: float) -> float:
         return round(statistics.quantiles(values, n=100)[int(p) - 1], 1)
 
-    return {"n": n, "semantic": semantic, "load_s": round(load_s, 1),
-            "rss_mb": round(rss_loaded), "rss_index_and_models_mb": round(rss_loaded - base_rss),
-            "text_p50_ms": pct(text_ms, 50), "text_p95_ms": pct(text_ms, 95),
-            "text_no_rerank_p50_ms": pct(fused_ms, 50), "text_no_rerank_p95_ms": pct(fused_ms, 95),
-            "text_no_rerank_cpu_p50_ms": pct(cpu["fused"], 50),
-            "text_no_rerank_cpu_p95_ms": pct(cpu["fused"], 95),
-            "id_p50_ms": pct(id_ms, 50), "id_p95_ms": pct(id_ms, 95),
-            "baseline_tfidf_p50_ms": pct(base_ms, 50), "baseline_tfidf_p95_ms": pct(base_ms, 95),
-            "text_cpu_p50_ms": pct(cpu["text"], 50), "text_cpu_p95_ms": pct(cpu["text"], 95),
-            "id_cpu_p50_ms": pct(cpu["id"], 50), "id_cpu_p95_ms": pct(cpu["id"], 95),
-            "baseline_cpu_p50_ms": pct(cpu[""], 50), "baseline_cpu_p95_ms": pct(cpu[""], 95),
-            **({"text_no_minilm_p50_ms": pct(plain_ms, 50),
+    return {
+        "n": n,
+        "semantic": semantic,
+        "load_s": round(load_s, 1),
+        "rss_mb": round(rss_loaded),
+        "rss_index_and_models_mb": round(rss_loaded - base_rss),
+        "text_p50_ms": pct(text_ms, 50),
+        "text_p95_ms": pct(text_ms, 95),
+        "text_no_rerank_p50_ms": pct(fused_ms, 50),
+        "text_no_rerank_p95_ms": pct(fused_ms, 95),
+        "text_no_rerank_cpu_p50_ms": pct(cpu["fused"], 50),
+        "text_no_rerank_cpu_p95_ms": pct(cpu["fused"], 95),
+        "id_p50_ms": pct(id_ms, 50),
+        "id_p95_ms": pct(id_ms, 95),
+        "baseline_tfidf_p50_ms": pct(base_ms, 50),
+        "baseline_tfidf_p95_ms": pct(base_ms, 95),
+        "text_cpu_p50_ms": pct(cpu["text"], 50),
+        "text_cpu_p95_ms": pct(cpu["text"], 95),
+        "id_cpu_p50_ms": pct(cpu["id"], 50),
+        "id_cpu_p95_ms": pct(cpu["id"], 95),
+        "baseline_cpu_p50_ms": pct(cpu[""], 50),
+        "baseline_cpu_p95_ms": pct(cpu[""], 95),
+        **(
+            {
+                "text_no_minilm_p50_ms": pct(plain_ms, 50),
                 "text_no_minilm_p95_ms": pct(plain_ms, 95),
                 "text_no_minilm_cpu_p50_ms": pct(cpu["plain"], 50),
-                "text_no_minilm_cpu_p95_ms": pct(cpu["plain"], 95)} if dense is not None else {}),
-            "queries": len(queries), "fake_embeddings": fake,
-            "loadavg": Path("/proc/loadavg").read_text().split()[0]}
+                "text_no_minilm_cpu_p95_ms": pct(cpu["plain"], 95),
+            }
+            if dense is not None
+            else {}
+        ),
+        "queries": len(queries),
+        "fake_embeddings": fake,
+        "loadavg": Path("/proc/loadavg").read_text().split()[0],
+    }
 
 
 def main() -> None:
@@ -193,13 +222,15 @@ def main() -> None:
     ap.add_argument("--semantic", action="store_true")
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--reuse", action="store_true", help="reuse indexes built by an earlier run")
-    ap.add_argument("--fake-embeddings", action="store_true",
-                    help="time --semantic queries with random embeddings on the lexical index")
+    ap.add_argument(
+        "--fake-embeddings",
+        action="store_true",
+        help="time --semantic queries with random embeddings on the lexical index",
+    )
     ap.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.measure:
-        print(json.dumps(measure(args.measure, args.semantic, args.queries,
-                                 args.fake_embeddings)))
+        print(json.dumps(measure(args.measure, args.semantic, args.queries, args.fake_embeddings)))
         return
     for n in (int(s) for s in args.sizes.split(",")):
         out = WORK / f"idx_{n}{'_sem' if args.semantic and not args.fake_embeddings else ''}"
@@ -211,8 +242,10 @@ def main() -> None:
             cmd.append("--semantic")
         if args.fake_embeddings:
             cmd.append("--fake-embeddings")
-        print(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip(),
-              flush=True)
+        print(
+            subprocess.run(cmd, check=True, capture_output=True, text=True).stdout.strip(),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -42,21 +42,32 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fields", nargs="+", default=["topics", "places", "people"])
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--no-baseline", action="store_true",
-                    help="Skip the TF-IDF + LinearSVC baseline (quicker runs while developing).")
+    ap.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="Skip the TF-IDF + LinearSVC baseline (quicker runs while developing).",
+    )
     ap.add_argument("--out", default="reuters", help="Name of the results file.")
-    ap.add_argument("--tag-aliases", default="auto",
-                    help="'auto' (from the collection's cat-descriptions file), 'none', or an "
-                         "alias file.")
-    ap.add_argument("--no-tag-thresholds", action="store_true",
-                    help="Global threshold only.")
-    ap.add_argument("--dateline-fields", nargs="*", default=["places"],
-                    help="Fields whose stories start with their dateline ('LONDON, March 3 - "
-                         "'); chosen by held-out micro-F1 on train (places 0.924 with it vs "
-                         "0.901 without; topics 0.889 vs 0.891; people 0.898 vs 0.905).")
-    ap.add_argument("--no-entity-cache", action="store_true",
-                    help="Extract the training articles' entities afresh (times the whole "
-                         "training, entity extraction included).")
+    ap.add_argument(
+        "--tag-aliases",
+        default="auto",
+        help="'auto' (from the collection's cat-descriptions file), 'none', or an alias file.",
+    )
+    ap.add_argument("--no-tag-thresholds", action="store_true", help="Global threshold only.")
+    ap.add_argument(
+        "--dateline-fields",
+        nargs="*",
+        default=["places"],
+        help="Fields whose stories start with their dateline ('LONDON, March 3 - "
+        "'); chosen by held-out micro-F1 on train (places 0.924 with it vs "
+        "0.901 without; topics 0.889 vs 0.891; people 0.898 vs 0.905).",
+    )
+    ap.add_argument(
+        "--no-entity-cache",
+        action="store_true",
+        help="Extract the training articles' entities afresh (times the whole "
+        "training, entity extraction included).",
+    )
     args = ap.parse_args()
     folder = shared_data("reuters21578")
     if folder is None:
@@ -65,14 +76,15 @@ def main() -> None:
     if args.tag_aliases == "auto":
         alias_file = RESULTS_TMP / "reuters-tag-aliases.tsv"
         alias_file.parent.mkdir(parents=True, exist_ok=True)
-        write_tag_aliases(reuters_tag_aliases(folder / "cat-descriptions_120396.txt"),
-                          alias_file)
+        write_tag_aliases(reuters_tag_aliases(folder / "cat-descriptions_120396.txt"), alias_file)
         aliases = read_tag_aliases(alias_file)
     elif args.tag_aliases != "none":
         aliases = read_tag_aliases(args.tag_aliases)
     if aliases:
-        print(f"tag aliases: {sum(map(len, aliases.values()))} aliases of {len(aliases)} tags",
-              flush=True)
+        print(
+            f"tag aliases: {sum(map(len, aliases.values()))} aliases of {len(aliases)} tags",
+            flush=True,
+        )
     rows = []
     for field in args.fields:
         dateline = field in args.dateline_fields
@@ -84,31 +96,42 @@ def main() -> None:
         train = [r for r in train_all if set(r.tags) & cats]
         test = [r for r in test_all if set(r.tags) & cats]
         labels = cats
-        print(f"{field}: {len(train)} train / {len(test)} test, {len(labels)} labels",
-              flush=True)
+        print(f"{field}: {len(train)} train / {len(test)} test, {len(labels)} labels", flush=True)
         base = None
         if not args.no_baseline:
             t0 = time.perf_counter()
             base = baseline(train, test, Cs=(0.1, 0.5, 1.0))
             print(f"  baseline C={base['C']} ({time.perf_counter() - t0:.0f}s)", flush=True)
-        mine = ours(train, test, n_process=args.jobs, n_jobs=1, aliases=aliases,
-                    tag_thresholds=not args.no_tag_thresholds,
-                    use_cache=not args.no_entity_cache)
+        mine = ours(
+            train,
+            test,
+            n_process=args.jobs,
+            n_jobs=1,
+            aliases=aliases,
+            tag_thresholds=not args.no_tag_thresholds,
+            use_cache=not args.no_entity_cache,
+        )
         known = mine["model"].tag_counts_
-        rows.append({"what": f"Reuters {field}", "ours": score(test, mine, labels, known),
-                     "baseline": score(test, base, labels, known) if base else None,
-                     "ours_train_s": mine["train_seconds"],
-                     "baseline_train_s": base["train_seconds"] if base else None,
-                     "baseline_C": base["C"] if base else None,
-                     "rank_docs_per_s": mine["rank_docs_per_s"],
-                     "suggest_docs_per_s": mine["suggest_docs_per_s"],
-                     "peak_rss_mb": peak_rss_mb(), "tag_aliases": args.tag_aliases,
-                     "tag_thresholds": not args.no_tag_thresholds,
-                     "entity_cache": not args.no_entity_cache,
-                     "dateline": dateline,
-                     "entity_seconds": mine.get("entity_seconds"),
-                     "heldout": mine["model"].heldout_,
-                     "load_average": list(os.getloadavg())})
+        rows.append(
+            {
+                "what": f"Reuters {field}",
+                "ours": score(test, mine, labels, known),
+                "baseline": score(test, base, labels, known) if base else None,
+                "ours_train_s": mine["train_seconds"],
+                "baseline_train_s": base["train_seconds"] if base else None,
+                "baseline_C": base["C"] if base else None,
+                "rank_docs_per_s": mine["rank_docs_per_s"],
+                "suggest_docs_per_s": mine["suggest_docs_per_s"],
+                "peak_rss_mb": peak_rss_mb(),
+                "tag_aliases": args.tag_aliases,
+                "tag_thresholds": not args.no_tag_thresholds,
+                "entity_cache": not args.no_entity_cache,
+                "dateline": dateline,
+                "entity_seconds": mine.get("entity_seconds"),
+                "heldout": mine["model"].heldout_,
+                "load_average": list(os.getloadavg()),
+            }
+        )
         print(rows[-1], flush=True)
     report(args.out, rows, "nice .venv/bin/python benchmarks/reuters.py")
 

@@ -70,13 +70,21 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--fields", nargs="+", default=["topics", "places", "people"])
     ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--cv-fields", nargs="*", default=["topics", "people"],
-                    help="Fields scored by k-fold CV (topics: --folds, people: 5); others by "
-                         "one held-out split.")
+    ap.add_argument(
+        "--cv-fields",
+        nargs="*",
+        default=["topics", "people"],
+        help="Fields scored by k-fold CV (topics: --folds, people: 5); others by "
+        "one held-out split.",
+    )
     ap.add_argument("--split", type=float, default=0.2)
     ap.add_argument("--param", nargs="*", default=[], help="TagModel parameters key=value")
-    ap.add_argument("--zero", nargs="*", default=[],
-                    help="Combiner features to blank (constant 0): an ablation.")
+    ap.add_argument(
+        "--zero",
+        nargs="*",
+        default=[],
+        help="Combiner features to blank (constant 0): an ablation.",
+    )
     ap.add_argument("--errors", type=int, default=15, help="Tags to list in the analysis.")
     ap.add_argument("--out", default="", help="JSON file for the figures.")
     args = ap.parse_args()
@@ -90,10 +98,11 @@ def main() -> None:
     aliases = reuters_tag_aliases(folder / "cat-descriptions_120396.txt")
     out: dict[str, Any] = {"params": params}
     for field in args.fields:
-        records = [r for r in read_corpus(folder, reuters_field=field,
-                                          reuters_dateline=field == "places")
-                   if (r.meta["lewissplit"], r.meta["topics_attr"]) == ("TRAIN", "YES")
-                   and r.tags]
+        records = [
+            r
+            for r in read_corpus(folder, reuters_field=field, reuters_dateline=field == "places")
+            if (r.meta["lewissplit"], r.meta["topics_attr"]) == ("TRAIN", "YES") and r.tags
+        ]
         idx = np.arange(len(records))
         if field in args.cv_fields:
             k = 5 if field == "people" else args.folds
@@ -124,18 +133,26 @@ def main() -> None:
                 pred_all.append(list(chosen))
                 rank_all.append([c["tag"] for c in cands[:10]])
         m = evaluate(gold_all, pred_all, rank_all).metrics
-        print(f"\n== {field}: {len(records)} train stories, {len(splits)} split(s), "
-              f"params {params}")
-        print(f"micro-F1 {m['micro_f1']:.4f}  macro-F1 {m['macro_f1']:.4f}  "
-              f"P {m['micro_precision']:.4f}  R {m['micro_recall']:.4f}")
+        print(
+            f"\n== {field}: {len(records)} train stories, {len(splits)} split(s), params {params}"
+        )
+        print(
+            f"micro-F1 {m['micro_f1']:.4f}  macro-F1 {m['macro_f1']:.4f}  "
+            f"P {m['micro_precision']:.4f}  R {m['micro_recall']:.4f}"
+        )
         by_kind_fp, by_kind_fn = _totals(fp, 1), _totals(fn, 1)
         print(f"FP by source {dict(by_kind_fp)}; FN by kind {dict(by_kind_fn)}")
         for t, n in _totals(fp + fn, 0).most_common(args.errors):
             f1 = {k: v for (tt, k), v in fp.items() if tt == t}
             f2 = {k: v for (tt, k), v in fn.items() if tt == t}
             print(f"  {t:20s} errors {n:4d}  FP {f1}  FN {f2}")
-        out[field] = {"zero": args.zero, "micro_f1": m["micro_f1"], "macro_f1": m["macro_f1"],
-                      "fp": by_kind_fp, "fn": by_kind_fn}
+        out[field] = {
+            "zero": args.zero,
+            "micro_f1": m["micro_f1"],
+            "macro_f1": m["macro_f1"],
+            "fp": by_kind_fp,
+            "fn": by_kind_fn,
+        }
     if args.out:
         Path(args.out).write_text(json.dumps(out, indent=1) + "\n")
 

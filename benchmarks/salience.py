@@ -65,10 +65,21 @@ def candidates(record: Any, ents: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         starts = [m[1] for m in ent["mentions"]]
         forms = {ent["name"].lower(), *(a.lower() for a in ent["aliases"])}
-        features = salience_features(starts, article, ent["type"], firsts.index(min(starts)),
-                                     ent["type"] == "place" and ent["country"] == ent["name"])
-        out.append({"features": features,
-                    "first": min(starts), "count": len(starts), "salient": bool(forms & tags)})
+        features = salience_features(
+            starts,
+            article,
+            ent["type"],
+            firsts.index(min(starts)),
+            ent["type"] == "place" and ent["country"] == ent["name"],
+        )
+        out.append(
+            {
+                "features": features,
+                "first": min(starts),
+                "count": len(starts),
+                "salient": bool(forms & tags),
+            }
+        )
     return out
 
 
@@ -96,8 +107,7 @@ def fit_weights(articles: list[list[dict[str, Any]]], exclude: set[str]) -> dict
     names = [n for n in FEATURES if n not in exclude]
     diffs = []
     for cands in articles:
-        vecs = [(np.array([getattr(c["features"], n) for n in names]), c["salient"])
-                for c in cands]
+        vecs = [(np.array([getattr(c["features"], n) for n in names]), c["salient"]) for c in cands]
         diffs += [a - b for a, sa in vecs if sa for b, sb in vecs if not sb]
     x = np.vstack([*diffs, *(-d for d in diffs)])
     y = np.array([1] * len(diffs) + [0] * len(diffs))
@@ -121,8 +131,9 @@ def parse_prior(text: str) -> dict[str, float]:
     return {name.strip(): float(value) for name, value in pairs}
 
 
-def fit_scorer(articles: list[list[dict[str, Any]]], exclude: set[str],
-               prior: dict[str, float]) -> dict[str, float]:
+def fit_scorer(
+    articles: list[list[dict[str, Any]]], exclude: set[str], prior: dict[str, float]
+) -> dict[str, float]:
     """Weights fitted on ``articles`` with the ``prior`` features fixed (left out of the fit)."""
     return with_prior(fit_weights(articles, exclude | set(prior)), prior)
 
@@ -139,15 +150,19 @@ def grid(fit_part: list[list[dict[str, Any]]], exclude: set[str]) -> None:
     """Validation hit@3 (earliest 80 % of the fit part -> its latest 20 %) of bounded priors."""
     cut = int(len(fit_part) * 0.8)
     train, val = fit_part[:cut], fit_part[cut:]
-    print(f"validation: fit {len(train)}, score {len(val)}; first mention "
-          f"{rank_quality(val, lambda c: c['first'])['hit@3']:.3f}")
+    print(
+        f"validation: fit {len(train)}, score {len(val)}; first mention "
+        f"{rank_quality(val, lambda c: c['first'])['hit@3']:.3f}"
+    )
     print("| country | person_headline | validation hit@3 |\n|---|---|---|")
     for country in (0.0, 0.05, 0.10, 0.15, 0.20, 0.25):
         for person in (0.0, 0.05, 0.10, 0.15):
             prior = {"country": country, "person_headline": person}
             weights = fit_scorer(train, exclude, prior)
-            print(f"| {country:.2f} | {person:.2f} | "
-                  f"{rank_quality(val, by_weights(weights))['hit@3']:.3f} |")
+            print(
+                f"| {country:.2f} | {person:.2f} | "
+                f"{rank_quality(val, by_weights(weights))['hit@3']:.3f} |"
+            )
 
 
 def main() -> None:
@@ -155,13 +170,18 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=10)
     parser.add_argument("--test", type=float, default=0.25)
     parser.add_argument("--write", action="store_true", help="store the fitted weights")
-    parser.add_argument("--exclude", default="person,place,country,person_headline",
-                        help="features left out of the fit (comma-separated; default: the type "
-                             "priors, which rank countries over the people of a story)")
-    parser.add_argument("--prior", default="",
-                        help="fixed weights, e.g. country=0.15,person_headline=0.15")
-    parser.add_argument("--grid", action="store_true",
-                        help="print validation hit@3 of a grid of priors, then stop")
+    parser.add_argument(
+        "--exclude",
+        default="person,place,country,person_headline",
+        help="features left out of the fit (comma-separated; default: the type "
+        "priors, which rank countries over the people of a story)",
+    )
+    parser.add_argument(
+        "--prior", default="", help="fixed weights, e.g. country=0.15,person_headline=0.15"
+    )
+    parser.add_argument(
+        "--grid", action="store_true", help="print validation hit@3 of a grid of priors, then stop"
+    )
     args = parser.parse_args()
 
     from newstag.nlp.cache import extract_entities
@@ -182,13 +202,17 @@ def main() -> None:
     scorers = {
         "first mention": lambda c: c["first"],
         "mention count": lambda c: (-c["count"], c["first"]),
-        "hand-set weights": lambda c: (-salience_score(c["features"], HAND_SET_WEIGHTS),
-                                       c["first"]),
+        "hand-set weights": lambda c: (
+            -salience_score(c["features"], HAND_SET_WEIGHTS),
+            c["first"],
+        ),
         "fitted weights": by_weights(weights),
     }
-    print(f"Wikinews, every {args.every}th article: {len(records)} read, {len(kept)} with a "
-          f"tagged person/place; fit {len(fit_part)} (to {kept[cut - 1][0].date}), "
-          f"test {len(test_part)} ({kept[cut][0].date} on)")
+    print(
+        f"Wikinews, every {args.every}th article: {len(records)} read, {len(kept)} with a "
+        f"tagged person/place; fit {len(fit_part)} (to {kept[cut - 1][0].date}), "
+        f"test {len(test_part)} ({kept[cut][0].date} on)"
+    )
     print("| ranking | hit@3 | recall@3 |\n|---|---|---|")
     results = {}
     for name, key in scorers.items():
@@ -196,11 +220,14 @@ def main() -> None:
         print(f"| {name} | {results[name]['hit@3']:.3f} | {results[name]['recall@3']:.3f} |")
     print("fitted weights:", json.dumps(weights))
     if args.write:
-        record = {"weights": weights, "fitted_on": f"Wikinews every {args.every}th article "
-                  f"dated to {kept[cut - 1][0].date} ({len(fit_part)} articles)",
-                  "held_out": results,
-                  "script": f"benchmarks/salience.py --every {args.every} --test {args.test} "
-                            f"--exclude '{args.exclude}' --prior '{args.prior}' --write"}
+        record = {
+            "weights": weights,
+            "fitted_on": f"Wikinews every {args.every}th article "
+            f"dated to {kept[cut - 1][0].date} ({len(fit_part)} articles)",
+            "held_out": results,
+            "script": f"benchmarks/salience.py --every {args.every} --test {args.test} "
+            f"--exclude '{args.exclude}' --prior '{args.prior}' --write",
+        }
         SALIENCE_FILE.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {SALIENCE_FILE}")
 

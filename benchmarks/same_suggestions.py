@@ -35,8 +35,10 @@ def load_articles(n: int) -> list[Any]:
 
     from newstag.tagging.tagger import to_article
 
-    samples = [to_article(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))
-               for p in sorted((ROOT / "data" / "sample").glob("*.txt"))]
+    samples = [
+        to_article(p.read_text(encoding="utf-8"), str(p.relative_to(ROOT)))
+        for p in sorted((ROOT / "data" / "sample").glob("*.txt"))
+    ]
     return reuters_articles(n) + samples
 
 
@@ -59,8 +61,10 @@ def emit(articles_path: Path, model: str, out: Path) -> None:
     ranked = []
     if tagger.model is not None:
         entities = [tagger.entities(a) for a in articles]
-        ranked = [[(c["tag"], c["score"], c["ev"], c["new"]) for c in cands]
-                  for cands in tagger.model.rank_batch([a.text for a in articles], entities)]
+        ranked = [
+            [(c["tag"], c["score"], c["ev"], c["new"]) for c in cands]
+            for cands in tagger.model.rank_batch([a.text for a in articles], entities)
+        ]
     out.write_text(json.dumps({"results": results, "ranked": ranked}), encoding="utf-8")
 
 
@@ -75,15 +79,31 @@ def differences(a: Any, b: Any, tol: float, where: str = "") -> list[str]:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         if len(a) != len(b):
             return [f"{where}: length {len(a)} != {len(b)}"]
-        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
-                for d in differences(x, y, tol, f"{where}[{i}]")]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, tol, f"{where}[{i}]")
+        ]
     return [] if type(a) is type(b) and a == b else [f"{where}: {a!r} != {b!r}"]
 
 
 def run(src: Path, articles_path: Path, model: str, out: Path) -> dict[str, Any]:
     env = {**os.environ, "PYTHONPATH": str(src), "OMP_NUM_THREADS": "1"}
-    subprocess.run([sys.executable, __file__, "--emit", str(articles_path), "--model", model,
-                    "--out", str(out)], check=True, env=env, cwd=ROOT)
+    subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--emit",
+            str(articles_path),
+            "--model",
+            model,
+            "--out",
+            str(out),
+        ],
+        check=True,
+        env=env,
+        cwd=ROOT,
+    )
     return json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -109,8 +129,9 @@ def main() -> None:
         articles_path.write_text(json.dumps(rows), encoding="utf-8")
         base_dir = tmp_path / "base"
         base_dir.mkdir()
-        archive = subprocess.run(["git", "archive", args.base, "src"], check=True, cwd=ROOT,
-                                 capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "archive", args.base, "src"], check=True, cwd=ROOT, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", str(base_dir)], input=archive, check=True)
         base_model = str(Path(args.base_model).resolve()) if args.base_model else model
         base = run(base_dir / "src", articles_path, base_model, tmp_path / "base.json")
@@ -118,8 +139,10 @@ def main() -> None:
     diffs = differences(base, ours, args.tol)
     n_tags = sum(len(r["tags"]) for r in ours["results"])
     n_cands = sum(len(c) for c in ours["ranked"])
-    print(f"{len(articles)} articles, {n_tags} suggestions, {n_cands} scored candidates: "
-          f"{len(diffs)} differences from {args.base}")
+    print(
+        f"{len(articles)} articles, {n_tags} suggestions, {n_cands} scored candidates: "
+        f"{len(diffs)} differences from {args.base}"
+    )
     for d in diffs[:20]:
         print(" ", d)
     sys.exit(1 if diffs else 0)

@@ -44,8 +44,9 @@ def run_local(src: Path, tmp: Path, model: str, n_process: int, tag: str) -> flo
 
     out = tmp / f"{tag}.parquet"
     start = time.perf_counter()
-    summary = run_batch(src, out, model=model, n_process=n_process, chunk_size=500,
-                        progress=False, overwrite=True)
+    summary = run_batch(
+        src, out, model=model, n_process=n_process, chunk_size=500, progress=False, overwrite=True
+    )
     seconds = time.perf_counter() - start
     assert summary.total > 0
     return summary.total / seconds
@@ -56,8 +57,13 @@ def run_dask(src: Path, tmp: Path, model: str, workers: int, tag: str) -> float:
 
     from newstag.jobs.dask import loaded_taggers, run_batch
 
-    with LocalCluster(n_workers=workers, processes=True, threads_per_worker=1,
-                      dashboard_address=None, silence_logs=40) as cluster:
+    with LocalCluster(
+        n_workers=workers,
+        processes=True,
+        threads_per_worker=1,
+        dashboard_address=None,
+        silence_logs=40,
+    ) as cluster:
         out = tmp / f"{tag}-dask"
         start = time.perf_counter()
         summary = run_batch(src, out, cluster.scheduler_address, model=model, overwrite=True)
@@ -96,8 +102,10 @@ def main() -> None:
             runs["dask"].append(run_dask(src, tmp, args.model, args.workers, f"dask{i}"))
             print(f"dask x{args.workers}: {runs['dask'][-1]:.1f} articles/s", file=sys.stderr)
     med = {k: statistics.median(v) for k, v in runs.items()}
-    cmd = (f"nice .venv/bin/python benchmarks/scale.py --n {args.n} --workers {args.workers} "
-           f"--repeat {args.repeat} --model {args.model}")
+    cmd = (
+        f"nice .venv/bin/python benchmarks/scale.py --n {args.n} --workers {args.workers} "
+        f"--repeat {args.repeat} --model {args.model}"
+    )
     w = args.workers
     rows = [
         ("1 process (`newstag batch`)", med["one"]),
@@ -115,8 +123,9 @@ def main() -> None:
         "| --- | --- | --- | --- | --- |",
     ]
     for what, value in rows:
-        lines.append(f"| {what} | {value:.1f} | {med['one']:.1f} | {value / med['one']:.2f}x "
-                     f"| `{cmd}` |")
+        lines.append(
+            f"| {what} | {value:.1f} | {med['one']:.1f} | {value / med['one']:.2f}x | `{cmd}` |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

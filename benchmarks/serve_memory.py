@@ -20,8 +20,10 @@ from typing import Any
 from newstag.service.testing import start_server
 
 ROOT = Path(__file__).resolve().parents[1]
-STORY = {"title": "Kim Jong Un Will Meet Putin in Vladivostok",
-         "body": (ROOT / "data" / "sample" / "kim-putin-summit.txt").read_text(encoding="utf-8")}
+STORY = {
+    "title": "Kim Jong Un Will Meet Putin in Vladivostok",
+    "body": (ROOT / "data" / "sample" / "kim-putin-summit.txt").read_text(encoding="utf-8"),
+}
 
 
 def rollup(pid: int) -> dict[str, int]:
@@ -38,17 +40,22 @@ def workers(pid: int) -> list[int]:
     import psutil
 
     children = psutil.Process(pid).children(recursive=True)
-    return [c.pid for c in children if not c.children()
-            and not any("resource_tracker" in part for part in c.cmdline())]
+    return [
+        c.pid
+        for c in children
+        if not c.children() and not any("resource_tracker" in part for part in c.cmdline())
+    ]
 
 
 def measure(model: str, requests: int) -> dict[str, Any]:
-    proc, url = start_server(["--model", model, "--workers", "2"], ready="/readyz",
-                             timeout=600)
+    proc, url = start_server(["--model", model, "--workers", "2"], ready="/readyz", timeout=600)
     try:
         for _ in range(requests):
-            req = urllib.request.Request(url + "/v1/suggest", data=json.dumps(STORY).encode(),
-                                         headers={"Content-Type": "application/json"})
+            req = urllib.request.Request(
+                url + "/v1/suggest",
+                data=json.dumps(STORY).encode(),
+                headers={"Content-Type": "application/json"},
+            )
             with urllib.request.urlopen(req, timeout=120) as resp:
                 resp.read()
         pids = workers(proc.pid)
@@ -57,11 +64,13 @@ def measure(model: str, requests: int) -> dict[str, Any]:
         proc.terminate()
         proc.wait(timeout=60)
     mb = 1024.0
-    return {"model": model, "workers": len(pids),
-            "rss_mb": [round(f["Rss"] / mb, 1) for f in figures],
-            "pss_mb": [round(f["Pss"] / mb, 1) for f in figures],
-            "shared_mb": [round((f["Shared_Clean"] + f["Shared_Dirty"]) / mb, 1)
-                          for f in figures]}
+    return {
+        "model": model,
+        "workers": len(pids),
+        "rss_mb": [round(f["Rss"] / mb, 1) for f in figures],
+        "pss_mb": [round(f["Pss"] / mb, 1) for f in figures],
+        "shared_mb": [round((f["Shared_Clean"] + f["Shared_Dirty"]) / mb, 1) for f in figures],
+    }
 
 
 def main() -> None:

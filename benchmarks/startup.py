@@ -32,8 +32,9 @@ def run(args: list[str]) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "newstag", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "newstag", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     seconds = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -44,13 +45,16 @@ def run(args: list[str]) -> tuple[float, float]:
 
 def heavy_imports() -> list[str]:
     """Heavy top-level packages loaded by suggesting with the shipped model."""
-    code = ("import sys\nfrom newstag.tagging.tagger import Tagger\n"
-            f"Tagger.load('default').suggest(open({ARTICLE!r}).read())\n"
-            "heavy = {'sklearn', 'scipy', 'joblib', 'torch', 'pandas', 'onnxruntime'}\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n")
+    code = (
+        "import sys\nfrom newstag.tagging.tagger import Tagger\n"
+        f"Tagger.load('default').suggest(open({ARTICLE!r}).read())\n"
+        "heavy = {'sklearn', 'scipy', 'joblib', 'torch', 'pandas', 'onnxruntime'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))\n"
+    )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    ).stdout
     return json.loads(out.strip().replace("'", '"'))
 
 
@@ -67,16 +71,23 @@ def main() -> None:
         entity.append(run([*SUGGEST, "--model", "none"]))
         helps.append(run(["--help"]))
     load = os.getloadavg()[0]
+
     def median(runs: list[tuple[float, float]], i: int) -> float:
         return statistics.median(r[i] for r in runs)
 
-    figures = {"suggest_model_s": median(model, 0), "suggest_none_s": median(entity, 0),
-               "suggest_model_cpu_s": median(model, 1), "suggest_none_cpu_s": median(entity, 1),
-               "help_s": median(helps, 0), "help_cpu_s": median(helps, 1),
-               "repeat": len(model),
-               "load_average": round(load, 2), "heavy_imports": heavy_imports(),
-               "runs_model": [round(x, 3) for x, _ in model],
-               "runs_none": [round(x, 3) for x, _ in entity]}
+    figures = {
+        "suggest_model_s": median(model, 0),
+        "suggest_none_s": median(entity, 0),
+        "suggest_model_cpu_s": median(model, 1),
+        "suggest_none_cpu_s": median(entity, 1),
+        "help_s": median(helps, 0),
+        "help_cpu_s": median(helps, 1),
+        "repeat": len(model),
+        "load_average": round(load, 2),
+        "heavy_imports": heavy_imports(),
+        "runs_model": [round(x, 3) for x, _ in model],
+        "runs_none": [round(x, 3) for x, _ in entity],
+    }
     figures["ratio"] = figures["suggest_model_s"] / figures["suggest_none_s"]
     figures["cpu_ratio"] = figures["suggest_model_cpu_s"] / figures["suggest_none_cpu_s"]
     print(json.dumps(figures, indent=1))
@@ -86,17 +97,22 @@ def main() -> None:
 
 def table(f: dict) -> str:
     cmd = f"`.venv/bin/python benchmarks/startup.py --repeat {f['repeat']}`"
-    return "\n".join([
-        "| what | seconds (median) | baseline (same run) | ratio | goal | command |",
-        "| --- | --- | --- | --- | --- | --- |",
-        f"| cold `newstag suggest {ARTICLE}` (shipped model) | {f['suggest_model_s']:.2f} | "
-        f"`--model none`: {f['suggest_none_s']:.2f} | **{f['ratio']:.2f}** | <= 1.35 | {cmd} |",
-        f"| the same, CPU time (user + system) | {f['suggest_model_cpu_s']:.2f} | "
-        f"`--model none`: {f['suggest_none_cpu_s']:.2f} | {f['cpu_ratio']:.2f} | | same run |",
-        f"| cold `newstag --help` | {f['help_s']:.2f} (CPU {f['help_cpu_s']:.2f}) | | | "
-        "< 0.3 s | same run |",
-        "", f"Load average {f['load_average']}; heavy modules imported with the model: "
-        f"{', '.join(f['heavy_imports']) or 'none of scikit-learn, SciPy, joblib'}.", ""])
+    return "\n".join(
+        [
+            "| what | seconds (median) | baseline (same run) | ratio | goal | command |",
+            "| --- | --- | --- | --- | --- | --- |",
+            f"| cold `newstag suggest {ARTICLE}` (shipped model) | {f['suggest_model_s']:.2f} | "
+            f"`--model none`: {f['suggest_none_s']:.2f} | **{f['ratio']:.2f}** | <= 1.35 | {cmd} |",
+            f"| the same, CPU time (user + system) | {f['suggest_model_cpu_s']:.2f} | "
+            f"`--model none`: {f['suggest_none_cpu_s']:.2f} | {f['cpu_ratio']:.2f} | | same run |",
+            f"| cold `newstag --help` | {f['help_s']:.2f} (CPU {f['help_cpu_s']:.2f}) | | | "
+            "< 0.3 s | same run |",
+            "",
+            f"Load average {f['load_average']}; heavy modules imported with the model: "
+            f"{', '.join(f['heavy_imports']) or 'none of scikit-learn, SciPy, joblib'}.",
+            "",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -88,13 +88,22 @@ def main() -> None:
     sample = "data/sample/kim-putin-summit.txt"
     cold_suggest = wall([exe, "suggest", sample, "--model", args.model], max(args.repeat, 5))
     cold_help = wall([exe, "--help"], max(args.repeat, 5))
-    print(json.dumps({
-        "articles": len(texts), "n_process": args.n_process, "model": args.model,
-        "pipes": nlp.pipe_names,
-        "spacy_alone_per_s": round(spacy_rate, 1), "newstag_per_s": round(newstag_rate, 1),
-        "ratio": round(newstag_rate / spacy_rate, 3),
-        "cold_suggest_s": round(cold_suggest, 3), "cold_help_s": round(cold_help, 3),
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "articles": len(texts),
+                "n_process": args.n_process,
+                "model": args.model,
+                "pipes": nlp.pipe_names,
+                "spacy_alone_per_s": round(spacy_rate, 1),
+                "newstag_per_s": round(newstag_rate, 1),
+                "ratio": round(newstag_rate / spacy_rate, 3),
+                "cold_suggest_s": round(cold_suggest, 3),
+                "cold_help_s": round(cold_help, 3),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

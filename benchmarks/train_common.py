@@ -41,8 +41,13 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def baseline(train: Sequence[Any], test: Sequence[Any], min_count: int = 1,
-             Cs: Sequence[float] = (1.0,), cv: int = 3) -> dict[str, Any]:
+def baseline(
+    train: Sequence[Any],
+    test: Sequence[Any],
+    min_count: int = 1,
+    Cs: Sequence[float] = (1.0,),
+    cv: int = 3,
+) -> dict[str, Any]:
     """Fit the baseline (C picked by ``cv``-fold CV on train when several) and predict test."""
     import numpy as np
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -54,8 +59,9 @@ def baseline(train: Sequence[Any], test: Sequence[Any], min_count: int = 1,
     counts = Counter(t for r in train for t in r.tags)
     labels = sorted(t for t, n in counts.items() if n >= min_count)
     mlb = MultiLabelBinarizer(classes=labels)
-    Y = mlb.fit_transform([[t for t in r.tags if t in counts and counts[t] >= min_count]
-                           for r in train])
+    Y = mlb.fit_transform(
+        [[t for t in r.tags if t in counts and counts[t] >= min_count] for r in train]
+    )
     texts = [r.text for r in train]
 
     def fit(tx: list[str], y: Any, C: float) -> tuple[Any, Any]:
@@ -95,12 +101,18 @@ def baseline(train: Sequence[Any], test: Sequence[Any], min_count: int = 1,
     P = D > 0
     predicted = [[labels[cols[j]] for j in np.flatnonzero(row)] for row in P]
     ranked = [[labels[cols[j]] for j in np.argsort(-row)[:10]] for row in D]
-    return {"predicted": predicted, "ranked": ranked, "C": best_C, "train_seconds": train_s,
-            "n_labels": len(labels)}
+    return {
+        "predicted": predicted,
+        "ranked": ranked,
+        "C": best_C,
+        "train_seconds": train_s,
+        "n_labels": len(labels),
+    }
 
 
-def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
-         **params: Any) -> dict[str, Any]:
+def ours(
+    train: Sequence[Any], test: Sequence[Any], n_process: int = 2, **params: Any
+) -> dict[str, Any]:
     """Train newstag's model (entities cached on disk) and rank the test articles."""
     from newstag.nlp.cache import extract_entities
     from newstag.tagging.train import train_model
@@ -125,18 +137,22 @@ def ours(train: Sequence[Any], test: Sequence[Any], n_process: int = 2,
     return {
         "predicted": [[c["tag"] for c in cs if c["score"] >= cut] for cs in ranked],
         "ranked": [[c["tag"] for c in cs[:10]] for cs in ranked],
-        "train_seconds": train_s, "entity_seconds": round(entity_s, 1), "model": model,
+        "train_seconds": train_s,
+        "entity_seconds": round(entity_s, 1),
+        "model": model,
         "rank_docs_per_s": len(test) / statistics.median(times),
         "suggest_docs_per_s": sample / explain_s,
     }
 
 
-def score(test: Sequence[Any], result: dict[str, Any], labels: Any = None,
-          known: Any = None) -> dict[str, Any]:
+def score(
+    test: Sequence[Any], result: dict[str, Any], labels: Any = None, known: Any = None
+) -> dict[str, Any]:
     from newstag.tagging.evaluate import evaluate
 
-    ev = evaluate([r.tags for r in test], result["predicted"], result["ranked"], labels=labels,
-                  known=known)
+    ev = evaluate(
+        [r.tags for r in test], result["predicted"], result["ranked"], labels=labels, known=known
+    )
     return ev.metrics
 
 
@@ -149,8 +165,15 @@ def report(name: str, rows: list[dict[str, Any]], command: str) -> None:
     print("| --- | --- | --- | --- |")
     for row in rows:
         base = row.get("baseline") or {}
-        for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "p_at_1",
-                    "p_at_5", "r_at_5"):
+        for key in (
+            "micro_f1",
+            "macro_f1",
+            "micro_precision",
+            "micro_recall",
+            "p_at_1",
+            "p_at_5",
+            "r_at_5",
+        ):
             a, b = row["ours"][key], base.get(key)
             if b is None:
                 print(f"| {row['what']} {key} | {a:.3f} | | |")
@@ -158,5 +181,7 @@ def report(name: str, rows: list[dict[str, Any]], command: str) -> None:
             ratio = a / b if b else float("nan")
             print(f"| {row['what']} {key} | {a:.3f} | {b:.3f} | {ratio:.2f} |")
         b_s = row.get("baseline_train_s")
-        print(f"| {row['what']} train seconds | {row['ours_train_s']:.0f} | "
-              f"{'' if b_s is None else f'{b_s:.0f}'} | |")
+        print(
+            f"| {row['what']} train seconds | {row['ours_train_s']:.0f} | "
+            f"{'' if b_s is None else f'{b_s:.0f}'} | |"
+        )

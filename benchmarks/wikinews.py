@@ -33,20 +33,28 @@ from newstag.tagging.config import read_config  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=2)
-    ap.add_argument("--config", default=str(REPO_ROOT / "configs" / "default-model.toml"),
-                    help="Training config (TOML) of the model.")
+    ap.add_argument(
+        "--config",
+        default=str(REPO_ROOT / "configs" / "default-model.toml"),
+        help="Training config (TOML) of the model.",
+    )
     ap.add_argument("--max-clf-labels", type=int, default=None)
     ap.add_argument("--folds", type=int, default=None)
-    ap.add_argument("--no-baseline", action="store_true",
-                    help="Skip the TF-IDF + LinearSVC baseline (quicker runs while developing).")
-    ap.add_argument("--no-tag-thresholds", action="store_true",
-                    help="Global threshold only.")
+    ap.add_argument(
+        "--no-baseline",
+        action="store_true",
+        help="Skip the TF-IDF + LinearSVC baseline (quicker runs while developing).",
+    )
+    ap.add_argument("--no-tag-thresholds", action="store_true", help="Global threshold only.")
     ap.add_argument("--save-model", default=None, help="Also save the trained bundle here.")
-    ap.add_argument("--fold-split", default=None,
-                    help="Comma-separated fold splits to compare (random, date); default: "
-                         "the config's.")
-    ap.add_argument("--train-limit", type=int, default=None,
-                    help="Keep only the latest N training articles.")
+    ap.add_argument(
+        "--fold-split",
+        default=None,
+        help="Comma-separated fold splits to compare (random, date); default: the config's.",
+    )
+    ap.add_argument(
+        "--train-limit", type=int, default=None, help="Keep only the latest N training articles."
+    )
     ap.add_argument("--out", default="wikinews", help="Name of the results file.")
     args = ap.parse_args()
     folder = shared_data("wikinews")
@@ -56,7 +64,7 @@ def main() -> None:
     train = [r for r in records if r.date and r.date < "2013"]
     test = [r for r in records if r.date and r.date >= "2013"]
     if args.train_limit:
-        train = sorted(train, key=lambda r: r.date or "")[-args.train_limit:]
+        train = sorted(train, key=lambda r: r.date or "")[-args.train_limit :]
     print(f"{len(train)} train / {len(test)} test", flush=True)
     base = None
     if not args.no_baseline:
@@ -64,8 +72,11 @@ def main() -> None:
         base = baseline(train, test, min_count=5, Cs=(1.0,))
         print(f"  baseline ({time.perf_counter() - t0:.0f}s)", flush=True)
     params = read_config(args.config)
-    overrides = {"max_clf_labels": args.max_clf_labels, "folds": args.folds,
-                 "tag_thresholds": False if args.no_tag_thresholds else None}
+    overrides = {
+        "max_clf_labels": args.max_clf_labels,
+        "folds": args.folds,
+        "tag_thresholds": False if args.no_tag_thresholds else None,
+    }
     params.update({k: v for k, v in overrides.items() if v is not None})
     splits = args.fold_split.split(",") if args.fold_split else [params.get("fold_split")]
     rows = []
@@ -74,20 +85,29 @@ def main() -> None:
             params["fold_split"] = split
         mine = ours(train, test, n_process=args.jobs, out=args.save_model, **params)
         known = mine["model"].tag_counts_
-        row = {"what": f"Wikinews temporal ({split or 'random'} folds)",
-               "ours": score(test, mine, None, known),
-               "baseline": score(test, base, None, known) if base else None,
-               "fold_split": split or "random", "n_train": len(train), "n_test": len(test),
-               "ours_train_s": mine["train_seconds"],
-               "baseline_train_s": base["train_seconds"] if base else None,
-               "rank_docs_per_s": mine["rank_docs_per_s"],
-               "suggest_docs_per_s": mine["suggest_docs_per_s"], "peak_rss_mb": peak_rss_mb(),
-               "tag_thresholds": not args.no_tag_thresholds, "heldout": mine["model"].heldout_,
-               "load_average": list(os.getloadavg())}
+        row = {
+            "what": f"Wikinews temporal ({split or 'random'} folds)",
+            "ours": score(test, mine, None, known),
+            "baseline": score(test, base, None, known) if base else None,
+            "fold_split": split or "random",
+            "n_train": len(train),
+            "n_test": len(test),
+            "ours_train_s": mine["train_seconds"],
+            "baseline_train_s": base["train_seconds"] if base else None,
+            "rank_docs_per_s": mine["rank_docs_per_s"],
+            "suggest_docs_per_s": mine["suggest_docs_per_s"],
+            "peak_rss_mb": peak_rss_mb(),
+            "tag_thresholds": not args.no_tag_thresholds,
+            "heldout": mine["model"].heldout_,
+            "load_average": list(os.getloadavg()),
+        }
         print(row, flush=True)
         rows.append(row)
-    report(args.out, rows, "nice .venv/bin/python benchmarks/" + " ".join(
-        [Path(sys.argv[0]).name, *sys.argv[1:]]))
+    report(
+        args.out,
+        rows,
+        "nice .venv/bin/python benchmarks/" + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,11 @@ class MeanPooled(torch.nn.Module):
         self.bert = bert
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask,
-                           token_type_ids=torch.zeros_like(input_ids)).last_hidden_state
+        hidden = self.bert(
+            input_ids=input_ids,
+            attention_mask=attention_mask,
+            token_type_ids=torch.zeros_like(input_ids),
+        ).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
         return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
 
@@ -57,16 +60,27 @@ def export(adapter_path: Path, out: Path) -> None:
 
     model = torch_minilm.sentence_transformer(adapter_path)
     bert = model[0].auto_model.eval()
-    sample = model.tokenizer(["A headline", "Another, longer headline about something"],
-                             padding=True, return_tensors="pt")
+    sample = model.tokenizer(
+        ["A headline", "Another, longer headline about something"],
+        padding=True,
+        return_tensors="pt",
+    )
     with tempfile.TemporaryDirectory() as tmp:
         full = Path(tmp) / "minilm.onnx"
-        torch.onnx.export(MeanPooled(bert), (sample["input_ids"], sample["attention_mask"]),
-                          str(full), input_names=["input_ids", "attention_mask"],
-                          output_names=["embedding"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch", 1: "tokens"},
-                                        "attention_mask": {0: "batch", 1: "tokens"},
-                                        "embedding": {0: "batch"}})
+        torch.onnx.export(
+            MeanPooled(bert),
+            (sample["input_ids"], sample["attention_mask"]),
+            str(full),
+            input_names=["input_ids", "attention_mask"],
+            output_names=["embedding"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "tokens"},
+                "attention_mask": {0: "batch", 1: "tokens"},
+                "embedding": {0: "batch"},
+            },
+        )
         quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8)
 
 
@@ -79,14 +93,19 @@ def out_of_fold(fold_dir: Path, fingerprint: str) -> None:
             path = Path(tmp) / f"fold{fold}.onnx"
             export(fold_dir / f"fold{fold}.npz", path)
             encoder = minilm_onnx.OnnxMiniLM(path, minilm_onnx.TOKENIZER, threads=2)
-            held = [(f"{n}-{j}", a["title"]) for n, rec in stories if n % 2 == fold
-                    for j, a in enumerate(rec["articles"])]
+            held = [
+                (f"{n}-{j}", a["title"])
+                for n, rec in stories
+                if n % 2 == fold
+                for j, a in enumerate(rec["articles"])
+            ]
             ids += [i for i, _ in held]
             emb.append(encoder.embed([t for _, t in held]))
     path = bench.CACHE / f"minilm_int8_oof_headline_{fingerprint}.npz"
     np.savez(path, ids=np.array(ids), emb=np.vstack(emb))
-    print(f"wrote {path} (out-of-fold int8 embeddings of {len(ids)} train headlines)",
-          file=sys.stderr)
+    print(
+        f"wrote {path} (out-of-fold int8 embeddings of {len(ids)} train headlines)", file=sys.stderr
+    )
 
 
 def main() -> None:
@@ -107,14 +126,20 @@ def main() -> None:
     minilm_onnx.load.cache_clear()
     encoder = minilm_onnx.load()
     assert encoder is not None
-    print(f"wrote {minilm_onnx.MODEL} ({minilm_onnx.MODEL.stat().st_size / 1e6:.1f} MB, "
-          f"fingerprint {encoder.fingerprint}) and {minilm_onnx.TOKENIZER}", file=sys.stderr)
+    print(
+        f"wrote {minilm_onnx.MODEL} ({minilm_onnx.MODEL.stat().st_size / 1e6:.1f} MB, "
+        f"fingerprint {encoder.fingerprint}) and {minilm_onnx.TOKENIZER}",
+        file=sys.stderr,
+    )
     fold_dir = bench.CACHE / f"minilm_folds_{found[1]}"
     if (fold_dir / "fold1.npz").exists():
         out_of_fold(fold_dir, encoder.fingerprint)
     else:
-        print(f"no half adapters in {fold_dir}: out-of-fold embeddings not written (run "
-              "scripts/finetune_minilm.py --folds-only)", file=sys.stderr)
+        print(
+            f"no half adapters in {fold_dir}: out-of-fold embeddings not written (run "
+            "scripts/finetune_minilm.py --folds-only)",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -52,8 +52,14 @@ def read_stories() -> list[dict]:
         if rec["split"] != "train":
             continue
         heads = [a["title"] for a in rec["articles"]]
-        out.append({"n": n, "ids": [f"{n}-{j}" for j in range(len(heads))], "headlines": heads,
-                    "texts": [t for t in heads + [rec.get("neutral_title") or ""] if t]})
+        out.append(
+            {
+                "n": n,
+                "ids": [f"{n}-{j}" for j in range(len(heads))],
+                "headlines": heads,
+                "texts": [t for t in heads + [rec.get("neutral_title") or ""] if t],
+            }
+        )
     return out
 
 
@@ -63,8 +69,10 @@ class LowRank(torch.nn.Module):
     def __init__(self, linear: torch.nn.Linear, rank: int, generator: torch.Generator) -> None:
         super().__init__()
         self.base = linear
-        self.A = torch.nn.Parameter(torch.randn(rank, linear.in_features, generator=generator)
-                                    / math.sqrt(linear.in_features))
+        self.A = torch.nn.Parameter(
+            torch.randn(rank, linear.in_features, generator=generator)
+            / math.sqrt(linear.in_features)
+        )
         self.B = torch.nn.Parameter(torch.zeros(linear.out_features, rank))  # starts as a no-op
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -76,8 +84,9 @@ def fresh_model() -> SentenceTransformer:
     return SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True)
 
 
-def train(stories: list[dict], args: argparse.Namespace
-          ) -> tuple[SentenceTransformer, dict[str, np.ndarray]]:
+def train(
+    stories: list[dict], args: argparse.Namespace
+) -> tuple[SentenceTransformer, dict[str, np.ndarray]]:
     """A MiniLM with low-rank updates fitted on ``stories``, and the updates' factors."""
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
@@ -95,7 +104,8 @@ def train(stories: list[dict], args: argparse.Namespace
     total = int(math.ceil(len(stories) / args.batch) * args.epochs)
     warm = max(1, int(0.1 * total))
     sched = torch.optim.lr_scheduler.LambdaLR(
-        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / total))
+        opt, lambda s: min(1.0, (s + 1) / warm) * max(0.0, (total - s) / total)
+    )
     texts = [s["texts"] for s in stories]
     model.train()
     step, t0 = 0, time.perf_counter()
@@ -105,23 +115,28 @@ def train(stories: list[dict], args: argparse.Namespace
             if step >= total:
                 break
             first, second = [], []
-            for i in order[start:start + args.batch]:
+            for i in order[start : start + args.batch]:
                 a, b = rng.choice(len(texts[i]), 2, replace=False)
                 first.append(texts[i][a])
                 second.append(texts[i][b])
             emb = model(model.tokenize(first + second))["sentence_embedding"]
-            sim = emb[: len(first)] @ emb[len(first):].T * args.scale
+            sim = emb[: len(first)] @ emb[len(first) :].T * args.scale
             target = torch.arange(len(first))
-            loss = (torch.nn.functional.cross_entropy(sim, target)
-                    + torch.nn.functional.cross_entropy(sim.T, target)) / 2
+            loss = (
+                torch.nn.functional.cross_entropy(sim, target)
+                + torch.nn.functional.cross_entropy(sim.T, target)
+            ) / 2
             opt.zero_grad()
             loss.backward()
             opt.step()
             sched.step()
             step += 1
             if step % 50 == 0 or step == total:
-                print(f"    step {step}/{total} loss {loss.item():.3f} "
-                      f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+                print(
+                    f"    step {step}/{total} loss {loss.item():.3f} "
+                    f"({time.perf_counter() - t0:.0f} s)",
+                    file=sys.stderr,
+                )
     model.eval()
     factors = {}
     for key, m in wrapped.items():
@@ -132,9 +147,16 @@ def train(stories: list[dict], args: argparse.Namespace
 
 def encode(model: SentenceTransformer, texts: list[str]) -> np.ndarray:
     with torch.no_grad():
-        return np.asarray(model.encode(texts, batch_size=128, normalize_embeddings=True,
-                                       convert_to_numpy=True, show_progress_bar=False),
-                          dtype=np.float32)
+        return np.asarray(
+            model.encode(
+                texts,
+                batch_size=128,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            ),
+            dtype=np.float32,
+        )
 
 
 def recall(emb: np.ndarray, stories: list[dict]) -> str:
@@ -153,8 +175,11 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=Path, default=adapter.ADAPTER)
-    ap.add_argument("--folds-only", action="store_true",
-                    help="train only the two half adapters (out-of-fold embeddings) of --out")
+    ap.add_argument(
+        "--folds-only",
+        action="store_true",
+        help="train only the two half adapters (out-of-fold embeddings) of --out",
+    )
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -170,9 +195,12 @@ def main() -> None:
         model, fold_factors = train(fit_on, args)
         folds.append(fold_factors)
         emb = encode(model, heads)
-        print(f"fold {fold}: {len(fit_on)} stories fitted, {len(heads)} held-out headlines: "
-              f"MiniLM {recall(encode(base, heads), held)} -> tuned {recall(emb, held)} "
-              f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+        print(
+            f"fold {fold}: {len(fit_on)} stories fitted, {len(heads)} held-out headlines: "
+            f"MiniLM {recall(encode(base, heads), held)} -> tuned {recall(emb, held)} "
+            f"({time.perf_counter() - t0:.0f} s)",
+            file=sys.stderr,
+        )
         oof.update(zip([i for s in held for i in s["ids"]], emb, strict=True))
     if args.folds_only:
         found = adapter.load(str(args.out))
@@ -182,16 +210,17 @@ def main() -> None:
     else:
         _, factors = train(stories, args)
         fingerprint = adapter.save(args.out, factors)
-        print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, "
-              f"adapter-{fingerprint})", file=sys.stderr)
+        print(
+            f"wrote {args.out} ({args.out.stat().st_size / 1e6:.1f} MB, adapter-{fingerprint})",
+            file=sys.stderr,
+        )
     fold_dir = bench.CACHE / f"minilm_folds_{fingerprint}"
     fold_dir.mkdir(parents=True, exist_ok=True)
     for fold, fold_factors in enumerate(folds):
         adapter.save(fold_dir / f"fold{fold}.npz", fold_factors)
     path = bench.CACHE / f"minilm_oof_headline_{fingerprint}.npz"
     np.savez(path, ids=np.array(list(oof)), emb=np.vstack(list(oof.values())))
-    print(f"wrote {path} (out-of-fold embeddings of {len(oof)} train headlines)",
-          file=sys.stderr)
+    print(f"wrote {path} (out-of-fold embeddings of {len(oof)} train headlines)", file=sys.stderr)
 
 
 if __name__ == "__main__":

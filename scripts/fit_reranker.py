@@ -40,8 +40,9 @@ from newstag.related import (  # noqa: E402
 from newstag.related.reranker import model_key  # noqa: E402
 
 
-def candidate_data(index: RelatedIndex, rows: list[dict], story: np.ndarray, semantic: bool
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def candidate_data(
+    index: RelatedIndex, rows: list[dict], story: np.ndarray, semantic: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Features, labels, query number and candidate rank of every (query, candidate) pair.
 
     The candidates and their features are those the index's query path re-ranks
@@ -64,8 +65,12 @@ def fit(x: np.ndarray, y: np.ndarray) -> dict:
     scale = x.std(axis=0)
     scale[scale == 0] = 1.0
     lr = LogisticRegression(C=1.0, max_iter=5000).fit((x - mean) / scale, y)
-    return {"mean": mean.round(6).tolist(), "scale": scale.round(6).tolist(),
-            "coef": lr.coef_[0].round(6).tolist(), "intercept": round(float(lr.intercept_[0]), 6)}
+    return {
+        "mean": mean.round(6).tolist(),
+        "scale": scale.round(6).tolist(),
+        "coef": lr.coef_[0].round(6).tolist(),
+        "intercept": round(float(lr.intercept_[0]), 6),
+    }
 
 
 def held_out(x, y, query, rank, story, sibs) -> dict[str, float]:
@@ -86,8 +91,9 @@ def held_out(x, y, query, rank, story, sibs) -> dict[str, float]:
     for name, s in (("fused", -rank.astype(float)), ("reranked", prob)):
         hits, rr = [], []
         bounds = np.flatnonzero(np.diff(query)) + 1
-        for sc, lab, qs in zip(np.split(s, bounds), np.split(y, bounds), np.split(query, bounds),
-                               strict=True):
+        for sc, lab, qs in zip(
+            np.split(s, bounds), np.split(y, bounds), np.split(query, bounds), strict=True
+        ):
             q = int(qs[0])
             ranks = [1 + (sc > v).sum() + 0.5 * ((sc == v).sum() - 1) for v in sc[lab]]
             ranks += [1000.0] * (len(sibs[q]) - len(ranks))
@@ -100,8 +106,11 @@ def held_out(x, y, query, rank, story, sibs) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--modes", default="default,semantic",
-                    help="modes to refit (the others' models are kept from --out)")
+    ap.add_argument(
+        "--modes",
+        default="default,semantic",
+        help="modes to refit (the others' models are kept from --out)",
+    )
     ap.add_argument("--out", type=Path, default=RERANKER)
     args = ap.parse_args()
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
@@ -127,16 +136,22 @@ def main() -> None:
             x, y, query, rank = candidate_data(idx, rows, story, sem)
             scores = held_out(x, y, query, rank, story, sibs)
             models[key] = {"features": idx.rerank_feature_names(sem), **fit(x, y)}
-            print(f"{key}: {len(y)} pairs, {int(y.sum())} positive; 2-fold by story "
-                  f"R@2/MRR fused {scores['fused']} -> re-ranked {scores['reranked']} "
-                  f"({time.perf_counter() - t0:.0f} s)", file=sys.stderr)
+            print(
+                f"{key}: {len(y)} pairs, {int(y.sum())} positive; 2-fold by story "
+                f"R@2/MRR fused {scores['fused']} -> re-ranked {scores['reranked']} "
+                f"({time.perf_counter() - t0:.0f} s)",
+                file=sys.stderr,
+            )
     if args.out.exists():  # keep the models of the other mode
         old = json.loads(args.out.read_text(encoding="utf-8")).get("models", {})
         models = {**{k: v for k, v in old.items() if k.split("-")[0] not in modes}, **models}
-    spec = {"about": "newstag related-headlines re-ranker: logistic regression over "
-                     "RelatedIndex.rerank_features, fitted by scripts/fit_reranker.py on the "
-                     "train split of neus-related (headline only)",
-            "depth": RERANK_DEPTH, "models": models}
+    spec = {
+        "about": "newstag related-headlines re-ranker: logistic regression over "
+        "RelatedIndex.rerank_features, fitted by scripts/fit_reranker.py on the "
+        "train split of neus-related (headline only)",
+        "depth": RERANK_DEPTH,
+        "models": models,
+    }
     args.out.write_text(json.dumps(spec, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
 

@@ -23,16 +23,18 @@ def shoot(out: Path, width: int = 1280, height: int = 1100) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        proc, url = start_server(["--model", "default", "--feedback-db",
-                                  str(Path(tmp) / "fb.sqlite3")], ready="/readyz")
+        proc, url = start_server(
+            ["--model", "default", "--feedback-db", str(Path(tmp) / "fb.sqlite3")], ready="/readyz"
+        )
         try:
             with sync_playwright() as pw:
                 browser = launch(pw)
                 page = browser.new_page(viewport={"width": width, "height": height})
                 page.goto(url + "/")
                 paste_and_suggest(page, SAMPLE.read_text(encoding="utf-8"))
-                review(page, accept=["Russia", "Vladimir Putin"], reject=["Asia"],
-                       add=["Diplomacy"])
+                review(
+                    page, accept=["Russia", "Vladimir Putin"], reject=["Asia"], add=["Diplomacy"]
+                )
                 page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
                 page.locator('.chip[data-tag="North Korea"] .chip-main').hover()
                 out.parent.mkdir(parents=True, exist_ok=True)

@@ -68,8 +68,11 @@ def place_level(tag: str, gaz: Any, conts: set[str]) -> str | None:
         return "continent"
     if name.count(",") == 1:  # "Dallas, Texas", "George Square, Glasgow"
         place, within = (part.strip() for part in name.split(","))
-        if (gaz.place(within) or gaz.country(within)) and place_level(place, gaz, conts) \
-                in (None, "city") and place[:1].isupper():
+        if (
+            (gaz.place(within) or gaz.country(within))
+            and place_level(place, gaz, conts) in (None, "city")
+            and place[:1].isupper()
+        ):
             return "city"
     if gaz.country(name) == name or gaz.country(tag) == tag:
         return "country"
@@ -102,8 +105,15 @@ def geographic_word(tag: str, gaz: Any, conts: set[str]) -> bool:
     return False
 
 
-def type_and_level(tag: str, voted: str, texts: list[str], countries: Counter[str], n: int,
-                   gaz: Any, conts: set[str]) -> tuple[str, str | None]:
+def type_and_level(
+    tag: str,
+    voted: str,
+    texts: list[str],
+    countries: Counter[str],
+    n: int,
+    gaz: Any,
+    conts: set[str],
+) -> tuple[str, str | None]:
     """The tag's type and (places) level from the evidence described in the module doc."""
     level = place_level(tag, gaz, conts)
     if level:
@@ -149,26 +159,40 @@ def build(records: list[dict[str, Any]], manifest: dict[str, Any]) -> dict[str, 
     out: dict[str, Any] = {}
     for tag, meta in sorted(labels.items()):
         ys = sorted(years.get(tag, []))
-        kind, level = type_and_level(tag, meta.get("type", "topic"), texts.get(tag, []),
-                                     countries.get(tag, Counter()), len(ys) or 1, gaz, conts)
+        kind, level = type_and_level(
+            tag,
+            meta.get("type", "topic"),
+            texts.get(tag, []),
+            countries.get(tag, Counter()),
+            len(ys) or 1,
+            gaz,
+            conts,
+        )
         row: dict[str, Any] = {"n": meta.get("count", len(ys)), "type": kind}
         if ys:
             row["first"], row["last"] = ys[0], ys[-1]
         if level:
             row["level"] = level
         out[tag] = row
-    return {"corpus": manifest.get("corpus", {}).get("name", ""),
-            "first": min(per_year) if per_year else None,
-            "last": max(per_year) if per_year else None,
-            "per_year": {str(y): per_year[y] for y in sorted(per_year)}, "tags": out}
+    return {
+        "corpus": manifest.get("corpus", {}).get("name", ""),
+        "first": min(per_year) if per_year else None,
+        "last": max(per_year) if per_year else None,
+        "per_year": {str(y): per_year[y] for y in sorted(per_year)},
+        "tags": out,
+    }
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--model", default=str(ROOT / "models" / "default"))
-    ap.add_argument("--corpus", default=None,
-                    help="JSONL.gz glob (default: the Wikinews parts in ../shared/data).")
+    ap.add_argument(
+        "--corpus",
+        default=None,
+        help="JSONL.gz glob (default: the Wikinews parts in ../shared/data).",
+    )
     args = ap.parse_args()
     from newstag.paths import shared_data
 
@@ -185,8 +209,10 @@ def main() -> None:
     path.write_text(json.dumps(info, ensure_ascii=False, separators=(",", ":")) + "\n")
     kinds = Counter(v["type"] for v in info["tags"].values())
     levels = Counter(v.get("level") for v in info["tags"].values() if v.get("level"))
-    print(f"{path}: {len(info['tags'])} tags, {path.stat().st_size:,} bytes; "
-          f"types {dict(kinds)}; levels {dict(levels)}")
+    print(
+        f"{path}: {len(info['tags'])} tags, {path.stat().st_size:,} bytes; "
+        f"types {dict(kinds)}; levels {dict(levels)}"
+    )
 
 
 if __name__ == "__main__":

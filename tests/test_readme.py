@@ -111,8 +111,14 @@ def test_the_readme_commands_are_found() -> None:
 
 def test_the_docs_commands_are_found() -> None:
     by_page = {_name(d): [c.text for c in COMMANDS if c.document == d] for d in DOCUMENTS}
-    for page in ("docs/guide/shell.md", "docs/guide/analysts.md", "docs/guide/service.md",
-                 "docs/models.md", "docs/related.md", "docs/house-rules.md"):
+    for page in (
+        "docs/guide/shell.md",
+        "docs/guide/analysts.md",
+        "docs/guide/service.md",
+        "docs/models.md",
+        "docs/related.md",
+        "docs/house-rules.md",
+    ):
         assert by_page[page], f"{page} has no newstag command"
     texts = [c.text for c in COMMANDS]
     assert len(texts) >= 30
@@ -136,8 +142,7 @@ def scratches(tmp_path_factory: pytest.TempPathFactory) -> dict[Path, Path]:
     return {}
 
 
-def _scratch(scratches: dict[Path, Path], document: Path,
-             factory: pytest.TempPathFactory) -> Path:
+def _scratch(scratches: dict[Path, Path], document: Path, factory: pytest.TempPathFactory) -> Path:
     """The document's working folder, which sees the checkout's data/, examples/ and rules/."""
     if document not in scratches:
         where = factory.mktemp(document.stem)
@@ -156,10 +161,12 @@ def _skip_reason(command: Command) -> str | None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", COMMANDS,
-                         ids=[f"{_name(c.document)}:{c.line}" for c in COMMANDS])
-def test_document_command_runs(command: Command, scratches: dict[Path, Path],
-                               tmp_path_factory: pytest.TempPathFactory) -> None:
+@pytest.mark.parametrize(
+    "command", COMMANDS, ids=[f"{_name(c.document)}:{c.line}" for c in COMMANDS]
+)
+def test_document_command_runs(
+    command: Command, scratches: dict[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     where = f"{_name(command.document)} line {command.line}"
     reason = _skip_reason(command)
     if reason:
@@ -168,10 +175,18 @@ def test_document_command_runs(command: Command, scratches: dict[Path, Path],
     python = shlex.quote(sys.executable)
     script = NEWSTAG.sub(lambda m: f"{m.group(1)}{python} -m newstag", command.text)
     env = {**os.environ, "NEWSTAG_CACHE_DIR": str(scratch / "cache"), "NEWSTAG_NO_PROGRESS": "1"}
-    proc = subprocess.run(["bash", "-c", f"set -o pipefail; {script}"], cwd=scratch, env=env,
-                          capture_output=True, text=True, timeout=900, stdin=subprocess.DEVNULL)
-    assert proc.returncode == 0, (f"{where}: {command.text}\n"
-                                  f"exit {proc.returncode}\n{proc.stderr[-2000:]}")
+    proc = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {script}"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, (
+        f"{where}: {command.text}\nexit {proc.returncode}\n{proc.stderr[-2000:]}"
+    )
     assert "Traceback" not in proc.stderr
 
 
@@ -189,7 +204,12 @@ def test_make_demo_prints_the_next_command(tmp_path) -> None:
 
     if shutil.which("make") is None:
         pytest.skip("make is not installed")
-    dry = subprocess.run(["make", "-n", "demo", f"VENV={tmp_path / 'venv'}"], cwd=ROOT,
-                         capture_output=True, text=True, timeout=60)
+    dry = subprocess.run(
+        ["make", "-n", "demo", f"VENV={tmp_path / 'venv'}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert dry.returncode == 0, dry.stderr
     assert f". {tmp_path / 'venv'}/bin/activate" in dry.stdout

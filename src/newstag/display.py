@@ -7,8 +7,13 @@ from typing import Any
 
 from newstag.io.article import Article
 
-COLORS = {"person": "#aa9cfc", "place": "#feca74", "organisation": "#7aecec",
-          "group": "#c887fb", "topic": "#e4e7d2"}
+COLORS = {
+    "person": "#aa9cfc",
+    "place": "#feca74",
+    "organisation": "#7aecec",
+    "group": "#c887fb",
+    "topic": "#e4e7d2",
+}
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -66,8 +71,7 @@ def entity_spans(text: str, entities: list[Any]) -> list[dict[str, Any]]:
     return kept
 
 
-def evidence_text(tag: dict[str, Any], max_items: int = 5, max_chars: int | None = None
-                  ) -> str:
+def evidence_text(tag: dict[str, Any], max_items: int = 5, max_chars: int | None = None) -> str:
     """A tag's evidence for people: each text once (whatever its case; the classifier's
     ``entity:Name`` features as ``Name``), at most ``max_items``, and within ``max_chars`` by
     dropping whole items (an ellipsis says some were left out), never cutting a word."""
@@ -75,7 +79,7 @@ def evidence_text(tag: dict[str, Any], max_items: int = 5, max_chars: int | None
     for item in tag.get("evidence", []) or []:
         text = str(item.get("text", "")).strip()
         if text.startswith("entity:"):
-            text = text[len("entity:"):]
+            text = text[len("entity:") :]
         if text and text.casefold() not in seen:
             seen[text.casefold()] = text
     texts = list(seen.values())
@@ -100,9 +104,12 @@ def _tags_table(tags: list[dict[str, Any]]) -> str:
             f"<td>{html.escape(str(t.get('type', '')))}</td>"
             f"<td>{float(t.get('score', 0.0)):.3f}</td>"
             f"<td>{html.escape(str(t.get('source', '')))}</td>"
-            f"<td>{html.escape(evidence_text(t))}</td></tr>")
-    return ("<table><tr><th>tag</th><th>type</th><th>score</th><th>source</th>"
-            "<th>evidence</th></tr>\n" + "\n".join(rows) + "</table>")
+            f"<td>{html.escape(evidence_text(t))}</td></tr>"
+        )
+    return (
+        "<table><tr><th>tag</th><th>type</th><th>score</th><th>source</th>"
+        "<th>evidence</th></tr>\n" + "\n".join(rows) + "</table>"
+    )
 
 
 def _entities_table(entities: list[Any]) -> str:
@@ -115,9 +122,13 @@ def _entities_table(entities: list[Any]) -> str:
         rows.append(
             f"<tr><td>{html.escape(str(_get(e, 'name', '')))}</td>"
             f"<td>{html.escape(str(_get(e, 'type', '')))}</td>"
-            f"<td>{count}</td><td>{float(_get(e, 'salience', 0.0) or 0.0):.3f}</td></tr>")
-    return ("<table><tr><th>entity</th><th>type</th><th>mentions</th><th>salience</th></tr>\n"
-            + "\n".join(rows) + "</table>")
+            f"<td>{count}</td><td>{float(_get(e, 'salience', 0.0) or 0.0):.3f}</td></tr>"
+        )
+    return (
+        "<table><tr><th>entity</th><th>type</th><th>mentions</th><th>salience</th></tr>\n"
+        + "\n".join(rows)
+        + "</table>"
+    )
 
 
 def _colors() -> dict[str, str]:
@@ -129,22 +140,28 @@ def _highlight(text: str, spans: list[dict[str, Any]]) -> str:
     colors, out, at = _colors(), [], 0
     for span in spans:
         color = colors.get(span["label"], "#ddd")
-        out += [html.escape(text[at:span["start"]]),
-                f'<mark class="entity" style="background: {color}" title="{span["label"]}">'
-                f'{html.escape(text[span["start"]:span["end"]])}</mark>']
+        out += [
+            html.escape(text[at : span["start"]]),
+            f'<mark class="entity" style="background: {color}" title="{span["label"]}">'
+            f"{html.escape(text[span['start'] : span['end']])}</mark>",
+        ]
         at = span["end"]
     return "".join(out) + html.escape(text[at:])
 
 
-def _split_spans(article: Article, spans: list[dict[str, Any]]
-                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _split_spans(
+    article: Article, spans: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The mentions in the headline, and those in the body with offsets into the body."""
     if not article.title:
         return [], spans
     end, shift = len(article.title), len(article.title) + 2  # headline + "\n\n" + body
     head = [s for s in spans if s["end"] <= end]
-    body = [{**s, "start": s["start"] - shift, "end": s["end"] - shift}
-            for s in spans if s["start"] >= shift]
+    body = [
+        {**s, "start": s["start"] - shift, "end": s["end"] - shift}
+        for s in spans
+        if s["start"] >= shift
+    ]
     return head, body
 
 
@@ -155,29 +172,42 @@ def render_section(article: Article, entities: list[Any], tags: list[dict[str, A
 
     head, body = _split_spans(article, entity_spans(article.text, entities))
     title = _highlight(article.title, head) if article.title else html.escape(article.source)
-    markup = displacy.render({"text": article.body if article.title else article.text,
-                              "ents": body, "title": None}, style="ent", manual=True,
-                             page=False, jupyter=False, options={"colors": _colors()})
-    return _SECTION.format(title=title, markup=markup, tags=_tags_table(tags),
-                           entities=_entities_table(entities))
+    markup = displacy.render(
+        {"text": article.body if article.title else article.text, "ents": body, "title": None},
+        style="ent",
+        manual=True,
+        page=False,
+        jupyter=False,
+        options={"colors": _colors()},
+    )
+    return _SECTION.format(
+        title=title, markup=markup, tags=_tags_table(tags), entities=_entities_table(entities)
+    )
 
 
 def used_types(items: list[tuple[Article, list[Any], list[dict[str, Any]]]]) -> list[str]:
     """The entity types highlighted in ``items``, in legend order."""
-    labels = {span["label"] for article, entities, _ in items
-              for span in entity_spans(article.text, entities)}
+    labels = {
+        span["label"]
+        for article, entities, _ in items
+        for span in entity_spans(article.text, entities)
+    }
     return [k for k in COLORS if k.upper() in labels]
 
 
 def render_pages(items: list[tuple[Article, list[Any], list[dict[str, Any]]]]) -> str:
     """A standalone HTML page with one section per ``(article, entities, tags)``; the legend
     lists the entity types that are highlighted."""
-    legend = "".join(f'<span style="background:{COLORS[k]}">{html.escape(k)}</span>'
-                     for k in used_types(items))
+    legend = "".join(
+        f'<span style="background:{COLORS[k]}">{html.escape(k)}</span>' for k in used_types(items)
+    )
     titles = [a.title or a.source for a, _, _ in items]
     title = titles[0] if len(titles) == 1 else f"{len(titles)} articles"
-    return _PAGE.format(title=html.escape(title), legend=legend,
-                        sections="\n".join(render_section(*item) for item in items))
+    return _PAGE.format(
+        title=html.escape(title),
+        legend=legend,
+        sections="\n".join(render_section(*item) for item in items),
+    )
 
 
 def render_html(article: Article, entities: list[Any], tags: list[dict[str, Any]]) -> str:

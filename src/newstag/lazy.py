@@ -17,8 +17,11 @@ def import_spacy() -> ModuleType:
     which adds over a second to every start; CNN pipelines such as the embedded
     en_core_web_sm never use it. Transformer pipelines keep torch.
     """
-    if "spacy" in sys.modules or "torch" in sys.modules or any(
-            importlib.util.find_spec(p) for p in _TORCH_PIPELINE_PACKAGES):
+    if (
+        "spacy" in sys.modules
+        or "torch" in sys.modules
+        or any(importlib.util.find_spec(p) for p in _TORCH_PIPELINE_PACKAGES)
+    ):
         import spacy
 
         return spacy

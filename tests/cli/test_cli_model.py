@@ -20,8 +20,13 @@ pytestmark = pytest.mark.slow
 
 def run(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "NEWSTAG_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
-    return subprocess.run([sys.executable, "-m", "newstag", *args], capture_output=True,
-                          text=True, env=env, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "newstag", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +54,32 @@ def test_eval_json_and_per_tag(trained: tuple[Path, Path], tmp_path: Path) -> No
     out, cache = trained
     per_tag = tmp_path / "tags.csv"
     plot = tmp_path / "plot.png"
-    proc = run("eval", str(SAMPLE), "--model", str(out), "--format", "json", "--per-tag",
-               str(per_tag), "--plot", str(plot), cache=cache)
+    proc = run(
+        "eval",
+        str(SAMPLE),
+        "--model",
+        str(out),
+        "--format",
+        "json",
+        "--per-tag",
+        str(per_tag),
+        "--plot",
+        str(plot),
+        cache=cache,
+    )
     assert proc.returncode == 0, proc.stderr
     metrics = json.loads(proc.stdout)
-    for key in ("micro_f1", "macro_f1", "micro_precision", "micro_recall", "p_at_5", "n_docs",
-                "n_tags", "p_at_1", "r_at_3"):
+    for key in (
+        "micro_f1",
+        "macro_f1",
+        "micro_precision",
+        "micro_recall",
+        "p_at_5",
+        "n_docs",
+        "n_tags",
+        "p_at_1",
+        "r_at_3",
+    ):
         assert key in metrics
     assert metrics["n_docs"] == 34
     assert metrics["micro_f1"] > 0.8  # its own training data, templated: must be learned
@@ -84,15 +109,17 @@ def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: P
     untagged = tmp_path / "untagged.jsonl"
     untagged.write_text('{"title": "A", "body": "B"}\n')
     badcol = tmp_path / "bad.csv"
-    badcol.write_text("title,body,tags\nA,B,\"[1, 2]\"\n")
+    badcol.write_text('title,body,tags\nA,B,"[1, 2]"\n')
     cases = [
         (("train", str(empty), "--out", str(tmp_path / "m1")), "no usable articles"),
         (("train", str(untagged), "--out", str(tmp_path / "m2")), "no article has tags"),
         (("train", str(badcol), "--out", str(tmp_path / "m3")), "tags must be strings"),
         (("train", str(SAMPLE), "--out", str(out)), "not empty"),
         (("eval", str(SAMPLE), "--model", str(tmp_path / "nope")), "no such model folder"),
-        (("eval", str(SAMPLE), "--model", str(out), "--pipeline", "en_other"),
-         "trained with spaCy pipeline"),
+        (
+            ("eval", str(SAMPLE), "--model", str(out), "--pipeline", "en_other"),
+            "trained with spaCy pipeline",
+        ),
     ]
     for args, message in cases:
         proc = run(*args, cache=cache)
@@ -107,8 +134,9 @@ def test_bad_inputs_give_one_line_errors(trained: tuple[Path, Path], tmp_path: P
     assert proc.returncode != 0 and "sha256" in proc.stderr and "Traceback" not in proc.stderr
 
 
-def test_eval_reads_excel_csv_with_bom_and_names_bad_rows(trained: tuple[Path, Path],
-                                                          tmp_path: Path) -> None:
+def test_eval_reads_excel_csv_with_bom_and_names_bad_rows(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
     out, cache = trained
     rows = [json.loads(x) for x in SAMPLE.read_text().splitlines()[:4]]
     corpus = tmp_path / "excel.csv"
@@ -126,19 +154,31 @@ def test_eval_reads_excel_csv_with_bom_and_names_bad_rows(trained: tuple[Path, P
     assert f"skipped {corpus}: line 4: has 2 fields, the header has 4" in proc.stderr
 
 
-def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
-                                                  tmp_path: Path) -> None:
+def test_train_with_tag_aliases_reports_bad_lines(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
     _, cache = trained
     aliases = tmp_path / "aliases.tsv"
-    aliases.write_text("# tag<TAB>alias\n"
-                       "Spain\tKingdom of Spain\tEspaña\n"
-                       "Economy\n"  # line 3: no alias
-                       '{"tag": "Politics", "aliases": ["Political affairs"]}\n'
-                       '{"tag": "Japan", "aliases": 5}\n',  # line 5: aliases not a list
-                       encoding="utf-8")
+    aliases.write_text(
+        "# tag<TAB>alias\n"
+        "Spain\tKingdom of Spain\tEspaña\n"
+        "Economy\n"  # line 3: no alias
+        '{"tag": "Politics", "aliases": ["Political affairs"]}\n'
+        '{"tag": "Japan", "aliases": 5}\n',  # line 5: aliases not a list
+        encoding="utf-8",
+    )
     out = tmp_path / "with-aliases"
-    proc = run("train", str(SAMPLE), "--out", str(out), "--folds", "3", "--tag-aliases",
-               str(aliases), cache=cache)
+    proc = run(
+        "train",
+        str(SAMPLE),
+        "--out",
+        str(out),
+        "--folds",
+        "3",
+        "--tag-aliases",
+        str(aliases),
+        cache=cache,
+    )
     assert proc.returncode == 0, proc.stderr
     assert f"skipped {aliases}: line 3: no alias" in proc.stderr
     assert f"skipped {aliases}: line 5:" in proc.stderr
@@ -149,14 +189,22 @@ def test_train_with_tag_aliases_reports_bad_lines(trained: tuple[Path, Path],
     from newstag.tagging import load_model
 
     assert load_model(out).linker_.aliases_["Spain"] == ["Kingdom of Spain", "España"]
-    missing = run("train", str(SAMPLE), "--out", str(tmp_path / "m"), "--tag-aliases",
-                  str(tmp_path / "nope.tsv"), cache=cache)
+    missing = run(
+        "train",
+        str(SAMPLE),
+        "--out",
+        str(tmp_path / "m"),
+        "--tag-aliases",
+        str(tmp_path / "nope.tsv"),
+        cache=cache,
+    )
     assert missing.returncode != 0 and "no such alias file" in missing.stderr
     assert "Traceback" not in missing.stderr
 
 
 def test_eval_warns_when_the_test_corpus_is_the_training_corpus(
-        trained: tuple[Path, Path], tmp_path: Path) -> None:
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
     out, cache = trained
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["corpus"]["article_fingerprints"]  # recorded at train time
@@ -169,8 +217,15 @@ def test_eval_warns_when_the_test_corpus_is_the_training_corpus(
     for n, rec in enumerate(lines):
         rec["id"], rec["tags"] = f"copy-{n}", ["Elsewhere"]
         rec["body"] = "  " + rec["body"].upper().replace(" ", "\n ")
-    lines += [{"id": f"new-{n}", "title": f"Unseen story {n}", "body": "Rain fell in Oslo.",
-               "tags": ["Norway"]} for n in range(4)]
+    lines += [
+        {
+            "id": f"new-{n}",
+            "title": f"Unseen story {n}",
+            "body": "Rain fell in Oslo.",
+            "tags": ["Norway"],
+        }
+        for n in range(4)
+    ]
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_text("\n".join(json.dumps(r) for r in lines) + "\n")
     proc = run("eval", str(mixed), "--model", str(out), "--format", "json", cache=cache)
@@ -187,16 +242,25 @@ def test_eval_warns_when_the_test_corpus_is_the_training_corpus(
 def test_eval_model_none_scores_entity_tags(trained: tuple[Path, Path], tmp_path: Path) -> None:
     _, cache = trained
     corpus = tmp_path / "people.jsonl"
-    rows = [{"id": "a", "title": "Angela Merkel visits Paris",
-             "body": "German Chancellor Angela Merkel met Emmanuel Macron in Paris on Monday.",
-             "tags": ["Angela Merkel", "Emmanuel Macron", "Economy"]},
-            {"id": "b", "title": "Storm hits Japan",
-             "body": "A storm hit Japan on Tuesday, officials in Tokyo said.",
-             "tags": ["Japan"]}]
+    rows = [
+        {
+            "id": "a",
+            "title": "Angela Merkel visits Paris",
+            "body": "German Chancellor Angela Merkel met Emmanuel Macron in Paris on Monday.",
+            "tags": ["Angela Merkel", "Emmanuel Macron", "Economy"],
+        },
+        {
+            "id": "b",
+            "title": "Storm hits Japan",
+            "body": "A storm hit Japan on Tuesday, officials in Tokyo said.",
+            "tags": ["Japan"],
+        },
+    ]
     corpus.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
     plot = tmp_path / "none.png"
-    proc = run("eval", str(corpus), "--model", "none", "--format", "json", "--plot", str(plot),
-               cache=cache)
+    proc = run(
+        "eval", str(corpus), "--model", "none", "--format", "json", "--plot", str(plot), cache=cache
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stderr and "training corpus" not in proc.stderr
     metrics = json.loads(proc.stdout)
@@ -205,6 +269,7 @@ def test_eval_model_none_scores_entity_tags(trained: tuple[Path, Path], tmp_path
     assert metrics["micro_recall"] == pytest.approx(3 / 4)
     assert metrics["p_at_1"] == 1.0
     assert plot.stat().st_size > 1000
-    top1 = run("eval", str(corpus), "--model", "none", "--top-k", "1", "--format", "json",
-               cache=cache)
+    top1 = run(
+        "eval", str(corpus), "--model", "none", "--top-k", "1", "--format", "json", cache=cache
+    )
     assert json.loads(top1.stdout)["n_predicted"] == 2

@@ -39,10 +39,20 @@ def test_suggest_stdin_and_jsonl(cli):
     text = (SAMPLE / "central-bank.txt").read_text()
     result = cli("suggest", "-", "--model", "none", "--format", "json", input=text)
     assert result.returncode == 0 and "Jerome Powell" in result.stdout
-    lines = "\n".join([json.dumps({"id": "a", "title": "Putin visits Beijing",
-                                   "body": "Russian President Vladimir Putin met Chinese "
-                                           "leader Xi Jinping in Beijing on Thursday."}),
-                       "{broken", json.dumps({"id": "b", "title": "Quiet day", "body": ""})])
+    lines = "\n".join(
+        [
+            json.dumps(
+                {
+                    "id": "a",
+                    "title": "Putin visits Beijing",
+                    "body": "Russian President Vladimir Putin met Chinese "
+                    "leader Xi Jinping in Beijing on Thursday.",
+                }
+            ),
+            "{broken",
+            json.dumps({"id": "b", "title": "Quiet day", "body": ""}),
+        ]
+    )
     result = cli("suggest", "--jsonl", "--model", "none", "--format", "json", input=lines)
     outputs = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in outputs] == ["a", "b"]
@@ -54,8 +64,18 @@ def test_batch_of_files_reports_bad_ones_and_keeps_good(cli, tmp_path):
     empty.write_text("  ")
     binary = tmp_path / "x.txt"
     binary.write_bytes(b"\x00\x01\x02\xff" * 100)
-    result = cli("suggest", KIM, str(empty), str(tmp_path / "missing.txt"), str(binary),
-                 str(tmp_path), "--model", "none", "--format", "json")
+    result = cli(
+        "suggest",
+        KIM,
+        str(empty),
+        str(tmp_path / "missing.txt"),
+        str(binary),
+        str(tmp_path),
+        "--model",
+        "none",
+        "--format",
+        "json",
+    )
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 1  # the good file is still tagged
     assert "4 of 5 inputs failed, 1 processed" in result.stderr
@@ -97,8 +117,9 @@ def test_unknown_pipeline_is_a_clear_error(cli):
 
 def test_entities_html_page(cli, tmp_path):
     out = tmp_path / "page.html"
-    result = cli("entities", KIM, str(SAMPLE / "wildfire.json"), "--html", str(out),
-                 "--model", "none")
+    result = cli(
+        "entities", KIM, str(SAMPLE / "wildfire.json"), "--html", str(out), "--model", "none"
+    )
     assert result.returncode == 0, result.stderr
     page = out.read_text()
     assert page.count("<html") == 1  # one valid page for several articles

@@ -18,9 +18,11 @@ from newstag.related import (
 )
 from tests.conftest import run_cli
 
-ROWS = [{"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
-        {"id": "b", "headline": "Influenza infections climb, physicians say"},
-        {"id": "c", "headline": "Stock market closes higher on tech gains"}]
+ROWS = [
+    {"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
+    {"id": "b", "headline": "Influenza infections climb, physicians say"},
+    {"id": "c", "headline": "Stock market closes higher on tech gains"},
+]
 
 
 def test_shipped_adapter_has_low_rank_factors_for_every_layer_map():
@@ -29,16 +31,23 @@ def test_shipped_adapter_has_low_rank_factors_for_every_layer_map():
     factors, fingerprint = found
     keys = {f"{layer}.{m}.{ab}" for layer in range(6) for m in adapter.TARGETS for ab in "AB"}
     assert set(factors) == keys
-    widths = {"q": (384, 384), "k": (384, 384), "v": (384, 384), "o": (384, 384),
-              "i": (384, 1536), "f": (1536, 384)}  # (in, out) of each map
+    widths = {
+        "q": (384, 384),
+        "k": (384, 384),
+        "v": (384, 384),
+        "o": (384, 384),
+        "i": (384, 1536),
+        "f": (1536, 384),
+    }  # (in, out) of each map
     for key, value in factors.items():
         _, short, ab = key.split(".")
         n_in, n_out = widths[short]
         rank = value.shape[0] if ab == "A" else value.shape[1]
         assert value.dtype == np.float16 and 1 <= rank <= 64
         assert value.shape == ((rank, n_in) if ab == "A" else (n_out, rank))
-    assert any(np.abs(v).max() > 0 for k, v in factors.items() if k.endswith(".B")), \
+    assert any(np.abs(v).max() > 0 for k, v in factors.items() if k.endswith(".B")), (
         "the B factors are all zero: the adapter would change nothing"
+    )
     assert len(fingerprint) == 12
 
 
@@ -68,8 +77,9 @@ def test_index_with_other_sentence_embeddings_asks_for_a_rebuild(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["semantic_model"] = SEMANTIC_MODEL  # built before the adapter shipped
     (out / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(RelatedError, match="rebuild the index with `newstag index build "
-                                           "--semantic`"):
+    with pytest.raises(
+        RelatedError, match="rebuild the index with `newstag index build --semantic`"
+    ):
         RelatedIndex.load(out)
     proc = run_cli("related", "--id", "a", "--index", str(out))
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
@@ -77,24 +87,40 @@ def test_index_with_other_sentence_embeddings_asks_for_a_rebuild(tmp_path):
     manifest["semantic_model"] = semantic_model()
     (out / "manifest.json").write_text(json.dumps(manifest))
     assert RelatedIndex.load(out).embeddings_.shape == (3, 384)
-    plain = run_cli("related", "--id", "a", "--index", str(out),
-                    env={"NEWSTAG_MINILM_ADAPTER": "off"})
+    plain = run_cli(
+        "related", "--id", "a", "--index", str(out), env={"NEWSTAG_MINILM_ADAPTER": "off"}
+    )
     assert plain.returncode != 0 and "selects the plain MiniLM" in plain.stderr
 
 
-@pytest.mark.skipif(not all(importlib.util.find_spec(m) for m in ("torch", "transformers")),
-                    reason="merging into a torch model needs the [retrain] extra")
+@pytest.mark.skipif(
+    not all(importlib.util.find_spec(m) for m in ("torch", "transformers")),
+    reason="merging into a torch model needs the [retrain] extra",
+)
 def test_merge_adds_b_times_a_to_each_mapped_weight(tmp_path):
     import torch
     from transformers import BertConfig, BertModel
 
     torch.manual_seed(0)
-    bert = BertModel(BertConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
-                                intermediate_size=32, vocab_size=50))
+    bert = BertModel(
+        BertConfig(
+            hidden_size=16,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            intermediate_size=32,
+            vocab_size=50,
+        )
+    )
     before = {k: m.weight.detach().clone() for k, m in adapter.target_modules(bert).items()}
     rng = np.random.default_rng(1)
-    sizes = {"q": (16, 16), "k": (16, 16), "v": (16, 16), "o": (16, 16), "i": (16, 32),
-             "f": (32, 16)}
+    sizes = {
+        "q": (16, 16),
+        "k": (16, 16),
+        "v": (16, 16),
+        "o": (16, 16),
+        "i": (16, 32),
+        "f": (32, 16),
+    }
     factors = {}
     for layer in range(2):
         for short, (n_in, n_out) in sizes.items():
@@ -106,8 +132,9 @@ def test_merge_adds_b_times_a_to_each_mapped_weight(tmp_path):
     stored, _ = adapter.load(str(path))
     for key, module in adapter.target_modules(bert).items():
         delta = stored[f"{key}.B"].astype(np.float32) @ stored[f"{key}.A"].astype(np.float32)
-        np.testing.assert_allclose(module.weight.detach().numpy() - before[key].numpy(), delta,
-                                   rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(
+            module.weight.detach().numpy() - before[key].numpy(), delta, rtol=1e-4, atol=1e-4
+        )
     wrong = tmp_path / "wrong.npz"
     adapter.save(wrong, {"0.q.A": np.ones((3, 8)), "0.q.B": np.ones((16, 3))})
     with pytest.raises(ValueError, match="does not fit"):

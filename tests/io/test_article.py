@@ -97,23 +97,31 @@ def test_bad_files(tmp_path):
 
 def test_non_utf8_is_decoded_with_warning(tmp_path):
     path = tmp_path / "latin.txt"
-    path.write_bytes("Café owners protest\n\nThe café owners of Zürich protested on "
-                     "Monday against a new tax, officials said.".encode("cp1252"))
+    path.write_bytes(
+        "Café owners protest\n\nThe café owners of Zürich protested on "
+        "Monday against a new tax, officials said.".encode("cp1252")
+    )
     article = read_article(path)
     assert article.title == "Café owners protest"
     assert any("not valid UTF-8" in w for w in article.warnings)
 
 
 def test_non_english_text_warns():
-    article = parse_text("Le président a parlé\n\nLe président de la République a annoncé "
-                         "lundi une nouvelle réforme des retraites pour les travailleurs "
-                         "du secteur public, selon le gouvernement.")
+    article = parse_text(
+        "Le président a parlé\n\nLe président de la République a annoncé "
+        "lundi une nouvelle réforme des retraites pour les travailleurs "
+        "du secteur public, selon le gouvernement."
+    )
     assert any("English" in w for w in article.warnings)
 
 
 def test_iter_jsonl_reports_bad_lines():
-    lines = [json.dumps({"title": "A", "body": "Body one is here."}), "{not json", "",
-             json.dumps({"title": "", "body": ""})]
+    lines = [
+        json.dumps({"title": "A", "body": "Body one is here."}),
+        "{not json",
+        "",
+        json.dumps({"title": "", "body": ""}),
+    ]
     items = list(iter_jsonl(lines))
     assert [no for no, _ in items] == [1, 2, 4]
     assert not isinstance(items[0][1], ArticleError)
@@ -122,12 +130,15 @@ def test_iter_jsonl_reports_bad_lines():
 
 
 def test_story_split_by_an_inline_card_is_joined():
-    story = ("Parliament passes budget\n"
-             + "The parliament passed the budget on Tuesday after a long debate among all "
-               "parties in the chamber.\n" * 3
-             + "Related coverage\nMarkets, Economy, Budget\nJane Doe | 10:15\n"
-             + "The finance minister said the budget would cut the deficit by half within "
-               "two years, a claim disputed by economists.\n" * 3)
+    story = (
+        "Parliament passes budget\n"
+        + "The parliament passed the budget on Tuesday after a long debate among all "
+        "parties in the chamber.\n"
+        * 3
+        + "Related coverage\nMarkets, Economy, Budget\nJane Doe | 10:15\n"
+        + "The finance minister said the budget would cut the deficit by half within "
+        "two years, a claim disputed by economists.\n" * 3
+    )
     article = clean_text(story)
     assert article.body.count("finance minister") == 3
     assert "Jane Doe" not in article.body
@@ -169,15 +180,23 @@ def test_suggest_and_batch_refuse_a_page_with_no_story(tmp_path):
     assert "Traceback" not in r.stderr and "Facebook" not in r.stdout
 
     src = tmp_path / "in.jsonl"
-    src.write_text(json.dumps({"id": "nav", "html": NO_STORY_HTML}) + "\n"
-                   + json.dumps({"id": "ok", "title": "Storm hits coast",
-                                 "body": "A storm hit the coast of Portugal on Monday."}) + "\n")
+    src.write_text(
+        json.dumps({"id": "nav", "html": NO_STORY_HTML})
+        + "\n"
+        + json.dumps(
+            {
+                "id": "ok",
+                "title": "Storm hits coast",
+                "body": "A storm hit the coast of Portugal on Monday.",
+            }
+        )
+        + "\n"
+    )
     out = tmp_path / "out.jsonl"
     r = run_cli("batch", str(src), "--out", str(out), "--model", "none", "--no-progress")
     assert r.returncode == 0, r.stderr
     assert [json.loads(x)["id"] for x in out.read_text().splitlines()] == ["ok"]
-    rejects = [json.loads(x) for x in default_rejects_path(out).read_text()
-               .splitlines()]
+    rejects = [json.loads(x) for x in default_rejects_path(out).read_text().splitlines()]
     assert [(x["id"], "no story found" in x["reason"]) for x in rejects] == [("nav", True)]
 
 

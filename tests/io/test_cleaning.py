@@ -17,41 +17,60 @@ from newstag.io.cleaning import (
 )
 
 
-@pytest.mark.parametrize("line,kind,reason", [
-    ("Gila Isaacson | 18:57", "topics", "byline"),
-    ("Avi Woolf | 05.07.24", "topics", "byline"),
-    ("Hamas, Israel-Gaza War, IDF", "topics", "topic list"),
-    ("Tags: Russia North Korea Kim Jong Un", "topics", "tag line"),
-    ("Do not send comments that include links or profanity.", "furniture", "comment form"),
-    ("The comment was sent successfully", "furniture", "comment form"),
-    ("Click here to subscribe", "furniture", "page prompt"),
-    ("Read more: Why the talks failed", "furniture", "link prompt"),
-    ("Share on Facebook", "furniture", "page prompt"),
-    # prompts of any length
-    ("Click here to subscribe to our newsletter", "furniture", "page prompt"),
-    ("Click here to subscribe to our newsletter for the latest news from Asia and the rest "
-     "of the world, delivered every morning.", "furniture", "page prompt"),
-    ("Sign up for our free daily briefing and get the day's top stories in your inbox.",
-     "furniture", "page prompt"),
-    ("Follow us on Twitter and Instagram for live updates from the summit",
-     "furniture", "page prompt"),
-    ("Share this article with your friends and family on social media",
-     "furniture", "page prompt"),
-])
+@pytest.mark.parametrize(
+    "line,kind,reason",
+    [
+        ("Gila Isaacson | 18:57", "topics", "byline"),
+        ("Avi Woolf | 05.07.24", "topics", "byline"),
+        ("Hamas, Israel-Gaza War, IDF", "topics", "topic list"),
+        ("Tags: Russia North Korea Kim Jong Un", "topics", "tag line"),
+        ("Do not send comments that include links or profanity.", "furniture", "comment form"),
+        ("The comment was sent successfully", "furniture", "comment form"),
+        ("Click here to subscribe", "furniture", "page prompt"),
+        ("Read more: Why the talks failed", "furniture", "link prompt"),
+        ("Share on Facebook", "furniture", "page prompt"),
+        # prompts of any length
+        ("Click here to subscribe to our newsletter", "furniture", "page prompt"),
+        (
+            "Click here to subscribe to our newsletter for the latest news from Asia and the rest "
+            "of the world, delivered every morning.",
+            "furniture",
+            "page prompt",
+        ),
+        (
+            "Sign up for our free daily briefing and get the day's top stories in your inbox.",
+            "furniture",
+            "page prompt",
+        ),
+        (
+            "Follow us on Twitter and Instagram for live updates from the summit",
+            "furniture",
+            "page prompt",
+        ),
+        (
+            "Share this article with your friends and family on social media",
+            "furniture",
+            "page prompt",
+        ),
+    ],
+)
 def test_furniture_lines_are_recognised(line, kind, reason):
     assert classify_line(line) == (kind, reason)
 
 
-@pytest.mark.parametrize("line", [
-    "Kim Jong Un Will Meet Putin in Vladivostok",  # Title Case headline, not a tag line
-    "Stocks fell sharply on Monday as investors worried about rising interest rates.",
-    # words that open prompts also open real sentences
-    "Facebook said on Monday it would block news links in Canada from next month.",
-    "Home prices rose 5 percent in March from a year earlier, the data showed.",
-    "Subscribers to the service will pay more from January, the company said.",
-    "Shares of the carmaker fell 4 percent on Monday after deliveries slowed.",
-    "Watchdogs in Brussels opened an inquiry into the merger on Tuesday.",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Kim Jong Un Will Meet Putin in Vladivostok",  # Title Case headline, not a tag line
+        "Stocks fell sharply on Monday as investors worried about rising interest rates.",
+        # words that open prompts also open real sentences
+        "Facebook said on Monday it would block news links in Canada from next month.",
+        "Home prices rose 5 percent in March from a year earlier, the data showed.",
+        "Subscribers to the service will pay more from January, the company said.",
+        "Shares of the carmaker fell 4 percent on Monday after deliveries slowed.",
+        "Watchdogs in Brussels opened an inquiry into the merger on Tuesday.",
+    ],
+)
 def test_story_lines_are_kept(line):
     assert classify_line(line)[0] in ("heading", "prose")
 
@@ -61,11 +80,13 @@ def _page(text: str, has_headline: bool = True):
     return clean_page(lines, [classify_line(ln) for _, ln in lines], has_headline=has_headline)
 
 
-STORY = ("Home | World | Sport\n"
-         "Storm Hits Coast\n"
-         "A storm hit the coast on Monday, cutting power to thousands of homes, officials said.\n"
-         "Rescue teams reached the worst hit villages by boat on Tuesday morning, they said.\n"
-         "Share on Facebook\n")
+STORY = (
+    "Home | World | Sport\n"
+    "Storm Hits Coast\n"
+    "A storm hit the coast on Monday, cutting power to thousands of homes, officials said.\n"
+    "Rescue teams reached the worst hit villages by boat on Tuesday morning, they said.\n"
+    "Share on Facebook\n"
+)
 
 
 def test_numbered_lines_skip_blank_lines_and_keep_numbers():
@@ -75,10 +96,10 @@ def test_numbered_lines_skip_blank_lines_and_keep_numbers():
 def test_clean_page_finds_headline_story_and_dropped_lines():
     page = _page(STORY)
     assert page.title == "Storm Hits Coast"
-    assert page.body.startswith("A storm hit") and page.body.endswith("by boat on Tuesday "
-                                                                      "morning, they said.")
-    assert [(d.line, d.reason) for d in page.dropped] == [(1, "page prompt"),
-                                                          (5, "page prompt")]
+    assert page.body.startswith("A storm hit") and page.body.endswith(
+        "by boat on Tuesday morning, they said."
+    )
+    assert [(d.line, d.reason) for d in page.dropped] == [(1, "page prompt"), (5, "page prompt")]
 
 
 def test_without_a_headline_every_story_line_stays_in_the_body():

@@ -32,14 +32,19 @@ def test_sample_corpus_reads_fully() -> None:
 
 def test_jsonl_bad_rows_are_reported_with_line_numbers(tmp_path: Path) -> None:
     path = tmp_path / "c.jsonl"
-    path.write_text("\n".join([
-        json.dumps({"title": "A", "body": "b", "tags": ["x", "y"]}),
-        "{not json",
-        json.dumps({"title": "", "body": ""}),
-        json.dumps({"title": "B", "text": "c", "tags": 5}),
-        "",
-        json.dumps({"headline": "C", "snippet": "d", "keywords": ["z"], "id": 9}),
-    ]) + "\n")
+    path.write_text(
+        "\n".join(
+            [
+                json.dumps({"title": "A", "body": "b", "tags": ["x", "y"]}),
+                "{not json",
+                json.dumps({"title": "", "body": ""}),
+                json.dumps({"title": "B", "text": "c", "tags": 5}),
+                "",
+                json.dumps({"headline": "C", "snippet": "d", "keywords": ["z"], "id": 9}),
+            ]
+        )
+        + "\n"
+    )
     report = CorpusReport()
     records = list(read_corpus(path, report=report))
     assert [r.title for r in records] == ["A", "C"]
@@ -134,8 +139,9 @@ def test_reuters_sgml_fields(tmp_path: Path) -> None:
     topics = list(read_corpus(path))
     assert [r.tags for r in topics] == [["cocoa"], []]
     assert topics[0].title == "HARBOUR TOWN COCOA NOTES"
-    assert topics[0].body.startswith("Rain <fell> on the coastal") and "Reuter" not in \
-        topics[0].body
+    assert (
+        topics[0].body.startswith("Rain <fell> on the coastal") and "Reuter" not in topics[0].body
+    )
     assert topics[0].meta["lewissplit"] == "TRAIN" and topics[1].meta["topics_attr"] == "NO"
     assert topics[1].title.startswith("SAMPLE REFINERS <SMP>")
     places = list(read_corpus(tmp_path, reuters_field="places"))  # a folder works too
@@ -174,10 +180,10 @@ def test_reuters_modapte_split_sizes() -> None:
     if folder is None:
         pytest.skip("needs ../shared/data/reuters21578 (not present)")
     records = list(read_corpus(folder))
-    train = [r for r in records if r.meta["lewissplit"] == "TRAIN" and r.meta["topics_attr"] ==
-             "YES"]
-    test = [r for r in records if r.meta["lewissplit"] == "TEST" and r.meta["topics_attr"] ==
-            "YES"]
+    train = [
+        r for r in records if r.meta["lewissplit"] == "TRAIN" and r.meta["topics_attr"] == "YES"
+    ]
+    test = [r for r in records if r.meta["lewissplit"] == "TEST" and r.meta["topics_attr"] == "YES"]
     train_tags = {t for r in train for t in r.tags}
     cats = train_tags & {t for r in test for t in r.tags}
     assert len(cats) == 90
@@ -203,13 +209,16 @@ def test_tag_aliases_tsv_and_json_lines_with_bad_lines_reported(tmp_path: Path) 
         "{broken json\n"  # line 9
         "\tAlias without tag\n"  # line 10
         "okafor\tDr Grace Okafor\tGrace Okafor\n",  # adds to the first line's tag
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     report = CorpusReport()
     aliases = read_tag_aliases(path, report)
-    assert aliases == {"okafor": ["Grace Okafor", "G. Okafor", "Dr Grace Okafor"],
-                       "kestrel-bank": ["Kestrel Bank", "Kestrel"], "x": ["single alias"]}
-    lines = {int(re.search(r": line (\d+)", where)[1]): reason
-             for where, reason in report.skipped}
+    assert aliases == {
+        "okafor": ["Grace Okafor", "G. Okafor", "Dr Grace Okafor"],
+        "kestrel-bank": ["Kestrel Bank", "Kestrel"],
+        "x": ["single alias"],
+    }
+    lines = {int(re.search(r": line (\d+)", where)[1]): reason for where, reason in report.skipped}
     assert sorted(lines) == [5, 7, 8, 9, 10]
     assert "no alias" in lines[5] and "tag" in lines[7] and "list of strings" in lines[8]
     assert "malformed JSON" in lines[9]
@@ -299,17 +308,25 @@ Tully Bascombe, prime minister  (BASCOMBE)
     assert not any("Governor" in a or "Minister" in a for v in aliases.values() for a in v)
 
 
-def test_a_new_corpus_format_is_one_registered_reader(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_new_corpus_format_is_one_registered_reader(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from newstag.io import corpus
 
-    monkeypatch.setitem(corpus.READERS, "lines", lambda path, report, options: iter(
-        corpus.CorpusRecord(id=str(n), title="", body=line, tags=[options.tag_sep])
-        for n, line in enumerate(path.read_text().splitlines(), 1)))
+    monkeypatch.setitem(
+        corpus.READERS,
+        "lines",
+        lambda path, report, options: iter(
+            corpus.CorpusRecord(id=str(n), title="", body=line, tags=[options.tag_sep])
+            for n, line in enumerate(path.read_text().splitlines(), 1)
+        ),
+    )
     src = tmp_path / "stories.txt"
     src.write_text("Floods in Italy\nElection in Peru\n")
     records = list(corpus.read_corpus(src, "lines", tag_sep="|"))
     assert [(r.id, r.body, r.tags) for r in records] == [
-        ("1", "Floods in Italy", ["|"]), ("2", "Election in Peru", ["|"])]
+        ("1", "Floods in Italy", ["|"]),
+        ("2", "Election in Peru", ["|"]),
+    ]
     with pytest.raises(corpus.CorpusError, match="unknown corpus format 'nope'"):
         list(corpus.read_corpus(src, "nope"))

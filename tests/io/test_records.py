@@ -21,8 +21,10 @@ from newstag.io.records import (
 from tests.conftest import SAMPLE, run_cli
 
 BOM = b"\xef\xbb\xbf"
-STORY = {"title": "Strong earthquake strikes northern Japan",
-         "body": "A strong earthquake struck northern Japan on Monday, officials in Tokyo said."}
+STORY = {
+    "title": "Strong earthquake strikes northern Japan",
+    "body": "A strong earthquake struck northern Japan on Monday, officials in Tokyo said.",
+}
 
 
 def _csv_bytes(rows: list[list[str]]) -> bytes:
@@ -98,8 +100,7 @@ def test_a_file_can_be_read_in_parts_from_record_positions(tmp_path: Path) -> No
     path.write_bytes(BOM + 'id,title\n1,"multi\nline"\n2,é\n\n3,x\n4,y\n'.encode())
     whole = list(read_records(path))
     part = list(read_records(path, start=whole[1].position, limit=2))
-    assert [(r.row, r.line, r.data) for r in part] == \
-        [(r.row, r.line, r.data) for r in whole[1:3]]
+    assert [(r.row, r.line, r.data) for r in part] == [(r.row, r.line, r.data) for r in whole[1:3]]
     rest = list(read_records(path, start=whole[3].position))
     assert [r.data["id"] for r in rest] == ["4"]
 
@@ -122,7 +123,8 @@ def test_a_row_with_the_wrong_number_of_fields_is_bad(tmp_path: Path) -> None:
     records = list(read_records(path))
     assert [r.problem for r in records if not r.ok] == [
         f"{path}: line 3: has 1 field, the header has 2",
-        f"{path}: line 4: has 3 fields, the header has 2"]
+        f"{path}: line 4: has 3 fields, the header has 2",
+    ]
 
 
 def test_files_that_cannot_be_read_raise_one_line_errors(tmp_path: Path) -> None:
@@ -143,15 +145,17 @@ def test_files_that_cannot_be_read_raise_one_line_errors(tmp_path: Path) -> None
 
 
 def test_text_streams_and_headers(tmp_path: Path) -> None:
-    records = list(read_records("<stdin>", "jsonl", stream=["\ufeff{\"a\": 1}\n", "\n", "{"]))
+    records = list(read_records("<stdin>", "jsonl", stream=['\ufeff{"a": 1}\n', "\n", "{"]))
     assert records[0].data == {"a": 1} and records[1].where == "<stdin>: line 3, column 2"
     path = tmp_path / "a.csv"
     path.write_bytes(BOM + b" id , title\n1,A\n")
     assert read_header(path) == ["id", "title"]
     lines = tmp_path / "aliases.tsv"
     lines.write_bytes(BOM + b"Spain\tEspa\xc3\xb1a\r\nbad\xff\n")
-    assert list(read_lines(lines)) == [(1, "Spain\tEspaña", None),
-                                       (2, "bad\ufffd", "not UTF-8 text (byte 0xff at column 4)")]
+    assert list(read_lines(lines)) == [
+        (1, "Spain\tEspaña", None),
+        (2, "bad\ufffd", "not UTF-8 text (byte 0xff at column 4)"),
+    ]
 
 
 # -- the commands, as subprocesses -------------------------------------------------
@@ -159,10 +163,17 @@ def test_text_streams_and_headers(tmp_path: Path) -> None:
 
 def test_batch_keeps_the_ids_of_an_excel_csv_with_bom(tmp_path: Path) -> None:
     src = tmp_path / "excel.csv"
-    src.write_bytes(BOM + _csv_bytes([["id", "title", "body"],
-                                      ["A1", STORY["title"], STORY["body"]],
-                                      ["A2", "", ""],
-                                      ["A3", "Floods in Italy", "Rivers burst in Venice."]]))
+    src.write_bytes(
+        BOM
+        + _csv_bytes(
+            [
+                ["id", "title", "body"],
+                ["A1", STORY["title"], STORY["body"]],
+                ["A2", "", ""],
+                ["A3", "Floods in Italy", "Rivers burst in Venice."],
+            ]
+        )
+    )
     out = tmp_path / "out.jsonl"
     proc = run_cli("batch", str(src), "--out", str(out), "--model", "none", "--no-progress")
     assert proc.returncode == 0, proc.stderr
@@ -175,34 +186,54 @@ def test_batch_keeps_the_ids_of_an_excel_csv_with_bom(tmp_path: Path) -> None:
 
 def test_batch_rejects_name_file_line_and_column(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
-    src.write_bytes(json.dumps({"id": "a", **STORY}).encode() + b'\n{"id": "b", "title": "x\n'
-                    + b'{"id": "c", "title": "Caf\xe9"}\n')
+    src.write_bytes(
+        json.dumps({"id": "a", **STORY}).encode()
+        + b'\n{"id": "b", "title": "x\n'
+        + b'{"id": "c", "title": "Caf\xe9"}\n'
+    )
     out = tmp_path / "out.jsonl"
     proc = run_cli("batch", str(src), "--out", str(out), "--model", "none", "--no-progress")
     assert proc.returncode == 0, proc.stderr
     rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
     assert [r["reason"] for r in rejects] == [
         f"{src}: line 2, column 22: malformed JSON: unterminated string",
-        f"{src}: line 3: not UTF-8 text (byte 0xe9 at column 26)"]
+        f"{src}: line 3: not UTF-8 text (byte 0xe9 at column 26)",
+    ]
 
 
-def test_index_build_reads_an_excel_csv_with_bom_and_add_names_duplicates(
-        tmp_path: Path) -> None:
+def test_index_build_reads_an_excel_csv_with_bom_and_add_names_duplicates(tmp_path: Path) -> None:
     src = tmp_path / "headlines.csv"
-    src.write_bytes(BOM + _csv_bytes([["id", "headline"], ["q1", "Earthquake strikes Japan"],
-                                      ["r1", "Central bank raises rates"],
-                                      ["f1", "Wildfires spread on Rhodes"]]))
+    src.write_bytes(
+        BOM
+        + _csv_bytes(
+            [
+                ["id", "headline"],
+                ["q1", "Earthquake strikes Japan"],
+                ["r1", "Central bank raises rates"],
+                ["f1", "Wildfires spread on Rhodes"],
+            ]
+        )
+    )
     idx = tmp_path / "idx"
     proc = run_cli("index", "build", str(src), "--out", str(idx), "--no-entities")
     assert proc.returncode == 0 and "indexed 3 headlines" in proc.stderr, proc.stderr
     more = tmp_path / "more.csv"
-    more.write_bytes(BOM + _csv_bytes([["id", "headline"], ["n1", "Aftershocks hit Japan"],
-                                       ["r1", "Central bank holds rates"]]))
+    more.write_bytes(
+        BOM
+        + _csv_bytes(
+            [
+                ["id", "headline"],
+                ["n1", "Aftershocks hit Japan"],
+                ["r1", "Central bank holds rates"],
+            ]
+        )
+    )
     proc = run_cli("index", "add", str(more), "--index", str(idx))
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines() == [
         f"error: {more}: line 3: duplicate id 'r1' (already in the index); use --on-duplicate "
-        "skip or replace"]
+        "skip or replace"
+    ]
 
 
 def test_suggest_missing_file_is_one_line(tmp_path: Path) -> None:
@@ -218,7 +249,8 @@ def test_suggest_malformed_json_file_says_line_and_column(tmp_path: Path) -> Non
     proc = run_cli("suggest", str(path), "--model", "none")
     assert proc.returncode == 1
     assert proc.stderr.splitlines() == [
-        f"error: {path}: line 1, column 11: malformed JSON: unterminated string"]
+        f"error: {path}: line 1, column 11: malformed JSON: unterminated string"
+    ]
 
 
 def test_suggest_jsonl_reads_the_files_given(tmp_path: Path) -> None:
@@ -231,7 +263,8 @@ def test_suggest_jsonl_reads_the_files_given(tmp_path: Path) -> None:
     proc = run_cli("suggest", "--jsonl", str(text), "--model", "none")
     assert proc.returncode == 1 and proc.stdout == ""
     assert proc.stderr.splitlines()[0].startswith(
-        f"error: {text}: line 1, column 1: malformed JSON: expecting value")
+        f"error: {text}: line 1, column 1: malformed JSON: expecting value"
+    )
 
 
 @pytest.mark.parametrize("data", ["", "\n  \n"])

@@ -38,15 +38,27 @@ class FakeTagger:
         if "BOOM" in article.title:
             raise RuntimeError("tagger exploded")
         words = sorted({w.lower() for w in article.title.split() if len(w) > 3})
-        tags = [{"tag": w, "type": "topic", "score": round(1.0 / (i + 1), 4),
-                 "source": "classifier", "evidence": [{"kind": "term", "text": w, "weight": 1.0}]}
-                for i, w in enumerate(words)]
+        tags = [
+            {
+                "tag": w,
+                "type": "topic",
+                "score": round(1.0 / (i + 1), 4),
+                "source": "classifier",
+                "evidence": [{"kind": "term", "text": w, "weight": 1.0}],
+            }
+            for i, w in enumerate(words)
+        ]
         tags = [t for t in tags if t["score"] >= min_score][:top_k]
-        return {"tags": tags, "entities": [], "title": article.title,
-                "warnings": list(article.warnings)}
+        return {
+            "tags": tags,
+            "entities": [],
+            "title": article.title,
+            "warnings": list(article.warnings),
+        }
 
-    def suggest_many(self, articles: Any, top_k: int = 10, min_score: float = 0.0,
-                     n_process: int = 1) -> Any:
+    def suggest_many(
+        self, articles: Any, top_k: int = 10, min_score: float = 0.0, n_process: int = 1
+    ) -> Any:
         for a in articles:
             yield self.suggest(a, top_k=top_k, min_score=min_score)
 
@@ -54,8 +66,13 @@ class FakeTagger:
 def make_records(n: int) -> list[dict[str, Any]]:
     records = []
     for i in range(n):
-        records.append({"id": f"a{i}", "title": f"Story number {i} about harbour {i % 7} news",
-                        "body": f"The body of story {i}. It has a sentence or two here."})
+        records.append(
+            {
+                "id": f"a{i}",
+                "title": f"Story number {i} about harbour {i % 7} news",
+                "body": f"The body of story {i}. It has a sentence or two here.",
+            }
+        )
     return records
 
 
@@ -67,7 +84,7 @@ def write_jsonl(path: Path, records: list[Any]) -> Path:
 def test_jsonl_to_jsonl_keeps_ids_rows_and_rejects_bad_lines(tmp_path: Path) -> None:
     recs = make_records(12)
     lines = [json.dumps(r) for r in recs]
-    lines.insert(3, "{not json")                                   # line 4
+    lines.insert(3, "{not json")  # line 4
     lines.insert(6, json.dumps({"id": "empty", "title": "", "body": ""}))  # line 7
     lines.insert(9, json.dumps({"title": "No id here, a headline", "body": "Body text."}))  # 10
     lines.insert(10, json.dumps({"id": "x", "title": "BOOM goes the tagger", "body": "b"}))  # 11
@@ -80,9 +97,9 @@ def test_jsonl_to_jsonl_keeps_ids_rows_and_rejects_bad_lines(tmp_path: Path) -> 
     assert [r["row"] for r in rows] == [1, 2, 3, 5, 6, 8, 9, 10, 12, 13, 14, 15, 16]
     assert rows[0]["id"] == "a0"
     no_id = next(r for r in rows if r["row"] == 10)
-    assert no_id["id"] == "10"                                     # row number stands in
+    assert no_id["id"] == "10"  # row number stands in
     expected = FakeTagger().suggest(_article(recs[0]))
-    assert {k: rows[0][k] for k in expected} == expected          # same JSON as suggest
+    assert {k: rows[0][k] for k in expected} == expected  # same JSON as suggest
     rejects = [json.loads(x) for x in default_rejects_path(out).read_text().splitlines()]
     assert [r["row"] for r in rejects] == [4, 7, 11]
     assert "malformed JSON" in rejects[0]["reason"]
@@ -103,7 +120,7 @@ def test_csv_and_parquet_inputs_give_the_same_parquet_output(tmp_path: Path) -> 
     recs = make_records(9)
     df = pd.DataFrame(recs)
     df.loc[4, "title"] = None
-    df.loc[4, "body"] = None                                     # a blank data row
+    df.loc[4, "body"] = None  # a blank data row
     df.to_csv(tmp_path / "in.csv", index=False)
     df.to_parquet(tmp_path / "in.parquet", index=False)
     outs = []
@@ -127,8 +144,7 @@ def test_bad_jobs_fail_with_one_line_messages(tmp_path: Path) -> None:
     with pytest.raises(BatchError, match="unknown output format"):
         run_batch(src, tmp_path / "o.xlsx", tagger=FakeTagger())
     with pytest.raises(BatchError, match="unknown input format"):
-        run_batch(write_jsonl(tmp_path / "in.xml", []), tmp_path / "o.jsonl",
-                  tagger=FakeTagger())
+        run_batch(write_jsonl(tmp_path / "in.xml", []), tmp_path / "o.jsonl", tagger=FakeTagger())
     out = tmp_path / "o.jsonl"
     run_batch(src, out, tagger=FakeTagger(), progress=False)
     with pytest.raises(BatchError, match="already exists"):
@@ -139,9 +155,9 @@ def test_bad_jobs_fail_with_one_line_messages(tmp_path: Path) -> None:
 def test_resume_refuses_a_changed_job(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", make_records(12))
     out = tmp_path / "o.jsonl"
-    with pytest.raises(KeyboardInterrupt):       # stopped before any chunk was committed
+    with pytest.raises(KeyboardInterrupt):  # stopped before any chunk was committed
         run_batch(src, out, tagger=Interrupt(2), chunk_size=4, top_k=5, progress=False)
-    with pytest.raises(KeyboardInterrupt):       # other options: fine, nothing was done yet
+    with pytest.raises(KeyboardInterrupt):  # other options: fine, nothing was done yet
         run_batch(src, out, tagger=Interrupt(6), chunk_size=4, progress=False)
     with pytest.raises(BatchError, match="different top_k"):
         run_batch(src, out, tagger=FakeTagger(), top_k=3, progress=False)
@@ -162,8 +178,19 @@ def test_multiprocessing_path_equals_single_process(tmp_path: Path) -> None:
 
 def test_cli_batch_reports_bad_input_without_traceback(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "newstag", "batch", str(tmp_path / "nope.jsonl"),
-         "--out", str(tmp_path / "o.parquet")], capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "newstag",
+            "batch",
+            str(tmp_path / "nope.jsonl"),
+            "--out",
+            str(tmp_path / "o.parquet"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "no such file" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -180,7 +207,7 @@ print(s.total, s.tagged, s.rejected, s.resumed_from)
 
 
 def test_kill_and_resume_neither_skips_nor_duplicates(tmp_path: Path) -> None:
-    ext = "jsonl"   # (Parquet is killed in test_batch_cli.py, interrupted in-process below)
+    ext = "jsonl"  # (Parquet is killed in test_batch_cli.py, interrupted in-process below)
     recs = make_records(60)
     recs[17] = {"id": "bad", "title": "", "body": ""}
     src = write_jsonl(tmp_path / "in.jsonl", recs)
@@ -191,8 +218,7 @@ def test_kill_and_resume_neither_skips_nor_duplicates(tmp_path: Path) -> None:
         return [sys.executable, "-c", code]
 
     run_batch(src, full, tagger=FakeTagger(), chunk_size=5, progress=False)
-    proc = subprocess.Popen(script(resumed, 0.01), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(script(resumed, 0.01), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     parts = resumed.with_name(resumed.name + ".parts")
     deadline = time.time() + 60
     while time.time() < deadline and len(list(parts.glob("*.done.json"))) < 4:
@@ -202,8 +228,9 @@ def test_kill_and_resume_neither_skips_nor_duplicates(tmp_path: Path) -> None:
     committed = len(list(parts.glob("*.done.json")))
     assert 4 <= committed < 12, "the run should be killed mid-way"
     assert not resumed.exists()
-    done = subprocess.run(script(resumed, 0.0), check=True, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        script(resumed, 0.0), check=True, capture_output=True, text=True, timeout=120
+    )
     total, tagged, rejected, resumed_from = map(int, done.stdout.split())
     assert (total, tagged, rejected) == (60, 59, 1)
     assert resumed_from == committed * 5
@@ -232,7 +259,7 @@ def test_interrupted_parquet_job_resumes_with_another_chunk_size(tmp_path: Path)
     src = write_jsonl(tmp_path / "in.jsonl", make_records(50))
     full, resumed = tmp_path / "full.parquet", tmp_path / "resumed.parquet"
     run_batch(src, full, tagger=FakeTagger(), chunk_size=50, progress=False)
-    for after, chunk in ((13, 4), (9, 6)):     # stop twice, mid-chunk
+    for after, chunk in ((13, 4), (9, 6)):  # stop twice, mid-chunk
         with pytest.raises(KeyboardInterrupt):
             run_batch(src, resumed, tagger=Interrupt(after), chunk_size=chunk, progress=False)
         assert not resumed.exists()

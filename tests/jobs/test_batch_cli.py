@@ -23,15 +23,33 @@ def corpus(n: int) -> list[dict[str, str]]:
     out = []
     for i in range(n):
         place, person = PLACES[i % len(PLACES)], PEOPLE[i % len(PEOPLE)]
-        out.append({"id": f"s{i}", "title": f"{person} visits {place} for talks on trade",
-                    "body": f"{person} arrived in {place} on Monday. Officials from the "
-                            f"European Union and the United Nations joined story {i}."})
+        out.append(
+            {
+                "id": f"s{i}",
+                "title": f"{person} visits {place} for talks on trade",
+                "body": f"{person} arrived in {place} on Monday. Officials from the "
+                f"European Union and the United Nations joined story {i}.",
+            }
+        )
     return out
 
 
 def cmd(src: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "newstag", "batch", str(src), "--out", str(out), "--model",
-            "none", "--chunk-size", "4", "--no-progress", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "newstag",
+        "batch",
+        str(src),
+        "--out",
+        str(out),
+        "--model",
+        "none",
+        "--chunk-size",
+        "4",
+        "--no-progress",
+        *extra,
+    ]
 
 
 def wait_for_chunks(parts: Path, n: int, proc: subprocess.Popen, timeout: float = 240) -> None:
@@ -52,8 +70,9 @@ def test_interrupt_kill_resume_matches_an_uninterrupted_run(tmp_path: Path) -> N
     parts = resumed.with_name(resumed.name + ".parts")
 
     # the uninterrupted reference run uses the multiprocessing path
-    done = subprocess.run(cmd(src, full, "--n-process", "2"), capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        cmd(src, full, "--n-process", "2"), capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr
     assert "47 tagged, 1 rejected" in done.stderr
 

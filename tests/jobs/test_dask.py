@@ -26,8 +26,9 @@ from tests.jobs.test_batch import FakeTagger, make_records, write_jsonl  # noqa:
 def client() -> Iterator[Any]:
     from dask.distributed import Client, LocalCluster
 
-    cluster = LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                           dashboard_address=None, silence_logs=40)
+    cluster = LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None, silence_logs=40
+    )
     client = Client(cluster)
     yield client
     client.close()
@@ -45,8 +46,16 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain Python values (dask may store strings as Arrow strings)."""
     out = []
     for label, row in zip(df.index, df.to_dict("records"), strict=True):
-        clean = {k: (None if not isinstance(v, list) and pd.isna(v) else
-                     list(v) if isinstance(v, list) else v) for k, v in row.items()}
+        clean = {
+            k: (
+                None
+                if not isinstance(v, list) and pd.isna(v)
+                else list(v)
+                if isinstance(v, list)
+                else v
+            )
+            for k, v in row.items()
+        }
         out.append({"_index": label, **clean})
     return out
 
@@ -60,8 +69,7 @@ def test_dask_suggest_equals_single_process_and_loads_once(client: Any) -> None:
     assert records(got) == records(want)
     assert len(got) == len(df) and list(got.index) == list(df.index)
     assert "empty" in got.loc[5, "error"] and pd.isna(got.loc[5, "result"])
-    assert json.loads(got.loc[0, "result"]) == FakeTagger().suggest(
-        _article(df.loc[0]), top_k=3)
+    assert json.loads(got.loc[0, "result"]) == FakeTagger().suggest(_article(df.loc[0]), top_k=3)
     # each worker built its tagger at most once for six partitions
     loads = client.run(ndask.loaded_taggers)
     assert len(loads) == 2 and all(n <= 1 for n in loads.values())
@@ -83,8 +91,23 @@ def test_cli_batch_on_dask_equals_single_process_batch(client: Any, tmp_path: Pa
     address = client.scheduler.address
     out_dir = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "newstag", "batch", str(src), "--out", str(out_dir), "--model",
-         "none", "--dask", address], capture_output=True, text=True, timeout=600)
+        [
+            sys.executable,
+            "-m",
+            "newstag",
+            "batch",
+            str(src),
+            "--out",
+            str(out_dir),
+            "--model",
+            "none",
+            "--dask",
+            address,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     single = tmp_path / "single.parquet"
     summary = run_batch(src, single, model="none", progress=False)
@@ -93,10 +116,11 @@ def test_cli_batch_on_dask_equals_single_process_batch(client: Any, tmp_path: Pa
     b = pd.read_parquet(out_dir).sort_values("row").reset_index(drop=True)
     b["result"] = b["result"].map(json.loads)
     b["tags"] = b["tags"].map(list)
-    assert a[["id", "row", "title", "tags"]].to_dict("records") == \
-        b[["id", "row", "title", "tags"]].to_dict("records")
+    assert a[["id", "row", "title", "tags"]].to_dict("records") == b[
+        ["id", "row", "title", "tags"]
+    ].to_dict("records")
     assert a["result"].tolist() == b["result"].tolist()
-    assert any(a["tags"].map(len))   # real tags came out
+    assert any(a["tags"].map(len))  # real tags came out
     rejects = [json.loads(x) for x in (tmp_path / "out.rejects.jsonl").read_text().splitlines()]
     assert [(r["row"], r["id"]) for r in rejects] == [(4, "empty")]
     loads = client.run(ndask.loaded_taggers)
@@ -106,8 +130,21 @@ def test_cli_batch_on_dask_equals_single_process_batch(client: Any, tmp_path: Pa
 def test_dask_cli_reports_unreachable_scheduler(tmp_path: Path) -> None:
     src = write_jsonl(tmp_path / "in.jsonl", make_records(2))
     proc = subprocess.run(
-        [sys.executable, "-m", "newstag", "batch", str(src), "--out", str(tmp_path / "o"),
-         "--dask", "tcp://127.0.0.1:9"], capture_output=True, text=True, timeout=180)
+        [
+            sys.executable,
+            "-m",
+            "newstag",
+            "batch",
+            str(src),
+            "--out",
+            str(tmp_path / "o"),
+            "--dask",
+            "tcp://127.0.0.1:9",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode != 0
     assert "Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -117,8 +154,9 @@ def test_dask_batch_reports_a_model_the_workers_cannot_load(client: Any, tmp_pat
 
     src = write_jsonl(tmp_path / "in.jsonl", make_records(3))
     with pytest.raises(BatchError, match="cannot load the tagger.*no-such-model"):
-        ndask.run_batch(src, tmp_path / "out", client.scheduler.address,
-                        model=str(tmp_path / "no-such-model"))
+        ndask.run_batch(
+            src, tmp_path / "out", client.scheduler.address, model=str(tmp_path / "no-such-model")
+        )
 
 
 def test_read_input_uses_the_batch_reader_in_parts(tmp_path: Path) -> None:
@@ -127,8 +165,9 @@ def test_read_input_uses_the_batch_reader_in_parts(tmp_path: Path) -> None:
     from newstag.jobs.batch import iter_records
 
     filler = "More words about the story. " * 90  # rows of ~2.5 kB: several 64 kB parts
-    lines = ["id,title,body"] + [f'a{i},"Story {i}","Body of story {i},\n{filler}"'
-                                  for i in range(250)]
+    lines = ["id,title,body"] + [
+        f'a{i},"Story {i}","Body of story {i},\n{filler}"' for i in range(250)
+    ]
     lines.insert(10, "short,row")
     lines.insert(20, "")
     src = tmp_path / "excel.csv"
@@ -151,13 +190,21 @@ def test_dask_batch_sends_bad_rows_to_the_rejects_file(client: Any, tmp_path: Pa
     """A malformed line no longer fails the whole cluster job: it is a reject with its line."""
     src = tmp_path / "in.jsonl"
     good = [json.dumps(r) for r in make_records(3)]
-    src.write_bytes(b"\xef\xbb\xbf" + "\n".join([good[0], '{"id": "x", "title": "oops',
-                                                   good[1], good[2]]).encode() + b"\n")
+    src.write_bytes(
+        b"\xef\xbb\xbf"
+        + "\n".join([good[0], '{"id": "x", "title": "oops', good[1], good[2]]).encode()
+        + b"\n"
+    )
     out = tmp_path / "out"
     summary = ndask.run_batch(src, out, client.scheduler.address, model="none")
     assert (summary.tagged, summary.rejected) == (3, 1)
     rows = pd.read_parquet(out).sort_values("row")
     assert rows["id"].tolist() == ["a0", "a1", "a2"] and rows["row"].tolist() == [1, 3, 4]
     rejects = [json.loads(x) for x in summary.rejects.read_text().splitlines()]
-    assert rejects == [{"row": 2, "id": "2", "reason": f"{src}: line 2, column 22: "
-                                                       "malformed JSON: unterminated string"}]
+    assert rejects == [
+        {
+            "row": 2,
+            "id": "2",
+            "reason": f"{src}: line 2, column 22: malformed JSON: unterminated string",
+        }
+    ]

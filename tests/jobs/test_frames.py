@@ -57,18 +57,24 @@ class FakeExtractor:
 
 def frame() -> pd.DataFrame:
     return pd.DataFrame(
-        {"headline": ["Harbour strike closes Rotterdam port", "Quiet day", "Budget vote in Oslo"],
-         "story": ["Workers in Rotterdam walked out.", "Nothing happened.", "Oslo votes."],
-         "other": [1, 2, 3]},
-        index=pd.Index(["x", "y", "z"], name="key"))
+        {
+            "headline": [
+                "Harbour strike closes Rotterdam port",
+                "Quiet day",
+                "Budget vote in Oslo",
+            ],
+            "story": ["Workers in Rotterdam walked out.", "Nothing happened.", "Oslo votes."],
+            "other": [1, 2, 3],
+        },
+        index=pd.Index(["x", "y", "z"], name="key"),
+    )
 
 
 def test_suggest_frame_long_keeps_index_and_does_not_mutate() -> None:
     df = frame()
     before = df.copy()
     tagger = FakeTagger()
-    out = suggest_frame(tagger, df, title_col="headline", body_col="story", top_k=2,
-                        progress=False)
+    out = suggest_frame(tagger, df, title_col="headline", body_col="story", top_k=2, progress=False)
     pd.testing.assert_frame_equal(df, before)
     assert list(out.columns) == ["tag", "type", "score", "source", "rank"]
     assert out.index.name == "key"
@@ -80,7 +86,7 @@ def test_suggest_frame_long_keeps_index_and_does_not_mutate() -> None:
             continue
         assert rows["tag"].tolist() == [t["tag"] for t in expected]
         assert rows["rank"].tolist() == list(range(1, len(expected) + 1))
-    assert "y" in out.index                         # no article silently dropped
+    assert "y" in out.index  # no article silently dropped
     joined = df.join(out)
     assert len(joined) == len(out)
 
@@ -93,12 +99,14 @@ def _article(row: pd.Series) -> Any:
 
 def test_suggest_frame_wide_has_one_row_per_article() -> None:
     df = frame()
-    out = suggest_frame(FakeTagger(), df, title_col="headline", body_col="story", top_k=3,
-                        wide=True, progress=False)
+    out = suggest_frame(
+        FakeTagger(), df, title_col="headline", body_col="story", top_k=3, wide=True, progress=False
+    )
     assert out.index.equals(df.index)
     assert list(out.columns) == ["tags", "types", "scores", "sources"]
-    assert out.loc["x", "tags"] == [t["tag"] for t in FakeTagger().suggest(
-        _article(df.loc["x"]), top_k=3)["tags"]]
+    assert out.loc["x", "tags"] == [
+        t["tag"] for t in FakeTagger().suggest(_article(df.loc["x"]), top_k=3)["tags"]
+    ]
     assert all(len(t) == len(s) for t, s in zip(out["tags"], out["scores"], strict=True))
 
 
@@ -120,11 +128,13 @@ def test_entities_frame_one_row_per_entity() -> None:
     class TaggerWithExtractor(FakeTagger):
         extractor = FakeExtractor()
 
-    out = entities_frame(TaggerWithExtractor(), df, title_col="headline", body_col="story",
-                         progress=False)
+    out = entities_frame(
+        TaggerWithExtractor(), df, title_col="headline", body_col="story", progress=False
+    )
     assert out.index.name == "key"
-    assert out.loc[["x"], "entity"].tolist() == [e.name for e in FakeExtractor().extract(
-        _article(df.loc["x"]))]
+    assert out.loc[["x"], "entity"].tolist() == [
+        e.name for e in FakeExtractor().extract(_article(df.loc["x"]))
+    ]
     rotterdam = out[(out.index == "x") & (out["entity"] == "Rotterdam")].iloc[0]
     assert rotterdam["count"] == 2 and bool(rotterdam["in_headline"])
 
@@ -146,19 +156,34 @@ def test_render_html_highlights_mentions_and_lists_tags() -> None:
 
     article = Article(title="Strike in Rotterdam", body="Rotterdam <dockers> & Oslo.")
     ents = FakeExtractor().extract(article)
-    tags = [{"tag": "Labour <disputes>", "type": "topic", "score": 0.8, "source": "classifier",
-             "evidence": [{"kind": "term", "text": "strike", "weight": 1.2}]}]
+    tags = [
+        {
+            "tag": "Labour <disputes>",
+            "type": "topic",
+            "score": 0.8,
+            "source": "classifier",
+            "evidence": [{"kind": "term", "text": "strike", "weight": 1.2}],
+        }
+    ]
     page = render_html(article, ents, tags)
     assert page.startswith("<!DOCTYPE html>")
     spans = entity_spans(article.text, ents)
     assert len(spans) == sum(e.count for e in ents) == page.count("<mark")
     for s in spans:
-        assert article.text[s["start"]:s["end"]] in page
+        assert article.text[s["start"] : s["end"]] in page
     assert "Labour &lt;disputes&gt;" in page and "<disputes>" not in page
     assert "&lt;dockers&gt;" in page
     # overlapping or out-of-range mentions are dropped, not crashed on
-    bad = [{"type": "person", "mentions": [{"start": 0, "end": 9}, {"start": 3, "end": 6},
-                                           {"start": 500, "end": 600}]}]
+    bad = [
+        {
+            "type": "person",
+            "mentions": [
+                {"start": 0, "end": 9},
+                {"start": 3, "end": 6},
+                {"start": 500, "end": 600},
+            ],
+        }
+    ]
     assert entity_spans(article.text, bad) == [{"start": 0, "end": 9, "label": "PERSON"}]
 
 
@@ -169,11 +194,19 @@ def test_frames_and_page_with_the_real_tagger() -> None:
     from newstag.tagging.tagger import to_article
 
     tagger = newstag.load(model="none")
-    df = pd.DataFrame({"title": ["Vladimir Putin meets Kim Jong Un in Vladivostok",
-                                 "Floods hit northern Italy"],
-                       "body": ["The Russian president hosted the North Korean leader.",
-                                "Rivers burst their banks in Emilia-Romagna on Tuesday."]},
-                      index=[10, 20])
+    df = pd.DataFrame(
+        {
+            "title": [
+                "Vladimir Putin meets Kim Jong Un in Vladivostok",
+                "Floods hit northern Italy",
+            ],
+            "body": [
+                "The Russian president hosted the North Korean leader.",
+                "Rivers burst their banks in Emilia-Romagna on Tuesday.",
+            ],
+        },
+        index=[10, 20],
+    )
     tags = tagger.suggest_frame(df, top_k=3, progress=False)
     for label, row in df.iterrows():
         want = tagger.suggest({"title": row["title"], "body": row["body"]}, top_k=3)["tags"]
@@ -184,8 +217,9 @@ def test_frames_and_page_with_the_real_tagger() -> None:
     found = tagger.entities(article)
     page = render_html(article, found, tagger.suggest(article)["tags"])
     assert page.count("<mark") == sum(e.count for e in found) > 0
-    assert render_html(article, [e.to_dict() for e in found], []).count("<mark") == \
-        page.count("<mark")
+    assert render_html(article, [e.to_dict() for e in found], []).count("<mark") == page.count(
+        "<mark"
+    )
 
 
 def test_render_pages_makes_one_document_for_many_articles() -> None:

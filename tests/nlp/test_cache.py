@@ -41,8 +41,9 @@ def test_a_table_change_changes_the_key(monkeypatch):
     monkeypatch.setattr(grouping, "REGIONS", grouping.REGIONS | {"atlantis"})
     assert cache.rules_fingerprint() != before
     monkeypatch.undo()
-    monkeypatch.setattr(salience, "salience_weights",
-                        lambda: salience.SalienceWeights(headline=1.0))
+    monkeypatch.setattr(
+        salience, "salience_weights", lambda: salience.SalienceWeights(headline=1.0)
+    )
     assert cache.rules_fingerprint() != before
     monkeypatch.undo()
     monkeypatch.setattr(gazetteer, "tables_fingerprint", lambda: "other places.json")

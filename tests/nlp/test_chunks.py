@@ -14,8 +14,11 @@ from tests.conftest import SAMPLE, run_cli
 
 
 def sample_paragraphs() -> list[str]:
-    return [p for name in ("kim-putin-summit.txt", "gaza-aid-convoy.txt")
-            for p in read_article(SAMPLE / name).body.split("\n\n")]
+    return [
+        p
+        for name in ("kim-putin-summit.txt", "gaza-aid-convoy.txt")
+        for p in read_article(SAMPLE / name).body.split("\n\n")
+    ]
 
 
 def long_story(chars: int) -> str:
@@ -32,7 +35,7 @@ def test_pieces_cover_the_text_in_order_within_the_limit(max_chars: int) -> None
     text = long_story(6000)
     pieces = split_paragraphs(text, max_chars)
     assert "".join(p.text for p in pieces) == text
-    assert all(text[p.start:p.start + len(p.text)] == p.text for p in pieces)
+    assert all(text[p.start : p.start + len(p.text)] == p.text for p in pieces)
     assert all(0 < len(p.text) <= max_chars for p in pieces)
 
 
@@ -53,8 +56,9 @@ def test_a_paragraph_without_breaks_is_cut_at_sentences_then_spaces() -> None:
 
 
 def test_a_short_text_is_one_piece() -> None:
-    assert [(p.start, p.text) for p in split_paragraphs("Storm hits coast", 100)] == \
-        [(0, "Storm hits coast")]
+    assert [(p.start, p.text) for p in split_paragraphs("Storm hits coast", 100)] == [
+        (0, "Storm hits coast")
+    ]
     assert [(p.start, p.text) for p in split_paragraphs("", 100)] == [(0, "")]
     with pytest.raises(ValueError):
         split_paragraphs("text", 0)
@@ -77,7 +81,7 @@ def _check_mentions(result: dict, text: str) -> None:
     mentions = [m for e in result["entities"] for m in e["mentions"]]
     assert mentions
     for m in mentions:
-        assert text[m["start"]:m["end"]] == m["text"], m
+        assert text[m["start"] : m["end"]] == m["text"], m
     assert max(m["start"] for m in mentions) > 1_000_000 * 0.95
 
 
@@ -100,10 +104,16 @@ def test_suggest_reads_an_article_over_a_million_characters(tmp_path: Path) -> N
 @pytest.mark.slow
 def test_batch_tags_a_row_over_a_million_characters(tmp_path: Path) -> None:
     src = tmp_path / "in.jsonl"
-    big = {"id": "long", "title": "Summits and convoys: the long read",
-           "body": long_story(1_010_000)}
-    small = {"id": "short", "title": "Storm hits coast",
-             "body": "A storm hit the coast of Portugal on Monday, officials in Lisbon said."}
+    big = {
+        "id": "long",
+        "title": "Summits and convoys: the long read",
+        "body": long_story(1_010_000),
+    }
+    small = {
+        "id": "short",
+        "title": "Storm hits coast",
+        "body": "A storm hit the coast of Portugal on Monday, officials in Lisbon said.",
+    }
     src.write_text(json.dumps(big) + "\n" + json.dumps(small) + "\n")
     out = tmp_path / "out.jsonl"
     r = run_cli("batch", str(src), "--out", str(out), "--model", "none", "--no-progress")

@@ -14,7 +14,8 @@ SUMMIT = parse_text(
     "President Vladimir Putin in the Pacific port city of Vladivostok, the Kremlin said.\n"
     "Kim, who rarely leaves North Korea's capital Pyongyang, is expected to discuss weapons "
     "with Putin. The U.S. has warned Moscow against arms deals with Pyongyang.\n"
-    "Putin said Russia was ready to help. Kim arrived by armoured train.")
+    "Putin said Russia was ready to help. Kim arrived by armoured train."
+)
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +72,8 @@ def test_title_case_headline_false_entities_are_rejected(extractor):
         "Trump Will Meet Xi For Trade Talks Next Week\n"
         "President Donald Trump said on Friday he would meet Chinese leader Xi Jinping to "
         "discuss tariffs. Trump said the talks with Xi could end the trade war between the "
-        "United States and China, which has rattled markets around the world for months.")
+        "United States and China, which has rattled markets around the world for months."
+    )
     names = {e.name for e in extractor.extract(article)}
     assert not any("Will" in n or "Meet" in n for n in names), names
     assert {"Donald Trump", "Xi Jinping", "China", "United States"} <= names
@@ -80,7 +82,7 @@ def test_title_case_headline_false_entities_are_rejected(extractor):
 def test_mentions_have_offsets_into_the_text(summit):
     for entity in summit.values():
         for mention in entity.mentions:
-            assert SUMMIT.text[mention.start:mention.end] == mention.text
+            assert SUMMIT.text[mention.start : mention.end] == mention.text
 
 
 def test_salience_orders_the_summit(summit):

@@ -28,22 +28,28 @@ def grouped(text: str, spans: list[tuple[str, str]]) -> dict[str, Entity]:
 
 
 def test_coordinated_people_are_split_and_join_their_short_forms():
-    ents = grouped("Summit ends\nVladimir Putin and Kim Jong Un met on Wednesday. Putin smiled. "
-                   "Kim left by train.",
-                   [("Vladimir Putin and Kim Jong Un", "PERSON"), ("Putin", "PERSON"),
-                    ("Kim", "PERSON")])
+    ents = grouped(
+        "Summit ends\nVladimir Putin and Kim Jong Un met on Wednesday. Putin smiled. "
+        "Kim left by train.",
+        [("Vladimir Putin and Kim Jong Un", "PERSON"), ("Putin", "PERSON"), ("Kim", "PERSON")],
+    )
     assert set(ents) == {"Vladimir Putin", "Kim Jong Un"}
     assert ents["Vladimir Putin"].aliases == {"Vladimir Putin", "Putin"}
     assert ents["Kim Jong Un"].aliases == {"Kim Jong Un", "Kim"}
 
 
 def test_of_state_suffixes_leave_the_person_and_the_place():
-    ents = grouped("Deal reached\nSenate Majority Leader Mitch McConnell of Kentucky and Senate "
-                   "leader Chuck Schumer of New York agreed. Rob Portman of Ohio and Democrat "
-                   "Joe Manchin backed it.",
-                   [("Mitch McConnell of Kentucky and Senate", "PERSON"),
-                    ("Chuck Schumer of New York", "PERSON"),
-                    ("Rob Portman of Ohio and Democrat", "PERSON"), ("Joe Manchin", "PERSON")])
+    ents = grouped(
+        "Deal reached\nSenate Majority Leader Mitch McConnell of Kentucky and Senate "
+        "leader Chuck Schumer of New York agreed. Rob Portman of Ohio and Democrat "
+        "Joe Manchin backed it.",
+        [
+            ("Mitch McConnell of Kentucky and Senate", "PERSON"),
+            ("Chuck Schumer of New York", "PERSON"),
+            ("Rob Portman of Ohio and Democrat", "PERSON"),
+            ("Joe Manchin", "PERSON"),
+        ],
+    )
     people = {n for n, e in ents.items() if e.type == "person"}
     assert people == {"Mitch McConnell", "Chuck Schumer", "Rob Portman", "Joe Manchin"}
     assert {"Kentucky", "Ohio"} <= {n for n, e in ents.items() if e.type == "place"}
@@ -51,54 +57,77 @@ def test_of_state_suffixes_leave_the_person_and_the_place():
 
 
 def test_one_word_coordinated_surnames_stay_people():
-    ents = grouped("Results\nKafelnikov beat Ivanisevic and Becker lost to Rafter.",
-                   [("Kafelnikov", "PERSON"), ("Ivanisevic and Becker", "PERSON"),
-                    ("Rafter", "PERSON")])
+    ents = grouped(
+        "Results\nKafelnikov beat Ivanisevic and Becker lost to Rafter.",
+        [("Kafelnikov", "PERSON"), ("Ivanisevic and Becker", "PERSON"), ("Rafter", "PERSON")],
+    )
     assert {n for n, e in ents.items() if e.type == "person"} == {
-        "Kafelnikov", "Ivanisevic", "Becker", "Rafter"}
+        "Kafelnikov",
+        "Ivanisevic",
+        "Becker",
+        "Rafter",
+    }
 
 
 def test_coordinated_places_typed_as_a_person_become_places():
-    ents = grouped("Shelling\nForces shelled Hama and Latakia on Monday.",
-                   [("Hama and Latakia", "PERSON")])
+    ents = grouped(
+        "Shelling\nForces shelled Hama and Latakia on Monday.", [("Hama and Latakia", "PERSON")]
+    )
     assert {e.type for e in ents.values()} == {"place"}
     assert {e.country for e in ents.values()} == {"Syria"}
     assert len(ents) == 2
 
 
 def test_a_name_in_place_context_is_a_place_in_every_mention():
-    ents = grouped("Fires\nTourists on Rhodes fled as fires spread across the Greek island of "
-                   "Rhodes.", [("Rhodes", "ORG"), ("Rhodes", "ORG")])
+    ents = grouped(
+        "Fires\nTourists on Rhodes fled as fires spread across the Greek island of Rhodes.",
+        [("Rhodes", "ORG"), ("Rhodes", "ORG")],
+    )
     assert ents["Rhodes"].type == "place" and ents["Rhodes"].count == 2
 
 
 def test_regions_get_no_country():
-    ents = grouped("Markets\nStocks fell across Asia and in Western Europe, while Manila "
-                   "shares slid.", [("Asia", "LOC"), ("Western Europe", "LOC"),
-                                    ("Manila", "GPE")])
+    ents = grouped(
+        "Markets\nStocks fell across Asia and in Western Europe, while Manila shares slid.",
+        [("Asia", "LOC"), ("Western Europe", "LOC"), ("Manila", "GPE")],
+    )
     assert ents["Asia"].type == "place" and ents["Asia"].country is None
     assert ents["Western Europe"].country is None
     assert ents["Manila"].country == "Philippines"
 
 
 def test_organisation_short_forms_join_the_full_name():
-    ents = grouped("Vote\nThe US Senate voted on Monday. The Senate bill goes to the House of "
-                   "Representatives; the House votes next week. The Federal Reserve held "
-                   "rates; the Fed meets again in June.",
-                   [("US Senate", "ORG"), ("Senate", "ORG"), ("House of Representatives", "ORG"),
-                    ("House", "ORG"), ("Federal Reserve", "ORG"), ("Fed", "ORG")])
+    ents = grouped(
+        "Vote\nThe US Senate voted on Monday. The Senate bill goes to the House of "
+        "Representatives; the House votes next week. The Federal Reserve held "
+        "rates; the Fed meets again in June.",
+        [
+            ("US Senate", "ORG"),
+            ("Senate", "ORG"),
+            ("House of Representatives", "ORG"),
+            ("House", "ORG"),
+            ("Federal Reserve", "ORG"),
+            ("Fed", "ORG"),
+        ],
+    )
     assert set(ents) == {"US Senate", "House of Representatives", "Federal Reserve"}
     assert ents["US Senate"].aliases == {"US Senate", "Senate"}
     assert ents["House of Representatives"].count == 2
     assert ents["Federal Reserve"].aliases == {"Federal Reserve", "Fed"}
 
 
-@pytest.mark.parametrize("short,full,expected", [
-    ("Senate", "US Senate", True), ("House", "House of Representatives", True),
-    ("Fed", "Federal Reserve", True), ("House", "White House", False),
-    ("Bank", "World Bank", False), ("Federal Reserve", "Fed", False),
-    ("FED", "Federal Reserve", False),
-])
+@pytest.mark.parametrize(
+    "short,full,expected",
+    [
+        ("Senate", "US Senate", True),
+        ("House", "House of Representatives", True),
+        ("Fed", "Federal Reserve", True),
+        ("House", "White House", False),
+        ("Bank", "World Bank", False),
+        ("Federal Reserve", "Fed", False),
+        ("FED", "Federal Reserve", False),
+    ],
+)
 def test_org_short_form_rule(short, full, expected):
     assert org_short_form_of(short.split(), full.split(), gazetteer.load()) is expected
 
@@ -108,7 +137,8 @@ def test_country_names_with_and_are_not_split():
     parts = split_span("Trinidad and Tobago", 0, "GPE", gaz)
     assert [p.text for p in parts] == ["Trinidad and Tobago"]
     assert [p.text for p in split_span("Procter and Gamble", 0, "ORG", gaz)] == [
-        "Procter and Gamble"]
+        "Procter and Gamble"
+    ]
 
 
 def test_regions():
@@ -121,7 +151,8 @@ def test_real_pipeline_groups_the_listed_cases(extractor):
         "Leaders meet\nRussian President Vladimir Putin and Kim Jong Un met in Vladivostok. "
         "Putin praised the talks and Kim left by train. Senate Majority Leader Mitch McConnell "
         "of Kentucky said the US Senate would vote; the Senate meets on Monday. Stocks fell "
-        "across Asia. The Federal Reserve held rates and the Fed meets in June.")
+        "across Asia. The Federal Reserve held rates and the Fed meets in June."
+    )
     ents = {e.name: e for e in extractor.extract(article)}
     people = {n for n, e in ents.items() if e.type == "person"}
     assert {"Vladimir Putin", "Kim Jong Un", "Mitch McConnell"} <= people
@@ -131,6 +162,8 @@ def test_real_pipeline_groups_the_listed_cases(extractor):
 
 
 def test_a_place_named_once_is_not_also_a_person():
-    ents = grouped("Fires\nTourists on Rhodes fled as fires spread across the island of Rhodes.",
-                   [("Rhodes", "PERSON"), ("Rhodes", "GPE")])
+    ents = grouped(
+        "Fires\nTourists on Rhodes fled as fires spread across the island of Rhodes.",
+        [("Rhodes", "PERSON"), ("Rhodes", "GPE")],
+    )
     assert [(e.name, e.type, e.count) for e in ents.values()] == [("Rhodes", "place", 2)]

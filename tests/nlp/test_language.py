@@ -17,36 +17,44 @@ from newstag.nlp.language import OTHER_LANGUAGE_MIN_SCORE, identify, other_langu
 from newstag.service.testing import call_json
 from tests.conftest import run_cli, shared_or_skip
 
-PUTIN = {"title": "Breaking news",
-         "body": "Russian President Vladimir Putin met Kim Jong Un in Vladivostok on Wednesday, "
-                 "officials said."}
-FRENCH = {"title": "Le président a parlé",
-          "body": "Le président de la République a annoncé lundi une nouvelle réforme des "
-                  "retraites pour les travailleurs du secteur public, selon le gouvernement."}
-GERMAN = {"title": "Bundestag stimmt ab",
-          "body": "Die Bundesregierung hat am Montag ein neues Gesetz beschlossen, das die "
-                  "Renten erhöhen soll. Die Opposition kritisierte den Plan als zu teuer."}
+PUTIN = {
+    "title": "Breaking news",
+    "body": "Russian President Vladimir Putin met Kim Jong Un in Vladivostok on Wednesday, "
+    "officials said.",
+}
+FRENCH = {
+    "title": "Le président a parlé",
+    "body": "Le président de la République a annoncé lundi une nouvelle réforme des "
+    "retraites pour les travailleurs du secteur public, selon le gouvernement.",
+}
+GERMAN = {
+    "title": "Bundestag stimmt ab",
+    "body": "Die Bundesregierung hat am Montag ein neues Gesetz beschlossen, das die "
+    "Renten erhöhen soll. Die Opposition kritisierte den Plan als zu teuer.",
+}
 
 
 def text_of(record: dict[str, str]) -> str:
     return f"{record['title']}\n\n{record['body']}"
 
 
-@pytest.mark.parametrize("text", [
-    text_of(PUTIN),  # name-heavy news: few English stop words
-    "Olaf Scholz, Emmanuel Macron, Giorgia Meloni, Pedro Sánchez",
-    "Hapoel Ironi Rishon Lezion 3 Hapoel Taibe 1 in Tel Aviv on Sunday",
-    "Breaking news",
-    "Kim Jong Un Will Meet Putin in Vladivostok as Arms Talks Loom",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        text_of(PUTIN),  # name-heavy news: few English stop words
+        "Olaf Scholz, Emmanuel Macron, Giorgia Meloni, Pedro Sánchez",
+        "Hapoel Ironi Rishon Lezion 3 Hapoel Taibe 1 in Tel Aviv on Sunday",
+        "Breaking news",
+        "Kim Jong Un Will Meet Putin in Vladivostok as Arms Talks Loom",
+    ],
+)
 def test_english_and_doubtful_texts_are_accepted(text: str) -> None:
     assert looks_english(text)
     assert other_language(text) is None
 
 
 @pytest.mark.parametrize("record,lang", [(FRENCH, "fr"), (GERMAN, "de")])
-def test_other_languages_are_recognised_with_confidence(record: dict[str, str],
-                                                        lang: str) -> None:
+def test_other_languages_are_recognised_with_confidence(record: dict[str, str], lang: str) -> None:
     guess = other_language(text_of(record))
     assert guess is not None and guess.lang == lang
     assert guess.score >= OTHER_LANGUAGE_MIN_SCORE
@@ -68,9 +76,9 @@ def test_the_identifier_loads_with_no_network() -> None:
         "socket.socket.connect = refuse\n"
         "socket.create_connection = refuse\n"
         "from newstag.nlp.language import identify\n"
-        "print(identify('Le président de la République a annoncé lundi une réforme.').lang)\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+        "print(identify('Le président de la République a annoncé lundi une réforme.').lang)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "fr"
 
@@ -100,15 +108,15 @@ def test_no_wikinews_article_is_refused() -> None:
 # ---------------------------------------------------------------------------
 
 
-
 @pytest.mark.slow
 def test_cli_batch_and_service_decide_the_same_way(tmp_path: Path) -> None:
     from newstag.service.testing import start_server
 
     records = {"putin": PUTIN, "french": FRENCH}
     # service: the short English news is answered, the French story refused
-    proc, url = start_server(["--model", "none", "--feedback-db", str(tmp_path / "fb.db")],
-                             ready="/readyz")
+    proc, url = start_server(
+        ["--model", "none", "--feedback-db", str(tmp_path / "fb.db")], ready="/readyz"
+    )
     try:
         status, out = call_json(url, "/v1/suggest", PUTIN)[:2]
         assert status == 200, out
@@ -132,6 +140,5 @@ def test_cli_batch_and_service_decide_the_same_way(tmp_path: Path) -> None:
     r = run_cli("batch", str(src), "--out", str(out_path), "--model", "none", "--no-progress")
     assert r.returncode == 0, r.stderr
     rows = {row["id"]: row for row in map(json.loads, out_path.read_text().splitlines())}
-    warned = {rid: any("English" in w for w in row["warnings"])
-              for rid, row in rows.items()}
+    warned = {rid: any("English" in w for w in row["warnings"]) for rid, row in rows.items()}
     assert warned == {"putin": False, "french": True}

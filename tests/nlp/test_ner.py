@@ -21,9 +21,11 @@ from newstag.nlp.pipeline import (
     resolve_pipeline_name,
 )
 
-RESULTS = ("GOLF - ZIMBABWE OPEN SCORES\nHARARE 1996-12-07\nLeading scores after the second "
-           "round of the Zimbabwe Open:\n132 Mark McNulty (Zimbabwe) 72 60\n135 Nick Price "
-           "(Zimbabwe) 68 67, Justin Hobday (South Africa) 71 64\n")
+RESULTS = (
+    "GOLF - ZIMBABWE OPEN SCORES\nHARARE 1996-12-07\nLeading scores after the second "
+    "round of the Zimbabwe Open:\n132 Mark McNulty (Zimbabwe) 72 60\n135 Nick Price "
+    "(Zimbabwe) 68 67, Justin Hobday (South Africa) 71 64\n"
+)
 
 
 def names(extractor: EntityExtractor, text: str, kind: str) -> set[str]:
@@ -48,8 +50,11 @@ def test_results_tables_and_caps_headlines_give_people_and_places():
     assert {"Mark McNulty", "Nick Price", "Justin Hobday"} <= people
     assert {"Zimbabwe", "South Africa"} <= names(found, RESULTS, "place")
     assert {"Japan", "China"} <= names(
-        found, "SOCCER - JAPAN GET LUCKY WIN, CHINA IN SURPRISE DEFEAT\nAL-AIN, United Arab "
-               "Emirates 1996-12-06\nJapan began the defence of their title with a win.", "place")
+        found,
+        "SOCCER - JAPAN GET LUCKY WIN, CHINA IN SURPRISE DEFEAT\nAL-AIN, United Arab "
+        "Emirates 1996-12-06\nJapan began the defence of their title with a win.",
+        "place",
+    )
 
 
 def test_the_plain_small_pipeline_stays_available():
@@ -88,12 +93,16 @@ def test_the_entity_cache_never_mixes_pipelines(tmp_path, monkeypatch):
 
 def test_cli_entities_uses_the_embedded_ner_by_default(cli, tmp_path):
     page = tmp_path / "results.txt"
-    page.write_text("TENNIS - KREMLIN CUP RESULTS\nSeeded players fell on Tuesday in Moscow. "
-                    "Kafelnikov beat Ivanisevic and Becker lost to Rafter.\n", encoding="utf-8")
+    page.write_text(
+        "TENNIS - KREMLIN CUP RESULTS\nSeeded players fell on Tuesday in Moscow. "
+        "Kafelnikov beat Ivanisevic and Becker lost to Rafter.\n",
+        encoding="utf-8",
+    )
     env = {"NEWSTAG_PIPELINE": ""}
     default = json.loads(cli("entities", str(page), "--format", "json", env=env).stdout)
-    small = json.loads(cli("entities", str(page), "--format", "json", "--pipeline",
-                           SMALL_PIPELINE, env=env).stdout)
+    small = json.loads(
+        cli("entities", str(page), "--format", "json", "--pipeline", SMALL_PIPELINE, env=env).stdout
+    )
     people = {e["name"] for e in default["entities"] if e["type"] == "person"}
     assert {"Kafelnikov", "Ivanisevic", "Becker", "Rafter"} <= people
     assert people != {e["name"] for e in small["entities"] if e["type"] == "person"}
@@ -115,7 +124,8 @@ def test_conll_dev_people_and_places():
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "bench_entities", Path(__file__).resolve().parents[2] / "benchmarks" / "entities.py")
+        "bench_entities", Path(__file__).resolve().parents[2] / "benchmarks" / "entities.py"
+    )
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     from newstag.nlp import gazetteer

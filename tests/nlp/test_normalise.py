@@ -94,34 +94,54 @@ def rctx(gaz, person_words=(), alone=()) -> ResolveContext:
 
 
 def test_resolve_region(gaz):
-    assert resolve_region("Western Europe", "LOC", rctx(gaz)) == ("place", "Western Europe",
-                                                                  "LOC", None)
+    assert resolve_region("Western Europe", "LOC", rctx(gaz)) == (
+        "place",
+        "Western Europe",
+        "LOC",
+        None,
+    )
     assert resolve_region("Asia", "PERSON", rctx(gaz)) is None
     assert resolve_region("Paris", "GPE", rctx(gaz)) is None
 
 
 def test_resolve_country_from_names_codes_and_nationalities(gaz):
-    assert resolve_country("U.S.", "GPE", rctx(gaz)) == ("place", "United States", "GPE",
-                                                         "United States")
+    assert resolve_country("U.S.", "GPE", rctx(gaz)) == (
+        "place",
+        "United States",
+        "GPE",
+        "United States",
+    )
     assert resolve_country("Russian", "NORP", rctx(gaz)).name == "Russia"
     assert resolve_country("UK", "PERSON", rctx(gaz)).name == "United Kingdom"  # a code
     assert resolve_country("Jordan", "PERSON", rctx(gaz)) is None  # a person's name
 
 
 def test_resolve_place_and_the_big_city_person(gaz):
-    assert resolve_place("Vladivostok", "GPE", rctx(gaz)) == ("place", "Vladivostok", "GPE",
-                                                              "Russia")
+    assert resolve_place("Vladivostok", "GPE", rctx(gaz)) == (
+        "place",
+        "Vladivostok",
+        "GPE",
+        "Russia",
+    )
     assert resolve_place("Houston", "PERSON", rctx(gaz)).label == "GPE"
     assert resolve_place("Houston", "PERSON", rctx(gaz, person_words={"Houston"})) is None
     assert resolve_place("Houston", "ORG", rctx(gaz)) is None
 
 
 def test_resolve_full_name_and_surname(gaz):
-    assert resolve_full_name("Olaf Scholz", "ORG", rctx(gaz, alone={"Scholz"})) \
-        == ("person", "Olaf Scholz", "PERSON", None)
+    assert resolve_full_name("Olaf Scholz", "ORG", rctx(gaz, alone={"Scholz"})) == (
+        "person",
+        "Olaf Scholz",
+        "PERSON",
+        None,
+    )
     assert resolve_full_name("Olaf Scholz", "ORG", rctx(gaz)) is None
-    assert resolve_surname("Scholz", "ORG", rctx(gaz, person_words={"Olaf", "Scholz"})) \
-        == ("person", "Scholz", "PERSON", None)
+    assert resolve_surname("Scholz", "ORG", rctx(gaz, person_words={"Olaf", "Scholz"})) == (
+        "person",
+        "Scholz",
+        "PERSON",
+        None,
+    )
     assert resolve_surname("Scholz", "ORG", rctx(gaz)) is None
 
 
@@ -133,8 +153,9 @@ def test_resolve_by_label():
 def test_resolve_takes_the_first_answer(gaz, monkeypatch):
     assert resolve("Houston", "PERSON", rctx(gaz)).type == "place"
     monkeypatch.setattr(normalise, "RESOLVERS", (resolve_by_label, resolve_place))
-    assert resolve("Houston", "PERSON", rctx(gaz)) == Resolution("person", "Houston", "PERSON",
-                                                                 None)
+    assert resolve("Houston", "PERSON", rctx(gaz)) == Resolution(
+        "person", "Houston", "PERSON", None
+    )
 
 
 def test_the_rules_are_small_named_documented_functions():

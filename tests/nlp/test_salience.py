@@ -25,8 +25,12 @@ from newstag.nlp.salience import (
 def test_salience_rewards_headline_lead_mentions_and_spread():
     body = "x " * 600
     article = Article(title="Headline about Alpha", body=body)
-    alpha = Entity("Alpha", "person", "PERSON", [Mention("Alpha", 15, 20), Mention("Alpha", 30, 35),
-                                                 Mention("Alpha", 1100, 1105)])
+    alpha = Entity(
+        "Alpha",
+        "person",
+        "PERSON",
+        [Mention("Alpha", 15, 20), Mention("Alpha", 30, 35), Mention("Alpha", 1100, 1105)],
+    )
     beta = Entity("Beta", "person", "PERSON", [Mention("Beta", 900, 904)])
     score_entities([alpha, beta], article)
     assert alpha.in_headline and alpha.in_lead and not beta.in_headline and not beta.in_lead
@@ -34,22 +38,34 @@ def test_salience_rewards_headline_lead_mentions_and_spread():
 
 
 def _mentions(article: Article, name: str, *contexts: str) -> list[Mention]:
-    return [Mention(name, article.text.index(c), article.text.index(c) + len(name))
-            for c in contexts]
+    return [
+        Mention(name, article.text.index(c), article.text.index(c) + len(name)) for c in contexts
+    ]
 
 
 def test_country_prior_is_bounded_by_the_headline_person():
     """The story's country outranks a bystander mentioned as often and earlier, but not the
     person the headline names."""
-    body = ("Beta said Alpha would come. Russia hosted the talks. " + "x " * 300
-            + "Beta and Russia agreed. Alpha left.")
+    body = (
+        "Beta said Alpha would come. Russia hosted the talks. "
+        + "x " * 300
+        + "Beta and Russia agreed. Alpha left."
+    )
     article = Article(title="Alpha arrives for talks", body=body)
-    alpha = Entity("Alpha", "person", "PERSON",
-                   _mentions(article, "Alpha", "Alpha arrives", "Alpha would", "Alpha left"))
+    alpha = Entity(
+        "Alpha",
+        "person",
+        "PERSON",
+        _mentions(article, "Alpha", "Alpha arrives", "Alpha would", "Alpha left"),
+    )
     beta = Entity("Beta", "person", "PERSON", _mentions(article, "Beta", "Beta said", "Beta and"))
-    russia = Entity("Russia", "place", "GPE",
-                    _mentions(article, "Russia", "Russia hosted", "Russia agreed"),
-                    country="Russia")
+    russia = Entity(
+        "Russia",
+        "place",
+        "GPE",
+        _mentions(article, "Russia", "Russia hosted", "Russia agreed"),
+        country="Russia",
+    )
     score_entities([alpha, beta, russia], article)
     assert alpha.salience > russia.salience > beta.salience
 
@@ -64,8 +80,9 @@ def test_salience_weights_are_fitted_named_numbers():
 
 def test_weights_and_features_share_their_names():
     assert [f.name for f in fields(SalienceWeights)] == list(FEATURES)
-    assert list(salience_features([0], Article("Alpha", "Beta."), "person").as_dict()) \
-        == list(FEATURES)
+    assert list(salience_features([0], Article("Alpha", "Beta."), "person").as_dict()) == list(
+        FEATURES
+    )
 
 
 def test_score_is_the_clipped_weighted_sum():

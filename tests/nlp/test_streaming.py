@@ -121,8 +121,10 @@ def test_worker_processes_find_the_same_entities_as_one_process() -> None:
     stories = _stories(150)
     texts = [f"{s['title']}\n\n{s['body']}" for s in stories]
     texts[7] = " ".join([texts[7]] * 400)  # a long text, parsed in pieces
-    one = [[(e.label_, e.start_char, e.end_char) for e in doc.ents]
-           for doc in parse_many(nlp, texts, batch_size=16)]
+    one = [
+        [(e.label_, e.start_char, e.end_char) for e in doc.ents]
+        for doc in parse_many(nlp, texts, batch_size=16)
+    ]
     docs = list(parse_many(nlp, iter(texts), batch_size=16, n_process=2))
     assert all(isinstance(doc, MergedDoc) for doc in docs)  # spans only, no Doc rebuilt
     assert [[(e.label_, e.start_char, e.end_char) for e in doc.ents] for doc in docs] == one
@@ -166,7 +168,8 @@ def test_cli_reports_a_dead_worker_in_one_line(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(span_pool, "_parse_batch", _die)
     lines = "".join(json.dumps(s) + "\n" for s in _stories(20))
     result = CliRunner().invoke(
-        app, ["suggest", "--jsonl", "-", "--model", "none", "--format", "json", "-j", "2"],
+        app,
+        ["suggest", "--jsonl", "-", "--model", "none", "--format", "json", "-j", "2"],
         input=lines,
     )
     assert result.exit_code == 1

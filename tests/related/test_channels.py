@@ -20,6 +20,7 @@ BUILTIN = ["word", "char", "entity", "minilm", "semantic"]
 
 # -- the estimator contract, over every registered channel ----------------------------------
 
+
 def test_builtin_channels_are_registered_in_fusion_order():
     assert list(REGISTRY)[: len(BUILTIN)] == BUILTIN
     assert all(REGISTRY[name].name == name for name in REGISTRY)
@@ -74,6 +75,7 @@ def test_feature_names_come_from_the_channel_list():
 
 # -- a toy channel: a file (here a class) and a registry entry, no edit of the index --------
 
+
 class LongHeadline(Channel):
     """Toy channel: 1 when the row's headline has at least ``words`` words, else 0."""
 
@@ -111,9 +113,11 @@ class LongHeadline(Channel):
         return [self.flags_[cand].astype(np.float64)]
 
 
-TOY_ROWS = [{"id": "short", "headline": "Apple shares rise"},
-            {"id": "long", "headline": "Apple shares rise sharply after strong quarterly news"},
-            {"id": "other", "headline": "Museum reopens after long renovation"}]
+TOY_ROWS = [
+    {"id": "short", "headline": "Apple shares rise"},
+    {"id": "long", "headline": "Apple shares rise sharply after strong quarterly news"},
+    {"id": "other", "headline": "Museum reopens after long renovation"},
+]
 
 
 def test_a_registered_toy_channel_is_used_without_editing_the_index(monkeypatch, tmp_path):
@@ -138,8 +142,9 @@ def test_a_registered_toy_channel_is_used_without_editing_the_index(monkeypatch,
     index.save(tmp_path / "idx")  # loads back (the toy vectorises its rows again)
     again = RelatedIndex.load(tmp_path / "idx")
     assert again.channels == ["long"] and again.has("long")
-    assert [h["id"] for h in again.query(text="Apple shares rise", k=2, exclude_self=False)] \
-        == [h["id"] for h in hits]
+    assert [h["id"] for h in again.query(text="Apple shares rise", k=2, exclude_self=False)] == [
+        h["id"] for h in hits
+    ]
 
 
 def test_an_unknown_channel_name_is_a_one_line_error():
@@ -149,12 +154,13 @@ def test_an_unknown_channel_name_is_a_one_line_error():
 
 # -- a re-ranker that does not match the channels fails loudly ----------------------------------
 
-def test_reranker_with_a_renamed_feature_raises_naming_file_features_and_refit(tmp_path,
-                                                                              monkeypatch):
+
+def test_reranker_with_a_renamed_feature_raises_naming_file_features_and_refit(
+    tmp_path, monkeypatch
+):
     spec = json.loads(reranker_module.RERANKER.read_text(encoding="utf-8"))
     for model in spec["models"].values():
-        model["features"] = ["char_distance" if f == "char_gap" else f
-                             for f in model["features"]]
+        model["features"] = ["char_distance" if f == "char_gap" else f for f in model["features"]]
     path = tmp_path / "reranker.json"
     path.write_text(json.dumps(spec), encoding="utf-8")
     index = lexical()
@@ -174,8 +180,13 @@ def test_reranker_with_a_renamed_feature_raises_naming_file_features_and_refit(t
 def test_reranker_with_reordered_features_also_raises(tmp_path, monkeypatch):
     names = rerank_feature_names(False, False)
     swapped = [names[1], names[0], *names[2:]]
-    model = {"features": swapped, "mean": [0.0] * len(names), "scale": [1.0] * len(names),
-             "coef": [0.0] * len(names), "intercept": 0.0}
+    model = {
+        "features": swapped,
+        "mean": [0.0] * len(names),
+        "scale": [1.0] * len(names),
+        "coef": [0.0] * len(names),
+        "intercept": 0.0,
+    }
     path = tmp_path / "reranker.json"
     path.write_text(json.dumps({"models": {"default-no-entities": model}}), encoding="utf-8")
     monkeypatch.setattr(reranker_module, "RERANKER", path)

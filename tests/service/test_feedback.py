@@ -24,15 +24,29 @@ from newstag.service.feedback import (
 PG_URL = os.environ.get("NEWSTAG_TEST_POSTGRES_URL")
 
 
-def rec(aid: str, accepted: list[str], added: list[str] = (), rejected: list[str] = (),
-        title: str | None = "A headline", body: str | None = "Some body text.") -> dict[str, Any]:
-    return {"article_id": aid, "suggested": accepted + list(rejected), "accepted": accepted,
-            "rejected": list(rejected), "added": list(added), "title": title, "body": body}
+def rec(
+    aid: str,
+    accepted: list[str],
+    added: list[str] = (),
+    rejected: list[str] = (),
+    title: str | None = "A headline",
+    body: str | None = "Some body text.",
+) -> dict[str, Any]:
+    return {
+        "article_id": aid,
+        "suggested": accepted + list(rejected),
+        "accepted": accepted,
+        "rejected": list(rejected),
+        "added": list(added),
+        "title": title,
+        "body": body,
+    }
 
 
 def newstag(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "newstag", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "newstag", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 def test_sqlite_store_round_trip_and_wal(tmp_path: Path) -> None:
@@ -65,8 +79,7 @@ def test_corpus_records_latest_wins_and_skips_are_reported() -> None:
     rows = [
         {**rec("a1", ["France"]), "id": 1},
         {**rec("a2", ["Geneva"], title=None, body=None), "id": 2},
-        {**rec("a1", ["France", "Germany"], ["Energy"], ["Trade"], title=None, body=None),
-         "id": 3},
+        {**rec("a1", ["France", "Germany"], ["Energy"], ["Trade"], title=None, body=None), "id": 3},
         {**rec("a3", [], rejected=["Trade"]), "id": 4},
     ]
     records, skipped = corpus_records(iter(rows))
@@ -94,7 +107,9 @@ def test_export_cli_writes_a_corpus_newstag_reads(tmp_path: Path) -> None:
     assert [x["tags"] for x in lines] == [["France", "Energy"], ["Geneva"]]
     records = list(read_corpus(out))
     assert [(c.id, c.title, c.tags) for c in records] == [
-        ("a1", "A headline", ["France", "Energy"]), ("a2", "Second", ["Geneva"])]
+        ("a1", "A headline", ["France", "Energy"]),
+        ("a2", "Second", ["Geneva"]),
+    ]
 
 
 def test_export_cli_errors_are_one_line(tmp_path: Path) -> None:
@@ -118,8 +133,9 @@ def _start_postgres(tmp: Path) -> tuple[str, list[str]]:
 
     from newstag.service.testing import free_port
 
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or \
-        [p for p in [shutil.which("initdb")] if p]
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb")) or [
+        p for p in [shutil.which("initdb")] if p
+    ]
     if not found:
         pytest.skip("no PostgreSQL server binaries and NEWSTAG_TEST_POSTGRES_URL is unset")
     bindir = Path(found[-1]).parent
@@ -135,8 +151,7 @@ def _start_postgres(tmp: Path) -> tuple[str, list[str]]:
     data = tmp / "data"
     run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust")
     opts = f"'-p {port} -k {tmp} -c listen_addresses=127.0.0.1 -c fsync=off'"
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w",
-        "start")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(tmp / "log"), "-w", "start")
     run(str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "newstag_test")
     stop = [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]
     if as_root:
@@ -161,9 +176,11 @@ def pg_url() -> Any:
             url, stop = _start_postgres(tmp)
         except (subprocess.CalledProcessError, OSError, KeyError) as exc:
             detail = getattr(exc, "stderr", b"") or b""
-            pytest.skip(f"could not start a PostgreSQL server for the test ({exc} "
-                        f"{detail.decode(errors='replace')[-200:]}); "
-                        "set NEWSTAG_TEST_POSTGRES_URL")
+            pytest.skip(
+                f"could not start a PostgreSQL server for the test ({exc} "
+                f"{detail.decode(errors='replace')[-200:]}); "
+                "set NEWSTAG_TEST_POSTGRES_URL"
+            )
         yield url
     finally:
         if stop:
@@ -187,8 +204,9 @@ def test_postgres_store_app_and_export(tmp_path: Path, pg_url: str) -> None:
         assert isinstance(store, PostgresStore)
         store.add(rec("p1", ["France"], ["Energy"]))
     # two service instances sharing one database
-    apps = [create_app(tagger=FakeTagger(), settings=Settings(feedback_db=pg_url))
-            for _ in range(2)]
+    apps = [
+        create_app(tagger=FakeTagger(), settings=Settings(feedback_db=pg_url)) for _ in range(2)
+    ]
     with TestClient(apps[0]) as c1, TestClient(apps[1]) as c2:
         for i, c in enumerate((c1, c2, c1, c2)):
             r = c.post("/v1/feedback", json=rec(f"p{i + 2}", ["Geneva"]))

@@ -15,9 +15,17 @@ from newstag.service.testing import start_server
 
 def post_feedback(port: int, i: int) -> int | None:
     """POST one record; the stored row id, or None when the server did not answer 201."""
-    body = json.dumps({"article_id": f"art-{i}", "suggested": ["France", "Geneva"],
-                       "accepted": ["France"], "rejected": ["Geneva"], "added": ["Energy"],
-                       "title": f"Story {i}", "body": "Leaders met in Geneva."})
+    body = json.dumps(
+        {
+            "article_id": f"art-{i}",
+            "suggested": ["France", "Geneva"],
+            "accepted": ["France"],
+            "rejected": ["Geneva"],
+            "added": ["Energy"],
+            "title": f"Story {i}",
+            "body": "Leaders met in Geneva.",
+        }
+    )
     try:
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         conn.request("POST", "/v1/feedback", body, {"Content-Type": "application/json"})

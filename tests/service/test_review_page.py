@@ -18,16 +18,21 @@ from tests.service.test_service_catalog import build_index
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} not installed "
-                       "(apt-get install chromium; .ci/run does)"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} not installed (apt-get install chromium; .ci/run does)",
+    ),
 ]
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed "
-                               "(pip install -e '.[dev]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[dev]')"
+)
 
 SUMMIT = (SAMPLE / "kim-putin-summit.txt").read_text(encoding="utf-8")
-GERMAN = ("Die Bundesregierung hat am Montag neue Regeln beschlossen\n\nDie Minister der "
-          "Regierung haben sich nach langen Gesprächen auf einen Kompromiss geeinigt, der "
-          "für alle Bürger gelten soll und nächste Woche in Kraft tritt.")
+GERMAN = (
+    "Die Bundesregierung hat am Montag neue Regeln beschlossen\n\nDie Minister der "
+    "Regierung haben sich nach langen Gesprächen auf einen Kompromiss geeinigt, der "
+    "für alle Bürger gelten soll und nächste Woche in Kraft tritt."
+)
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +41,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Any:
     tmp = tmp_path_factory.mktemp("page")
     index = build_index(tmp / "index")
     db = tmp / "feedback.sqlite3"
-    proc, url = start_server(["--model", "default", "--index", str(index), "--feedback-db",
-                              str(db)], ready="/readyz")
+    proc, url = start_server(
+        ["--model", "default", "--index", str(index), "--feedback-db", str(db)], ready="/readyz"
+    )
     yield url, db
     proc.send_signal(signal.SIGINT)
     proc.wait(30)
@@ -72,8 +78,9 @@ def chip_names(page: Any) -> list[str]:
     return page.locator(".chip").evaluate_all("els => els.map(e => e.dataset.tag)")
 
 
-def test_review_and_save_stores_exactly_the_decision(page: Any, served: tuple[str, Path],
-                                                      tmp_path: Path) -> None:
+def test_review_and_save_stores_exactly_the_decision(
+    page: Any, served: tuple[str, Path], tmp_path: Path
+) -> None:
     url, db = served
     page.goto(url + "/")
     page.get_by_text("Model default · version").wait_for()
@@ -91,8 +98,7 @@ def test_review_and_save_stores_exactly_the_decision(page: Any, served: tuple[st
     # type-ahead over the model's vocabulary
     page.get_by_label("Add a tag").fill("Kor")
     page.locator("#vocab option").first.wait_for(state="attached")
-    assert "North Korea" in page.locator("#vocab option").evaluate_all(
-        "os => os.map(o => o.value)")
+    assert "North Korea" in page.locator("#vocab option").evaluate_all("os => os.map(o => o.value)")
     page.get_by_label("Add a tag").fill("")
 
     review(page, accept=["Russia"], reject=["Asia"], add=["Summit diplomacy"])
@@ -133,8 +139,7 @@ def test_service_error_is_shown_as_one_line(page: Any, served: tuple[str, Path])
     assert page.locator(".chip").count() == 0
 
 
-def test_page_requests_nothing_outside_the_service(browser: Any,
-                                                   served: tuple[str, Path]) -> None:
+def test_page_requests_nothing_outside_the_service(browser: Any, served: tuple[str, Path]) -> None:
     url = served[0]
     context = browser.new_context(bypass_csp=True)  # the page's CSP would hide such requests
     outside: list[str] = []
@@ -159,8 +164,16 @@ def test_page_requests_nothing_outside_the_service(browser: Any,
     context.close()
     assert outside == []
     paths = {u.removeprefix(url).split("?")[0] for u in inside}
-    assert {"/", "/ui/review.js", "/ui/review.css", "/v1/model", "/v1/suggest",
-            "/v1/related", "/v1/related/items/flood-1", "/v1/article"} <= paths
+    assert {
+        "/",
+        "/ui/review.js",
+        "/ui/review.css",
+        "/v1/model",
+        "/v1/suggest",
+        "/v1/related",
+        "/v1/related/items/flood-1",
+        "/v1/article",
+    } <= paths
 
 
 def test_open_by_id_shows_related_headlines(page: Any, served: tuple[str, Path]) -> None:
@@ -175,14 +188,14 @@ def test_open_by_id_shows_related_headlines(page: Any, served: tuple[str, Path])
     assert scores and all(0 < float(s) <= 1 for s in scores)
 
 
-def test_every_control_is_reachable_by_keyboard_and_named(page: Any,
-                                                          served: tuple[str, Path]) -> None:
+def test_every_control_is_reachable_by_keyboard_and_named(
+    page: Any, served: tuple[str, Path]
+) -> None:
     page.goto(served[0] + "/")
     paste_and_suggest(page, SUMMIT)
     review(page, accept=[], reject=[], add=["Arms trade", "japan"])
     # a tag the model knows takes the vocabulary's spelling and type; other text is new
-    assert page.locator(".added-tag").all_inner_texts() == ["Arms trade\nnew\n×",
-                                                            "Japan\nplace\n×"]
+    assert page.locator(".added-tag").all_inner_texts() == ["Arms trade\nnew\n×", "Japan\nplace\n×"]
     page.locator("#input-box summary").click()  # open the article form again
     controls = page.evaluate("""() => {
         const sel = 'button, input, textarea, summary, a[href], [tabindex="0"]';
@@ -204,9 +217,13 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any,
     session = page.context.new_cdp_session(page)
     nodes = session.send("Accessibility.getFullAXTree")["nodes"]
     roles = {"button", "textbox", "combobox", "link", "DisclosureTriangle"}
-    unnamed = [n for n in nodes if not n.get("ignored")
-               and n.get("role", {}).get("value") in roles
-               and not (n.get("name", {}).get("value") or "").strip()]
+    unnamed = [
+        n
+        for n in nodes
+        if not n.get("ignored")
+        and n.get("role", {}).get("value") in roles
+        and not (n.get("name", {}).get("value") or "").strip()
+    ]
     assert unnamed == []
     assert page.get_by_role("button", name="Reject Russia", exact=True).count() == 1
     assert page.get_by_role("button", name="Remove added tag Arms trade").count() == 1
@@ -220,24 +237,24 @@ def test_every_control_is_reachable_by_keyboard_and_named(page: Any,
     assert page.locator(".chip").nth(1).get_attribute("data-state") == "rejected"
 
 
-def test_narrow_window_does_not_scroll_sideways(browser: Any,
-                                                served: tuple[str, Path]) -> None:
+def test_narrow_window_does_not_scroll_sideways(browser: Any, served: tuple[str, Path]) -> None:
     context = browser.new_context(viewport={"width": 400, "height": 800})
     page = context.new_page()
     page.goto(served[0] + "/")
     paste_and_suggest(page, SUMMIT)
-    review(page, accept=["Russia"], reject=[], add=["Very long added tag name for a narrow "
-                                                    "window"])
+    review(page, accept=["Russia"], reject=[], add=["Very long added tag name for a narrow window"])
     page.locator("#input-box summary").click()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     context.close()
     assert overflow <= 0
 
 
-def test_api_key_is_asked_for_and_kept_for_the_session_only(browser: Any,
-                                                             tmp_path: Path) -> None:
-    proc, url = start_server(["--model", "none", "--feedback-db", str(tmp_path / "fb.sqlite3")],
-                             env={"NEWSTAG_API_KEYS": "page-key-1"}, ready="/readyz")
+def test_api_key_is_asked_for_and_kept_for_the_session_only(browser: Any, tmp_path: Path) -> None:
+    proc, url = start_server(
+        ["--model", "none", "--feedback-db", str(tmp_path / "fb.sqlite3")],
+        env={"NEWSTAG_API_KEYS": "page-key-1"},
+        ready="/readyz",
+    )
     try:
         context = browser.new_context()
         page = context.new_page()

@@ -18,12 +18,13 @@ from newstag.service.testing import FakeTagger
 STORY = {
     "title": "Leaders Meet In Geneva",
     "body": "The leaders of France and Germany met in Geneva on Monday to talk about trade "
-            "and energy prices, officials said after the meeting ended.",
+    "and energy prices, officials said after the meeting ended.",
 }
 
 
-def make_client(tmp_path: Path, tagger: Any = None, index: Any = None,
-                **settings: Any) -> TestClient:
+def make_client(
+    tmp_path: Path, tagger: Any = None, index: Any = None, **settings: Any
+) -> TestClient:
     settings.setdefault("feedback_db", str(tmp_path / "fb.sqlite3"))
     app = create_app(tagger=tagger or FakeTagger(), index=index, settings=Settings(**settings))
     return TestClient(app, raise_server_exceptions=False)
@@ -46,39 +47,50 @@ def test_suggest_returns_the_tagger_contract(client: TestClient) -> None:
 
 
 def test_suggest_html_page(client: TestClient) -> None:
-    para = ("<p>The leaders of France and Germany met in Geneva on Monday to talk about trade "
-            "and energy prices, officials said after a long meeting in the city.</p>")
-    html = f"<html><head><title>Geneva Talks</title></head><body><article><h1>Geneva Talks</h1>" \
-           f"{para * 4}</article></body></html>"
+    para = (
+        "<p>The leaders of France and Germany met in Geneva on Monday to talk about trade "
+        "and energy prices, officials said after a long meeting in the city.</p>"
+    )
+    html = (
+        f"<html><head><title>Geneva Talks</title></head><body><article><h1>Geneva Talks</h1>"
+        f"{para * 4}</article></body></html>"
+    )
     r = client.post("/v1/suggest", json={"html": html})
     assert r.status_code == 200, r.text
     assert "Geneva" in r.json()["title"]
 
 
-@pytest.mark.parametrize("body,status,needle", [
-    ({"title": 5}, 422, "title"),
-    ({**STORY, "colour": "red"}, 422, "colour"),
-    ({}, 422, "empty article"),
-    ({"title": "   ", "body": ""}, 422, "empty article"),
-    ({**STORY, "top_k": 0}, 422, "top_k"),
-    ({**STORY, "top_k": "5"}, 422, "top_k"),
-    ({**STORY, "min_score": 2}, 422, "min_score"),
-    ([1, 2], 422, "JSON object"),
-])
-def test_suggest_rejects_bad_input_with_json_4xx(client: TestClient, body: Any, status: int,
-                                                 needle: str) -> None:
+@pytest.mark.parametrize(
+    "body,status,needle",
+    [
+        ({"title": 5}, 422, "title"),
+        ({**STORY, "colour": "red"}, 422, "colour"),
+        ({}, 422, "empty article"),
+        ({"title": "   ", "body": ""}, 422, "empty article"),
+        ({**STORY, "top_k": 0}, 422, "top_k"),
+        ({**STORY, "top_k": "5"}, 422, "top_k"),
+        ({**STORY, "min_score": 2}, 422, "min_score"),
+        ([1, 2], 422, "JSON object"),
+    ],
+)
+def test_suggest_rejects_bad_input_with_json_4xx(
+    client: TestClient, body: Any, status: int, needle: str
+) -> None:
     r = client.post("/v1/suggest", json=body)
     assert r.status_code == status
     assert needle in r.json()["error"]
 
 
-@pytest.mark.parametrize("raw,ctype,status", [
-    (b"", "application/json", 422),
-    (b"{", "application/json", 400),
-    (b"\xff\xfe\x00\x01garbage\x80", "application/json", 400),
-    (b'{"title": "x"', "application/json", 400),
-    (b'{"title": "A headline"}', "text/plain", 415),
-])
+@pytest.mark.parametrize(
+    "raw,ctype,status",
+    [
+        (b"", "application/json", 422),
+        (b"{", "application/json", 400),
+        (b"\xff\xfe\x00\x01garbage\x80", "application/json", 400),
+        (b'{"title": "x"', "application/json", 400),
+        (b'{"title": "A headline"}', "text/plain", 415),
+    ],
+)
 def test_malformed_bodies(client: TestClient, raw: bytes, ctype: str, status: int) -> None:
     r = client.post("/v1/suggest", content=raw, headers={"content-type": ctype})
     assert r.status_code == status
@@ -87,8 +99,11 @@ def test_malformed_bodies(client: TestClient, raw: bytes, ctype: str, status: in
 
 
 def test_non_english_is_422_unless_allowed(tmp_path: Path) -> None:
-    spanish = {"title": "El gobierno de España", "body": "El presidente del gobierno se reunió "
-               "con los líderes de la Unión Europea para hablar de la economía y de la guerra."}
+    spanish = {
+        "title": "El gobierno de España",
+        "body": "El presidente del gobierno se reunió "
+        "con los líderes de la Unión Europea para hablar de la economía y de la guerra.",
+    }
     with make_client(tmp_path) as c:
         r = c.post("/v1/suggest", json=spanish)
         assert r.status_code == 422 and "English" in r.json()["error"]
@@ -99,8 +114,18 @@ def test_non_english_is_422_unless_allowed(tmp_path: Path) -> None:
 
 
 def test_batch_answers_good_items_and_reports_bad_ones_by_index(client: TestClient) -> None:
-    r = client.post("/v1/suggest/batch", json={"articles": [
-        STORY, {"title": 7}, "not an object", {"title": "Second Story", "body": "Short."}, {}]})
+    r = client.post(
+        "/v1/suggest/batch",
+        json={
+            "articles": [
+                STORY,
+                {"title": 7},
+                "not an object",
+                {"title": "Second Story", "body": "Short."},
+                {},
+            ]
+        },
+    )
     assert r.status_code == 200
     out = r.json()
     assert [x is not None for x in out["results"]] == [True, False, False, True, False]
@@ -124,12 +149,12 @@ def test_entities(client: TestClient) -> None:
 
 
 class FakeIndex:
-    def query(self, text: str, k: int = 10, min_score: float | None = None
-              ) -> list[dict[str, Any]]:
+    def query(self, text: str, k: int = 10, min_score: float | None = None) -> list[dict[str, Any]]:
         if "boom" in text:
             raise ValueError("cannot answer that")
-        hits = [{"id": str(i), "headline": f"{text[:10]} {i}", "score": 1 / (i + 1)}
-                for i in range(k)]
+        hits = [
+            {"id": str(i), "headline": f"{text[:10]} {i}", "score": 1 / (i + 1)} for i in range(k)
+        ]
         return [h for h in hits if min_score is None or h["score"] >= min_score]
 
 
@@ -151,21 +176,36 @@ def test_related_404_without_index_and_results_with_one(tmp_path: Path) -> None:
 def test_feedback_is_stored(tmp_path: Path) -> None:
     db = tmp_path / "fb.sqlite3"
     with make_client(tmp_path, feedback_db=str(db)) as c:
-        r = c.post("/v1/feedback", json={"article_id": "a1", "suggested": ["France", "Geneva"],
-                                          "accepted": ["France"], "rejected": ["Geneva"],
-                                          "added": ["Energy"], **STORY})
+        r = c.post(
+            "/v1/feedback",
+            json={
+                "article_id": "a1",
+                "suggested": ["France", "Geneva"],
+                "accepted": ["France"],
+                "rejected": ["Geneva"],
+                "added": ["Energy"],
+                **STORY,
+            },
+        )
         assert r.status_code == 201
         row_id = r.json()["id"]
         assert c.post("/v1/feedback", json={"accepted": ["x"]}).status_code == 422
         assert c.post("/v1/feedback", json={"article_id": ""}).status_code == 422
-        for silent in ({"article_id": "x"}, {"article_id": "x", "title": "T", "body": "B"},
-                       {"article_id": "x", "suggested": [], "accepted": ["", "  "]}):
+        for silent in (
+            {"article_id": "x"},
+            {"article_id": "x", "title": "T", "body": "B"},
+            {"article_id": "x", "suggested": [], "accepted": ["", "  "]},
+        ):
             r = c.post("/v1/feedback", json=silent)
             assert r.status_code == 422, r.text
-            assert r.json()["error"] == ("invalid request: feedback names no tag: give at least "
-                                         "one of suggested, accepted, rejected or added")
-        assert c.post("/v1/feedback",
-                      json={"article_id": "a2", "accepted": "France"}).status_code == 422
+            assert r.json()["error"] == (
+                "invalid request: feedback names no tag: give at least "
+                "one of suggested, accepted, rejected or added"
+            )
+        assert (
+            c.post("/v1/feedback", json={"article_id": "a2", "accepted": "France"}).status_code
+            == 422
+        )
     with sqlite3.connect(db) as conn:
         rows = conn.execute("SELECT id, article_id, accepted, added FROM feedback").fetchall()
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
@@ -192,18 +232,25 @@ def test_api_keys(tmp_path: Path) -> None:
 
 
 def test_cors(tmp_path: Path) -> None:
-    with make_client(tmp_path, cors_origins=["https://cms.example.org"],
-                     api_keys=frozenset({"k"})) as c:
-        r = c.options("/v1/suggest", headers={"Origin": "https://cms.example.org",
-                                              "Access-Control-Request-Method": "POST",
-                                              "Access-Control-Request-Headers": "X-API-Key"})
+    with make_client(
+        tmp_path, cors_origins=["https://cms.example.org"], api_keys=frozenset({"k"})
+    ) as c:
+        r = c.options(
+            "/v1/suggest",
+            headers={
+                "Origin": "https://cms.example.org",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "X-API-Key",
+            },
+        )
         assert r.status_code == 200
         assert r.headers.get("access-control-allow-origin") == "https://cms.example.org"
         r = c.post("/v1/suggest", json=STORY, headers={"Origin": "https://cms.example.org"})
         assert r.status_code == 401  # the browser can read the error
         assert r.headers.get("access-control-allow-origin") == "https://cms.example.org"
-        r = c.post("/v1/suggest", json=STORY, headers={"Origin": "https://evil.example",
-                                                       "X-API-Key": "k"})
+        r = c.post(
+            "/v1/suggest", json=STORY, headers={"Origin": "https://evil.example", "X-API-Key": "k"}
+        )
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
 
 
@@ -255,15 +302,19 @@ def test_health_ready_and_metrics(client: TestClient) -> None:
     client.post("/v1/suggest", json=STORY)
     client.post("/v1/suggest", json={"title": 1})
     text = client.get("/metrics").text
-    assert 'newstag_http_requests_total{endpoint="/v1/suggest",method="POST",status="200"} 1.0' \
-        in text
+    assert (
+        'newstag_http_requests_total{endpoint="/v1/suggest",method="POST",status="200"} 1.0' in text
+    )
     assert 'endpoint="/v1/suggest",method="POST",status="422"} 1.0' in text
     assert "newstag_http_request_duration_seconds_bucket" in text
 
 
 def test_not_ready_while_model_fails_to_load(tmp_path: Path) -> None:
-    app = create_app(settings=Settings(model=str(tmp_path / "no-such-model"),
-                                       feedback_db=str(tmp_path / "fb.db")))
+    app = create_app(
+        settings=Settings(
+            model=str(tmp_path / "no-such-model"), feedback_db=str(tmp_path / "fb.db")
+        )
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         for _ in range(100):
             r = c.get("/readyz")
@@ -273,14 +324,23 @@ def test_not_ready_while_model_fails_to_load(tmp_path: Path) -> None:
         assert r.status_code == 503 and "failed to load" in r.json()["error"]
         r = c.post("/v1/suggest", json=STORY)
         assert r.status_code == 503 and r.json()["error"]
-        assert c.post("/v1/feedback",
-                      json={"article_id": "a", "added": ["France"]}).status_code == 201
+        assert (
+            c.post("/v1/feedback", json={"article_id": "a", "added": ["France"]}).status_code == 201
+        )
 
 
 def test_openapi_documents_the_endpoints(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    for path in ("/v1/suggest", "/v1/suggest/batch", "/v1/entities", "/v1/related",
-                 "/v1/feedback", "/healthz", "/readyz", "/metrics"):
+    for path in (
+        "/v1/suggest",
+        "/v1/suggest/batch",
+        "/v1/entities",
+        "/v1/related",
+        "/v1/feedback",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    ):
         assert path in spec["paths"]
     assert client.get("/docs").status_code == 200
 
@@ -288,12 +348,17 @@ def test_openapi_documents_the_endpoints(client: TestClient) -> None:
 def test_lone_surrogates_are_422_not_500(client: TestClient) -> None:
     raw = b'{"title": "a\\ud800b", "body": "Some text."}'
     for path in ("/v1/suggest", "/v1/entities", "/v1/feedback"):
-        r = client.post(path, content=raw if path != "/v1/feedback" else
-                        b'{"article_id": "\\udfff", "added": ["x"]}',
-                        headers={"content-type": "application/json"})
+        r = client.post(
+            path,
+            content=raw if path != "/v1/feedback" else b'{"article_id": "\\udfff", "added": ["x"]}',
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code == 422 and "unicode" in r.json()["error"].lower(), r.text
-    r = client.post("/v1/suggest/batch", content=b'{"articles": [{"title": "\\ud800"}, '
-                    b'{"title": "Fine Story"}]}', headers={"content-type": "application/json"})
+    r = client.post(
+        "/v1/suggest/batch",
+        content=b'{"articles": [{"title": "\\ud800"}, {"title": "Fine Story"}]}',
+        headers={"content-type": "application/json"},
+    )
     assert r.status_code == 200 and r.json()["errors"][0]["index"] == 0
 
 
@@ -316,8 +381,10 @@ def test_concurrent_suggests_are_batched_and_not_mixed_up(tmp_path: Path) -> Non
         out: dict[int, Any] = {}
 
         def one(i: int) -> None:
-            r = c.post("/v1/suggest", json={"title": f"Story Number {i}", "body": "Text.",
-                                            "top_k": 1 + i % 3})
+            r = c.post(
+                "/v1/suggest",
+                json={"title": f"Story Number {i}", "body": "Text.", "top_k": 1 + i % 3},
+            )
             out[i] = r
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(12)]
@@ -335,8 +402,10 @@ def test_concurrent_suggests_are_batched_and_not_mixed_up(tmp_path: Path) -> Non
 def test_no_request_batching_by_default(tmp_path: Path) -> None:
     tagger = CountingTagger(delay=0.05)
     with make_client(tmp_path, tagger=tagger) as c:
-        threads = [threading.Thread(target=c.post, args=("/v1/suggest",),
-                                    kwargs={"json": STORY}) for _ in range(6)]
+        threads = [
+            threading.Thread(target=c.post, args=("/v1/suggest",), kwargs={"json": STORY})
+            for _ in range(6)
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -19,11 +19,11 @@ from tests.conftest import SAMPLE, run_cli
 pytestmark = pytest.mark.slow
 
 
-
 def build_index(out: Path) -> Path:
     """The sample headlines as a related index (built by the CLI, no entities: fast)."""
-    proc = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(out),
-                   "--no-entities")
+    proc = run_cli(
+        "index", "build", str(SAMPLE / "headlines.csv"), "--out", str(out), "--no-entities"
+    )
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -37,8 +37,10 @@ def index(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(tmp_path_factory: pytest.TempPathFactory, index: Path) -> Any:
     """``newstag serve`` with the shipped model and the sample index, on loopback."""
     tmp = tmp_path_factory.mktemp("catalog")
-    proc, url = start_server(["--model", "default", "--index", str(index), "--feedback-db",
-                              str(tmp / "fb.sqlite3")], ready="/readyz")
+    proc, url = start_server(
+        ["--model", "default", "--index", str(index), "--feedback-db", str(tmp / "fb.sqlite3")],
+        ready="/readyz",
+    )
     yield url
     proc.send_signal(signal.SIGINT)
     proc.wait(30)
@@ -79,8 +81,13 @@ def test_tags_type_ahead(server: str) -> None:
 def test_tag_check_spells_added_tags_like_the_vocabulary(server: str) -> None:
     status, out, _ = call(server, "/v1/tags/check?tag=%20north%20%20KOREA")
     assert status == 200
-    assert out == {"tag": "North Korea", "type": "place", "known": True, "allowed": True,
-                   "reason": None}
+    assert out == {
+        "tag": "North Korea",
+        "type": "place",
+        "known": True,
+        "allowed": True,
+        "reason": None,
+    }
     _, out, _ = call(server, "/v1/tags/check?tag=Summit%20diplomacy")
     assert out["tag"] == "Summit diplomacy" and not out["known"] and out["allowed"]
     for bad in ("", "%20%20", "x" * 301):
@@ -92,11 +99,20 @@ def test_tag_check_spells_added_tags_like_the_vocabulary(server: str) -> None:
 
 def test_house_rules_apply_to_added_tags(tmp_path: Path) -> None:
     rules = tmp_path / "house.toml"
-    rules.write_text('new_tags = false\ndeny = ["Europe"]\n\n[spellings]\n'
-                     '"Kim Jong-un" = "Kim Jong Un"\n')
-    proc, url = start_server(["--model", "default", "--feedback-db",
-                              str(tmp_path / "fb.sqlite3"), "--rules", str(rules)],
-                             ready="/readyz")
+    rules.write_text(
+        'new_tags = false\ndeny = ["Europe"]\n\n[spellings]\n"Kim Jong-un" = "Kim Jong Un"\n'
+    )
+    proc, url = start_server(
+        [
+            "--model",
+            "default",
+            "--feedback-db",
+            str(tmp_path / "fb.sqlite3"),
+            "--rules",
+            str(rules),
+        ],
+        ready="/readyz",
+    )
     try:
         _, model, _ = call(url, "/v1/model")
         assert model["house_rules"] is True
@@ -127,7 +143,7 @@ def test_article_is_the_text_that_offsets_point_into(server: str) -> None:
     status, out, _ = call(server, "/v1/suggest", {"title": art["title"], "body": art["body"]})
     assert status == 200
     mentions = [m for e in out["entities"] for m in e["mentions"]]
-    assert mentions and all(art["text"][m["start"]:m["end"]] == m["text"] for m in mentions)
+    assert mentions and all(art["text"][m["start"] : m["end"]] == m["text"] for m in mentions)
     html = (SAMPLE / "eu-energy-summit.html").read_text()
     status, page, _ = call(server, "/v1/article", {"html": html})
     assert status == 200 and page["title"] and "<" not in page["body"]
@@ -146,8 +162,19 @@ def test_related_item_by_id(server: str) -> None:
 
 
 def test_related_item_from_a_model_process(index: Path, tmp_path: Path) -> None:
-    proc, url = start_server(["--model", "none", "--index", str(index), "--model-processes", "1",
-                              "--feedback-db", str(tmp_path / "fb.sqlite3")], ready="/readyz")
+    proc, url = start_server(
+        [
+            "--model",
+            "none",
+            "--index",
+            str(index),
+            "--model-processes",
+            "1",
+            "--feedback-db",
+            str(tmp_path / "fb.sqlite3"),
+        ],
+        ready="/readyz",
+    )
     try:
         status, item, _ = call(url, "/v1/related/items/moon-1")
         assert status == 200 and item["id"] == "moon-1" and item["headline"]
@@ -161,8 +188,12 @@ def test_related_item_from_a_model_process(index: Path, tmp_path: Path) -> None:
 def test_new_endpoints_are_in_the_openapi_schema(server: str) -> None:
     _, schema, _ = call(server, "/openapi.json")
     paths = schema["paths"]
-    for path, method in (("/v1/model", "get"), ("/v1/tags", "get"), ("/v1/article", "post"),
-                         ("/v1/related/items/{item_id}", "get")):
+    for path, method in (
+        ("/v1/model", "get"),
+        ("/v1/tags", "get"),
+        ("/v1/article", "post"),
+        ("/v1/related/items/{item_id}", "get"),
+    ):
         assert paths[path][method]["summary"], path
     assert "/" not in paths and "/ui/review.js" not in paths
 
@@ -179,8 +210,10 @@ def test_page_and_assets_are_served_locally(server: str) -> None:
 
 
 def test_entities_only_service_with_api_keys(tmp_path: Path) -> None:
-    proc, url = start_server(["--model", "none", "--feedback-db", str(tmp_path / "fb.sqlite3")],
-                             env={"NEWSTAG_API_KEYS": "k-1"})
+    proc, url = start_server(
+        ["--model", "none", "--feedback-db", str(tmp_path / "fb.sqlite3")],
+        env={"NEWSTAG_API_KEYS": "k-1"},
+    )
     try:
         status, html, _ = call(url, "/")  # the page loads without a key, then asks for one
         assert status == 200 and "API key" in html

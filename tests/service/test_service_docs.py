@@ -17,18 +17,32 @@ from newstag.service.testing import start_server
 pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
-ENDPOINTS = ("/v1/suggest", "/v1/suggest/batch", "/v1/entities", "/v1/related",
-             "/v1/feedback", "/healthz", "/readyz")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+ENDPOINTS = (
+    "/v1/suggest",
+    "/v1/suggest/batch",
+    "/v1/entities",
+    "/v1/related",
+    "/v1/feedback",
+    "/healthz",
+    "/readyz",
+)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``newstag serve`` with API keys on: the docs and their files must stay open."""
     db = tmp_path_factory.mktemp("docs") / "fb.sqlite3"
-    proc, url = start_server(["--model", "none", "--feedback-db", str(db)],
-                             env={"NEWSTAG_API_KEYS": "docs-test-key"})
+    proc, url = start_server(
+        ["--model", "none", "--feedback-db", str(db)], env={"NEWSTAG_API_KEYS": "docs-test-key"}
+    )
     try:
         yield url
     finally:
@@ -71,8 +85,10 @@ def test_docs_page_lists_the_endpoints_offline(server: str, browser: Any) -> Non
     page, blocked = open_offline(browser, server + "/docs")
     try:
         page.wait_for_selector(".opblock-summary-path", timeout=60_000)
-        paths = {p.strip().replace("\u200b", "")
-                 for p in page.locator(".opblock-summary-path").all_inner_texts()}
+        paths = {
+            p.strip().replace("\u200b", "")
+            for p in page.locator(".opblock-summary-path").all_inner_texts()
+        }
         assert set(ENDPOINTS) <= paths, paths
         assert "newstag" in page.locator(".info .title").inner_text()
     finally:

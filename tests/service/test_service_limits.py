@@ -23,8 +23,9 @@ KEY = "cms-key-1"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db = tmp_path_factory.mktemp("limits") / "fb.sqlite3"
-    proc, url = start_server(["--model", "none", "--feedback-db", str(db)],
-                             env={"NEWSTAG_API_KEYS": KEY})
+    proc, url = start_server(
+        ["--model", "none", "--feedback-db", str(db)], env={"NEWSTAG_API_KEYS": KEY}
+    )
     try:
         yield url
     finally:
@@ -40,12 +41,13 @@ def big_body(size: int = BIG) -> bytes:
 def pieces(body: bytes, size: int = 65536, pause: float = 0.002) -> Iterator[bytes]:
     """``body`` in pieces with short pauses, as it leaves a client on a real network."""
     for i in range(0, len(body), size):
-        yield body[i:i + size]
+        yield body[i : i + size]
         time.sleep(pause)
 
 
-def post(url: str, path: str, body: bytes, chunked: bool = False, key: str = KEY
-         ) -> tuple[int, dict[str, Any], dict[str, str]]:
+def post(
+    url: str, path: str, body: bytes, chunked: bool = False, key: str = KEY
+) -> tuple[int, dict[str, Any], dict[str, str]]:
     """POST ``body`` paced like a network link; (status, JSON answer, headers).
 
     Transport errors (a reset, a broken pipe) propagate."""
@@ -100,8 +102,11 @@ def test_a_page_with_no_story_is_422(server: str) -> None:
 
 
 def test_the_server_answers_normally_after_oversized_requests(server: str) -> None:
-    body = json.dumps({"title": "Storm hits coast",
-                       "body": "A storm hit the coast of Portugal on Monday, officials in "
-                               "Lisbon said."}).encode()
+    body = json.dumps(
+        {
+            "title": "Storm hits coast",
+            "body": "A storm hit the coast of Portugal on Monday, officials in Lisbon said.",
+        }
+    ).encode()
     status, out, headers = post(server, "/v1/suggest", body)
     assert status == 200 and "Portugal" in {t["tag"] for t in out["tags"]}

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 STORY = {
     "title": "Putin meets Kim Jong Un in Vladivostok",
     "body": "Russian President Vladimir Putin met North Korean leader Kim Jong Un in Vladivostok "
-            "on Wednesday. The talks covered trade and the war in Ukraine, officials in Moscow "
-            "said. The United Nations has criticised arms sales to Pyongyang.",
+    "on Wednesday. The talks covered trade and the war in Ukraine, officials in Moscow "
+    "said. The United Nations has criticised arms sales to Pyongyang.",
 }
 
 
@@ -43,16 +43,22 @@ def real_client(tmp_path_factory: pytest.TempPathFactory) -> Any:
 
     tagger = Tagger.load(model="default")
     db = tmp_path_factory.mktemp("svc") / "fb.sqlite3"
-    with TestClient(create_app(tagger=tagger, settings=Settings(feedback_db=str(db))),
-                    raise_server_exceptions=False) as c:
+    with TestClient(
+        create_app(tagger=tagger, settings=Settings(feedback_db=str(db))),
+        raise_server_exceptions=False,
+    ) as c:
         yield c
 
 
 def test_suggest_matches_the_cli_json(real_client: TestClient, tmp_path: Path) -> None:
     path = tmp_path / "story.json"
     path.write_text(json.dumps(STORY))
-    cli = subprocess.run([sys.executable, "-m", "newstag", "suggest", str(path), "--format",
-                          "json", "--top-k", "5"], capture_output=True, text=True, timeout=180)
+    cli = subprocess.run(
+        [sys.executable, "-m", "newstag", "suggest", str(path), "--format", "json", "--top-k", "5"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert cli.returncode == 0, cli.stderr
     expected = json.loads(cli.stdout)
     r = real_client.post("/v1/suggest", json={**STORY, "top_k": 5})
@@ -76,10 +82,18 @@ def test_entities_and_batch_with_real_tagger(real_client: TestClient) -> None:
     assert out["results"][1] is None and out["results"][0]["title"] == STORY["title"]
 
 
-@pytest.mark.parametrize("text", [
-    "\u202e\u0000\ufeff" * 50, "🙂" * 400, "a" * 20000, "<script>" * 100, ". , ; " * 300,
-    "Ünïcödé Çàfé Zürich Łódź " * 30, "\n" * 500 + "x",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\u202e\u0000\ufeff" * 50,
+        "🙂" * 400,
+        "a" * 20000,
+        "<script>" * 100,
+        ". , ; " * 300,
+        "Ünïcödé Çàfé Zürich Łódź " * 30,
+        "\n" * 500 + "x",
+    ],
+)
 def test_odd_text_never_crashes_the_real_tagger(real_client: TestClient, text: str) -> None:
     for path in ("/v1/suggest", "/v1/entities"):
         r = real_client.post(path, json={"title": text[:100], "body": text})
@@ -110,19 +124,42 @@ def test_serve_subprocess_answers_over_loopback(tmp_path: Path) -> None:
         env = {**os.environ, "NEWSTAG_URL": url}
         r = subprocess.run(hook, capture_output=True, text=True, env=env, timeout=60)
         assert r.returncode == 0 and "Vladimir Putin\tperson" in r.stdout, r.stderr
-        r = subprocess.run([*hook, "--keep", "Vladimir Putin", "--add", "Diplomacy"],
-                           capture_output=True, text=True, env=env, timeout=60)
+        r = subprocess.run(
+            [*hook, "--keep", "Vladimir Putin", "--add", "Diplomacy"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
         assert r.returncode == 0 and "feedback stored" in r.stderr, r.stderr
         out_file = tmp_path / "corpus.jsonl"
-        r = subprocess.run([sys.executable, "-m", "newstag", "feedback", "export", str(db),
-                            "--out", str(out_file)], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "newstag",
+                "feedback",
+                "export",
+                str(db),
+                "--out",
+                str(out_file),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, r.stderr
         exported = [json.loads(x) for x in out_file.read_text().splitlines()]
         assert exported[-1]["id"] == "cms-1"
         assert exported[-1]["tags"] == ["Vladimir Putin", "Diplomacy"]
         assert "Kim Jong Un" in exported[-1]["rejected"]
-        r = subprocess.run(hook, capture_output=True, text=True, timeout=60,
-                           env={**env, "NEWSTAG_URL": "http://127.0.0.1:9"})
+        r = subprocess.run(
+            hook,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**env, "NEWSTAG_URL": "http://127.0.0.1:9"},
+        )
         assert r.returncode == 1 and "unreachable" in r.stderr
     finally:
         proc.send_signal(signal.SIGINT)
@@ -132,14 +169,26 @@ def test_serve_subprocess_answers_over_loopback(tmp_path: Path) -> None:
 def test_serve_with_two_workers_and_api_keys(tmp_path: Path) -> None:
     keys = tmp_path / "keys.txt"
     keys.write_text("# CMS keys\nsecret-1\n")
-    proc, url = start_server(["--model", "none", "--workers", "2", "--feedback-db",
-                              str(tmp_path / "fb.sqlite3"), "--api-keys-file", str(keys)])
+    proc, url = start_server(
+        [
+            "--model",
+            "none",
+            "--workers",
+            "2",
+            "--feedback-db",
+            str(tmp_path / "fb.sqlite3"),
+            "--api-keys-file",
+            str(keys),
+        ]
+    )
     try:
         status, out = call(url, "/v1/suggest", STORY)
         assert status == 401 and "API key" in out["error"]
-        req = urllib.request.Request(url + "/v1/suggest", data=json.dumps(STORY).encode(),
-                                     headers={"Content-Type": "application/json",
-                                              "X-API-Key": "secret-1"})
+        req = urllib.request.Request(
+            url + "/v1/suggest",
+            data=json.dumps(STORY).encode(),
+            headers={"Content-Type": "application/json", "X-API-Key": "secret-1"},
+        )
         for _ in range(4):
             with urllib.request.urlopen(req, timeout=120) as resp:
                 assert resp.status == 200
@@ -150,8 +199,12 @@ def test_serve_with_two_workers_and_api_keys(tmp_path: Path) -> None:
 
 def test_serve_bad_options_fail_with_one_line(tmp_path: Path) -> None:
     def serve(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "newstag", "serve", *args],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "newstag", "serve", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     r = serve("--model", str(tmp_path / "nope"))
     assert r.returncode == 1 and "no such model directory" in r.stderr
@@ -163,8 +216,7 @@ def test_serve_bad_options_fail_with_one_line(tmp_path: Path) -> None:
         port = free_port()
         busy.bind(("127.0.0.1", port))
         busy.listen()
-        r = serve("--model", "none", "--port", str(port), "--feedback-db",
-                  str(tmp_path / "fb.db"))
+        r = serve("--model", "none", "--port", str(port), "--feedback-db", str(tmp_path / "fb.db"))
     assert r.returncode == 1 and "cannot listen" in r.stderr
     for res in (r,):
         assert "Traceback" not in res.stderr and res.stderr.strip().count("\n") == 0
@@ -174,22 +226,26 @@ def test_related_with_a_real_index(tmp_path: Path) -> None:
     from newstag.related import RelatedIndex
     from newstag.service.testing import FakeTagger
 
-    rows = [{"id": "1", "headline": "Putin and Kim meet in Vladivostok to discuss arms"},
-            {"id": "2", "headline": "Kim Jong Un travels by train to Russia for Putin talks"},
-            {"id": "3", "headline": "Wheat prices fall as harvest in Kansas beats forecasts"},
-            {"id": "4", "headline": "Storm floods farms across Kansas and Nebraska"}]
+    rows = [
+        {"id": "1", "headline": "Putin and Kim meet in Vladivostok to discuss arms"},
+        {"id": "2", "headline": "Kim Jong Un travels by train to Russia for Putin talks"},
+        {"id": "3", "headline": "Wheat prices fall as harvest in Kansas beats forecasts"},
+        {"id": "4", "headline": "Storm floods farms across Kansas and Nebraska"},
+    ]
     RelatedIndex.build(rows).save(tmp_path / "idx")
     index = RelatedIndex.load(tmp_path / "idx")
-    app = create_app(tagger=FakeTagger(), index=index,
-                     settings=Settings(feedback_db=str(tmp_path / "fb.db")))
+    app = create_app(
+        tagger=FakeTagger(), index=index, settings=Settings(feedback_db=str(tmp_path / "fb.db"))
+    )
     with TestClient(app, raise_server_exceptions=False) as c:
         r = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 2})
         assert r.status_code == 200, r.text
         assert {h["id"] for h in r.json()["results"]} == {"1", "2"}
         # the default floor drops the Kansas headlines; min_score 0 keeps what shares anything
         floor = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 4}).json()
-        everything = c.post("/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 4,
-                                                 "min_score": 0}).json()
+        everything = c.post(
+            "/v1/related", json={"text": "Putin hosts Kim Jong Un", "k": 4, "min_score": 0}
+        ).json()
         assert len(everything["results"]) > len(floor["results"])
         assert all(h["score"] >= 0.01 for h in floor["results"])
 
@@ -197,8 +253,17 @@ def test_related_with_a_real_index(tmp_path: Path) -> None:
 def test_model_processes_spread_load_and_survive_a_killed_process(tmp_path: Path) -> None:
     import threading
 
-    proc, url = start_server(["--model", "none", "--model-processes", "2", "--feedback-db",
-                              str(tmp_path / "fb.sqlite3")], ready="/readyz")
+    proc, url = start_server(
+        [
+            "--model",
+            "none",
+            "--model-processes",
+            "2",
+            "--feedback-db",
+            str(tmp_path / "fb.sqlite3"),
+        ],
+        ready="/readyz",
+    )
     try:
         status, ready = call(url, "/readyz")
         assert status == 200 and len(ready["pid"]) == 2
@@ -228,14 +293,21 @@ def test_model_processes_spread_load_and_survive_a_killed_process(tmp_path: Path
         proc.wait(30)
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(title=st.text(max_size=80), body=st.text(max_size=600))
-def test_generated_text_never_5xx_with_the_real_tagger(real_client: TestClient, title: str,
-                                                       body: str) -> None:
+def test_generated_text_never_5xx_with_the_real_tagger(
+    real_client: TestClient, title: str, body: str
+) -> None:
     for path in ("/v1/suggest", "/v1/entities"):
-        r = real_client.post(path, content=json.dumps({"title": title, "body": body}),
-                             headers={"content-type": "application/json"})
+        r = real_client.post(
+            path,
+            content=json.dumps({"title": title, "body": body}),
+            headers={"content-type": "application/json"},
+        )
         assert r.status_code < 500, r.text[:300]
 
 
@@ -245,8 +317,17 @@ def test_model_processes_end_with_the_server_on_sigterm(tmp_path: Path) -> None:
 
     if not Path("/proc/self/stat").exists():
         pytest.skip("needs /proc (Linux)")
-    proc, url = start_server(["--model", "none", "--model-processes", "2", "--feedback-db",
-                              str(tmp_path / "fb.sqlite3")], ready="/readyz")
+    proc, url = start_server(
+        [
+            "--model",
+            "none",
+            "--model-processes",
+            "2",
+            "--feedback-db",
+            str(tmp_path / "fb.sqlite3"),
+        ],
+        ready="/readyz",
+    )
     try:
         status, ready = call(url, "/readyz")
         assert status == 200 and len(ready["pid"]) == 2
@@ -256,8 +337,12 @@ def test_model_processes_end_with_the_server_on_sigterm(tmp_path: Path) -> None:
     deadline = time.monotonic() + 10
     alive = list(ready["pid"])
     while alive and time.monotonic() < deadline:
-        alive = [p for p in alive if Path(f"/proc/{p}").exists()
-                 and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1][:3]]
+        alive = [
+            p
+            for p in alive
+            if Path(f"/proc/{p}").exists()
+            and "Z" not in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1][:3]
+        ]
         time.sleep(0.1)
     for pid in alive:  # clean up before failing
         os.kill(pid, signal.SIGKILL)

@@ -31,7 +31,7 @@ def reference_scores(knn: KNNTags, X: sp.csr_matrix, chunk: int = 512) -> sp.csr
     out = []
     k = min(knn.k, X_.shape[0])
     for start in range(0, X.shape[0], chunk):
-        sims = (X_ @ X[start:start + chunk].T).T.toarray()
+        sims = (X_ @ X[start : start + chunk].T).T.toarray()
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         rows = np.repeat(np.arange(sims.shape[0]), k)
         vals = np.take_along_axis(sims, top, axis=1)
@@ -76,8 +76,10 @@ def sample_texts() -> list[str]:
 def test_knn_votes_equal_the_full_product_on_a_small_fit(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = sp.random(300, 2000, density=0.03, format="csr", dtype=np.float32, random_state=rng)
-    tags = [[f"t{j}" for j in rng.choice(25, size=rng.integers(0, 4), replace=False)]
-            for _ in range(300)]
+    tags = [
+        [f"t{j}" for j in rng.choice(25, size=rng.integers(0, 4), replace=False)]
+        for _ in range(300)
+    ]
     knn = KNNTags(k=7, max_terms=40).fit(X, tags)
     Q = sp.random(60, 2000, density=0.05, format="csr", dtype=np.float32, random_state=rng)
     Q = sp.vstack([Q, sp.csr_matrix((1, 2000), dtype=np.float32)], format="csr")  # empty query
@@ -131,8 +133,10 @@ def test_knn_votes_of_the_shipped_model_are_unchanged() -> None:
     coef = clf.coef_.to_scipy()
     expected = np.asarray((Xs @ coef.T).toarray() + clf.intercept_, dtype=np.float32)
     assert np.array_equal(clf.decision_function(X), expected)
-    assert all(np.array_equal(clf.decision_function(numpy_rows(Xs[i])), expected[i:i + 1])
-               for i in range(0, len(texts), 5))
+    assert all(
+        np.array_equal(clf.decision_function(numpy_rows(Xs[i])), expected[i : i + 1])
+        for i in range(0, len(texts), 5)
+    )
 
 
 def test_svm_scores_equal_the_full_product() -> None:

@@ -27,25 +27,25 @@ pytestmark = pytest.mark.slow
 TRANSFER = {
     "title": "Harry Kane joins Bayern Munich from Tottenham Hotspur",
     "body": "Harry Kane has joined Bayern Munich from Tottenham Hotspur for a club-record fee, "
-            "the German champions said on Saturday. Kane, 30, signed a four-year contract in "
-            "Munich after scoring 280 goals for Tottenham. Bayern hope Kane will help them win "
-            "the Bundesliga again; Kane said he was proud to join the club.",
+    "the German champions said on Saturday. Kane, 30, signed a four-year contract in "
+    "Munich after scoring 280 goals for Tottenham. Bayern hope Kane will help them win "
+    "the Bundesliga again; Kane said he was proud to join the club.",
     "date": "2023-08-12",
 }
 PUTIN_SURNAME = {
     "title": "Putin warns the West over new sanctions",
     "body": "Putin said on Friday that Russia would respond to any new sanctions. Putin spoke "
-            "to reporters in Moscow after a meeting of his security council.",
+    "to reporters in Moscow after a meeting of his security council.",
 }
 GEORGIA_STATE = {
     "title": "Storms hit Georgia",
     "body": "A tornado struck Atlanta, Georgia on Monday. Savannah and Macon also saw damage, "
-            "officials in Georgia said. The governor of Georgia declared an emergency.",
+    "officials in Georgia said. The governor of Georgia declared an emergency.",
 }
 GEORGIA_COUNTRY = {
     "title": "Protests in Georgia",
     "body": "Thousands marched in Tbilisi, the capital of Georgia, against a new law. Batumi "
-            "also saw protests, Georgian police said.",
+    "also saw protests, Georgian police said.",
 }
 FEATURE_NAME = re.compile(r"^[a-z_]+:")
 
@@ -89,10 +89,8 @@ def test_types_come_from_evidence_not_the_manifest(tagger):
     assert info["FC Barcelona"]["type"] == "organisation"
     assert evidence_type({"name": "Tottenham Hotspur", "type": "person"}) == "organisation"
     assert evidence_type({"name": "Harry Kane", "type": "person"}) == "person"
-    assert evidence_type({"name": "Bundesliga", "type": "place", "label": "GPE"}) == \
-        "organisation"
-    assert evidence_type({"name": "Korean Peninsula", "type": "place", "label": "LOC"}) == \
-        "place"
+    assert evidence_type({"name": "Bundesliga", "type": "place", "label": "GPE"}) == "organisation"
+    assert evidence_type({"name": "Korean Peninsula", "type": "place", "label": "LOC"}) == "place"
 
 
 def test_a_surname_alone_maps_to_the_known_person(tagger):
@@ -126,12 +124,16 @@ def test_georgia_the_state_or_the_country_by_context(tagger):
     country = [t["tag"] for t in tags_of(tagger, GEORGIA_COUNTRY)]
     assert state[0] == "Georgia (U.S. state)", state
     assert country[0] == "Georgia (country)", country
-    assert state.index("Georgia (U.S. state)") < state.index("Georgia (country)") \
-        if "Georgia (country)" in state else True
+    assert (
+        state.index("Georgia (U.S. state)") < state.index("Georgia (country)")
+        if "Georgia (country)" in state
+        else True
+    )
     assert tag_place_country("Georgia (U.S. state)") == "United States"
     assert tag_place_country("Georgia (country)") == "Georgia"
-    assert not place_compatible("Georgia (country)",
-                                {"name": "Georgia", "type": "place", "country": "United States"})
+    assert not place_compatible(
+        "Georgia (country)", {"name": "Georgia", "type": "place", "country": "United States"}
+    )
 
 
 def test_a_tag_out_of_use_for_years_is_unlikely_now():
@@ -162,8 +164,16 @@ def test_article_year_from_its_date_else_today():
     assert article_year(a) == 2018
 
 
-@pytest.mark.parametrize("name", ["kim-putin-summit.txt", "gaza-aid-convoy.txt",
-                                  "eu-energy-summit.html", "wildfire.json", "central-bank.txt"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "kim-putin-summit.txt",
+        "gaza-aid-convoy.txt",
+        "eu-energy-summit.html",
+        "wildfire.json",
+        "central-bank.txt",
+    ],
+)
 def test_evidence_is_mentions_and_words(tagger, name):
     for tag in tags_of(tagger, read_article(SAMPLE / name), 15):
         assert tag["evidence"], tag

@@ -41,8 +41,7 @@ def check_estimator_contract(cls: type) -> None:
     """clone, get_params / set_params round trips, repr (also run on test sources)."""
     est = cls(**_changed(cls))
     params = est.get_params()
-    init = inspect.signature(cls.__init__).parameters if cls.__init__ is not object.__init__ \
-        else {}
+    init = inspect.signature(cls.__init__).parameters if cls.__init__ is not object.__init__ else {}
     assert set(params) == set(init) - {"self"}
     again = cls(**params)
     assert again.get_params() == params
@@ -70,8 +69,9 @@ def test_one_default_per_parameter() -> None:
     for cls in _estimators():
         for name, default in defaults_of(cls).items():
             if name in seen:
-                assert seen[name][0] == default, \
+                assert seen[name][0] == default, (
                     f"{name}: {default!r} in {cls.__name__}, {seen[name][0]!r} in {seen[name][1]}"
+                )
             else:
                 seen[name] = (default, cls.__name__)
 

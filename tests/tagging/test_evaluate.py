@@ -48,8 +48,10 @@ def test_fingerprints_find_copies_whatever_the_spacing_and_case() -> None:
 
     train = [SimpleNamespace(title=f"Story {n}", body=f"Body of story {n}.") for n in range(5)]
     manifest = {"corpus": {"article_fingerprints": pack_fingerprints(train)}}
-    test = [SimpleNamespace(title="STORY 1", body="  Body of\nstory 1. "),
-            SimpleNamespace(title="Story 9", body="Body of story 9.")]
+    test = [
+        SimpleNamespace(title="STORY 1", body="  Body of\nstory 1. "),
+        SimpleNamespace(title="Story 9", body="Body of story 9."),
+    ]
     assert training_overlap(test, manifest) == 0.5
     assert training_overlap(test[1:], manifest) == 0.0
     assert training_overlap(test, {"corpus": {}}) is None

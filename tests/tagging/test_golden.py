@@ -9,14 +9,49 @@ from newstag.tagging.tagger import Tagger
 from tests.conftest import SAMPLE
 
 FURNITURE = {  # names that appear only in each page's sidebars, tag lines and comment boxes
-    "kim-putin-summit.txt": {"Netanyahu", "Benjamin Netanyahu", "Hamas", "Joe Biden",
-                             "Emmanuel Macron", "Tel Aviv", "Recep Tayyip Erdogan", "Toyota",
-                             "Elon Musk", "Tesla", "Pope Francis", "Gila Isaacson", "Avi Woolf",
-                             "Marseille", "Alberta", "Canada", "Mexico", "Iran", "Sudan"},
-    "gaza-aid-convoy.txt": {"Olaf Scholz", "Apple", "Lula", "Brazil", "India", "Bavaria",
-                            "Germany", "Shira Navon", "Ruth Klein"},
-    "eu-energy-summit.html": {"Cristiano Ronaldo", "Ronaldo", "Justin Trudeau", "Trudeau",
-                              "Nvidia", "Portugal", "Spain", "Canada", "Daily Ledger"},
+    "kim-putin-summit.txt": {
+        "Netanyahu",
+        "Benjamin Netanyahu",
+        "Hamas",
+        "Joe Biden",
+        "Emmanuel Macron",
+        "Tel Aviv",
+        "Recep Tayyip Erdogan",
+        "Toyota",
+        "Elon Musk",
+        "Tesla",
+        "Pope Francis",
+        "Gila Isaacson",
+        "Avi Woolf",
+        "Marseille",
+        "Alberta",
+        "Canada",
+        "Mexico",
+        "Iran",
+        "Sudan",
+    },
+    "gaza-aid-convoy.txt": {
+        "Olaf Scholz",
+        "Apple",
+        "Lula",
+        "Brazil",
+        "India",
+        "Bavaria",
+        "Germany",
+        "Shira Navon",
+        "Ruth Klein",
+    },
+    "eu-energy-summit.html": {
+        "Cristiano Ronaldo",
+        "Ronaldo",
+        "Justin Trudeau",
+        "Trudeau",
+        "Nvidia",
+        "Portugal",
+        "Spain",
+        "Canada",
+        "Daily Ledger",
+    },
 }
 
 
@@ -25,12 +60,15 @@ def tagger():
     return Tagger.load("none")
 
 
-@pytest.mark.parametrize("name,expected_top", [
-    ("kim-putin-summit.txt", {"Kim Jong Un", "Vladimir Putin", "North Korea", "Russia"}),
-    ("gaza-aid-convoy.txt", {"Gaza", "United Nations", "Israel"}),
-    ("eu-energy-summit.html", {"European Union", "Germany"}),
-    ("wildfire.json", {"Greece", "Kyriakos Mitsotakis"}),
-])
+@pytest.mark.parametrize(
+    "name,expected_top",
+    [
+        ("kim-putin-summit.txt", {"Kim Jong Un", "Vladimir Putin", "North Korea", "Russia"}),
+        ("gaza-aid-convoy.txt", {"Gaza", "United Nations", "Israel"}),
+        ("eu-energy-summit.html", {"European Union", "Germany"}),
+        ("wildfire.json", {"Greece", "Kyriakos Mitsotakis"}),
+    ],
+)
 def test_entity_mode_top_tags(tagger, name, expected_top):
     result = tagger.suggest(read_article(SAMPLE / name), top_k=len(expected_top) + 1)
     top = {t["tag"] for t in result["tags"]}
@@ -39,8 +77,12 @@ def test_entity_mode_top_tags(tagger, name, expected_top):
 
 def test_leaders_meeting_top_four_are_the_leaders_and_countries(tagger):
     result = tagger.suggest(read_article(SAMPLE / "kim-putin-summit.txt"), top_k=4)
-    assert {t["tag"] for t in result["tags"]} == {"Kim Jong Un", "Vladimir Putin",
-                                                  "North Korea", "Russia"}
+    assert {t["tag"] for t in result["tags"]} == {
+        "Kim Jong Un",
+        "Vladimir Putin",
+        "North Korea",
+        "Russia",
+    }
     assert [t["type"] for t in result["tags"][:2]] == ["person", "person"]
 
 
@@ -75,9 +117,14 @@ def shipped():
 def test_shipped_model_leaders_summit_top_four_and_no_wrong_identity(shipped):
     result = shipped.suggest(read_article(SAMPLE / "kim-putin-summit.txt"), top_k=10)
     tags = result["tags"]
-    assert {t["tag"] for t in tags[:4]} == {"Vladimir Putin", "North Korea", "Kim Jong Un",
-                                            "Russia"}, [t["tag"] for t in tags]
-    assert {t["type"] for t in tags[:4] if t["tag"] in ("Vladimir Putin", "Kim Jong Un")} == \
-        {"person"}
+    assert {t["tag"] for t in tags[:4]} == {
+        "Vladimir Putin",
+        "North Korea",
+        "Kim Jong Un",
+        "Russia",
+    }, [t["tag"] for t in tags]
+    assert {t["type"] for t in tags[:4] if t["tag"] in ("Vladimir Putin", "Kim Jong Un")} == {
+        "person"
+    }
     names = {t["tag"] for t in tags} | {t.get("model_tag") for t in tags}
     assert not names & {"Kim Jong-il", "Kim Jong Il"}, names

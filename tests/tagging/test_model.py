@@ -38,9 +38,11 @@ def test_tagger_uses_the_bundle(bundle: Path) -> None:
 
     tagger = Tagger.load(model=str(bundle))
     assert tagger.mode == "model"
-    text = ("Maria Lopez wins support for budget plan in Madrid\n\n"
-            "Maria Lopez secured the backing of the parliament in Madrid on Tuesday. "
-            "Lopez said the budget would cut taxes for families across Spain.")
+    text = (
+        "Maria Lopez wins support for budget plan in Madrid\n\n"
+        "Maria Lopez secured the backing of the parliament in Madrid on Tuesday. "
+        "Lopez said the budget would cut taxes for families across Spain."
+    )
     result = tagger.suggest(text)
     tags = {t["tag"]: t for t in result["tags"]}
     assert "Maria Lopez" in tags and "Spain" in tags
@@ -50,7 +52,7 @@ def test_tagger_uses_the_bundle(bundle: Path) -> None:
         assert tag["evidence"]
         for ev in tag["evidence"]:
             if ev["kind"] == "mention":
-                assert text[ev["start"]:ev["end"]] == ev["text"]
+                assert text[ev["start"] : ev["end"]] == ev["text"]
             else:
                 assert ev["kind"] == "term" and ev["weight"] > 0
 
@@ -61,9 +63,22 @@ def test_new_person_gets_a_new_tag_or_none(bundle: Path) -> None:
     model = load_model(bundle)
     ranked = model.rank_batch(
         ["Oskar Holm takes the title in Prague final\n\nOskar Holm won the final in Prague."],
-        [[{"name": "Oskar Holm", "type": "person", "salience": 0.9, "count": 2,
-           "in_headline": True, "in_lead": True, "country": None, "aliases": ["Oskar Holm"],
-           "mentions": [["Oskar Holm", 0, 10]]}]])[0]
+        [
+            [
+                {
+                    "name": "Oskar Holm",
+                    "type": "person",
+                    "salience": 0.9,
+                    "count": 2,
+                    "in_headline": True,
+                    "in_lead": True,
+                    "country": None,
+                    "aliases": ["Oskar Holm"],
+                    "mentions": [["Oskar Holm", 0, 10]],
+                }
+            ]
+        ],
+    )[0]
     new = [c for c in ranked if c["new"]]
     assert [c["tag"] for c in new] == ["Oskar Holm"]
 
@@ -92,8 +107,9 @@ def test_entity_cache_is_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         cache.extract_entities(records[:1])
 
 
-@pytest.mark.skipif(not (default_model_dir() / "manifest.json").exists(),
-                    reason="no shipped models/default bundle")
+@pytest.mark.skipif(
+    not (default_model_dir() / "manifest.json").exists(), reason="no shipped models/default bundle"
+)
 def test_default_bundle_loads_and_verifies() -> None:
     from newstag.tagging import load_model
 

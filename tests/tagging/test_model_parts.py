@@ -16,21 +16,38 @@ from newstag.tagging.sources import Batch
 from newstag.tagging.tagmodel import TagModel
 
 
-def ent(name: str, etype: str = "person", salience: float = 0.5, aliases: tuple = (),
-        country: str | None = None, start: int = 0) -> dict:
-    return {"name": name, "type": etype, "salience": salience, "count": 2, "in_headline": True,
-            "in_lead": True, "country": country, "aliases": sorted({name, *aliases}),
-            "mentions": [[name, start, start + len(name)]]}
+def ent(
+    name: str,
+    etype: str = "person",
+    salience: float = 0.5,
+    aliases: tuple = (),
+    country: str | None = None,
+    start: int = 0,
+) -> dict:
+    return {
+        "name": name,
+        "type": etype,
+        "salience": salience,
+        "count": 2,
+        "in_headline": True,
+        "in_lead": True,
+        "country": country,
+        "aliases": sorted({name, *aliases}),
+        "mentions": [[name, start, start + len(name)]],
+    }
 
 
-@pytest.mark.parametrize(("tag", "entity"), [
-    ("Putin, Vladimir V", "Vladimir Putin"),
-    ("Kim Jong-un", "Kim Jong Un"),
-    ("james-baker", "James Baker"),
-    ("Republican Party (United States)", "Republican Party"),
-    ("Société Générale", "Societe Generale"),
-    ("George W. Bush", "George Bush"),
-])
+@pytest.mark.parametrize(
+    ("tag", "entity"),
+    [
+        ("Putin, Vladimir V", "Vladimir Putin"),
+        ("Kim Jong-un", "Kim Jong Un"),
+        ("james-baker", "James Baker"),
+        ("Republican Party (United States)", "Republican Party"),
+        ("Société Générale", "Societe Generale"),
+        ("George W. Bush", "George Bush"),
+    ],
+)
 def test_tag_forms_match_entity_names(tag: str, entity: str) -> None:
     forms = dict(tag_forms(tag))
     assert norm(entity) in forms
@@ -50,8 +67,9 @@ def test_linker_learns_co_occurrence_and_string_links() -> None:
         ([ent("Kyiv", "place", country="Ukraine")], ["Ukraine"]),
         ([ent("Tokyo", "place", country="Japan")], ["Tokyo"]),
     ]
-    linker = TagLinker(min_support=2, min_confidence=0.3).fit([d[0] for d in docs],
-                                                              [d[1] for d in docs])
+    linker = TagLinker(min_support=2, min_confidence=0.3).fit(
+        [d[0] for d in docs], [d[1] for d in docs]
+    )
     cands = linker.candidates([ent("U.S.", "place"), ent("Reagan")])
     assert cands["usa"]["link_conf"] == 1.0 and cands["usa"]["str_quality"] == 0.0
     assert cands["reagan"]["str_quality"] == 1.0  # "Reagan" normalises to the tag "reagan"
@@ -87,8 +105,9 @@ def _toy_corpus() -> tuple[list[str], list[list[dict]], list[list[str]]]:
 @pytest.fixture(scope="module")
 def toy_model() -> TagModel:
     texts, ents, tags = _toy_corpus()
-    return TagModel(char_ngrams=None, folds=3, min_clf_count=2).fit(texts, ents, tags,
-                                                                    pipeline="toy-pipeline")
+    return TagModel(char_ngrams=None, folds=3, min_clf_count=2).fit(
+        texts, ents, tags, pipeline="toy-pipeline"
+    )
 
 
 def test_toy_model_learns_and_explains(toy_model: TagModel) -> None:
@@ -102,7 +121,7 @@ def test_toy_model_learns_and_explains(toy_model: TagModel) -> None:
     assert by["Sport"]["type"] == "topic"
     assert any(e["kind"] == "term" for e in by["Sport"]["evidence"])
     mention = next(e for e in by["Anna Berg"]["evidence"] if e["kind"] == "mention")
-    assert text[mention["start"]:mention["end"]] == "Anna Berg"
+    assert text[mention["start"] : mention["end"]] == "Anna Berg"
     assert by["Anna Berg"]["source"] in ("entity", "classifier+entity")
     scores = [t["score"] for t in tags]
     assert scores == sorted(scores, reverse=True)
@@ -110,8 +129,10 @@ def test_toy_model_learns_and_explains(toy_model: TagModel) -> None:
 
 
 def test_new_entities_can_be_suggested(toy_model: TagModel) -> None:
-    ranked = toy_model.rank_batch(["Olaf Lind in Sweden\n\nOlaf Lind spoke in Sweden."],
-                                  [[ent("Olaf Lind", salience=0.9), ent("Sweden", "place")]])[0]
+    ranked = toy_model.rank_batch(
+        ["Olaf Lind in Sweden\n\nOlaf Lind spoke in Sweden."],
+        [[ent("Olaf Lind", salience=0.9), ent("Sweden", "place")]],
+    )[0]
     new = [c for c in ranked if c["new"]]
     assert [c["tag"] for c in new] == ["Olaf Lind"]
 
@@ -122,8 +143,15 @@ def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["pipeline"] == "toy-pipeline" and manifest["labels"]["Sport"]["count"] == 18
     assert all(len(a["sha256"]) == 64 for a in manifest["artifacts"].values())
-    for key in ("newstag", "scikit_learn", "spacy", "created", "hyper_parameters",
-                "heldout_metrics", "corpus"):
+    for key in (
+        "newstag",
+        "scikit_learn",
+        "spacy",
+        "created",
+        "hyper_parameters",
+        "heldout_metrics",
+        "corpus",
+    ):
         assert key in manifest
     loaded = load_model(out)
     text = "Luis Ortega in Mexico\n\nLuis Ortega spoke about the vote parliament law today."
@@ -160,30 +188,43 @@ def test_bundle_round_trip_and_tamper_checks(toy_model: TagModel, tmp_path: Path
 
 
 def test_linker_matches_tag_aliases() -> None:
-    docs = [([ent("Grace Okafor")], ["okafor"]), ([ent("Grace Okafor")], ["okafor"]),
-            ([ent("Kestrel Bank", "organisation")], ["kestrel"])]
+    docs = [
+        ([ent("Grace Okafor")], ["okafor"]),
+        ([ent("Grace Okafor")], ["okafor"]),
+        ([ent("Kestrel Bank", "organisation")], ["kestrel"]),
+    ]
     plain = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs])
     assert "okafor" not in plain.string_index_.get(norm("Grace Okafor"), ("",))[0]
-    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs],
-                             aliases={"okafor": ["Grace Okafor", "Dr. Grace N. Okafor"],
-                                      "never-seen": ["Somebody Else"]})
+    linker = TagLinker().fit(
+        [d[0] for d in docs],
+        [d[1] for d in docs],
+        aliases={
+            "okafor": ["Grace Okafor", "Dr. Grace N. Okafor"],
+            "never-seen": ["Somebody Else"],
+        },
+    )
     cands = linker.candidates([ent("Grace Okafor")])
     assert cands["okafor"]["str_quality"] == pytest.approx(0.95)  # below a tag's own form
     assert linker.string_index_[norm("Dr Grace Okafor")][0] == "okafor"
     assert norm("Somebody Else") not in linker.string_index_  # aliases of unknown tags
     assert linker.aliases_ == {"okafor": ["Grace Okafor", "Dr. Grace N. Okafor"]}
     # an alias never displaces another tag's own form
-    clash = TagLinker().fit([[ent("Kestrel Bank", "organisation")]] * 2, [["kestrel"]] * 2,
-                            aliases={"kestrel": ["okafor"]})
-    clash2 = TagLinker().fit([[ent("X")], [ent("Y")]], [["okafor", "kestrel"]] * 2,
-                             aliases={"kestrel": ["okafor"]})
+    clash = TagLinker().fit(
+        [[ent("Kestrel Bank", "organisation")]] * 2,
+        [["kestrel"]] * 2,
+        aliases={"kestrel": ["okafor"]},
+    )
+    clash2 = TagLinker().fit(
+        [[ent("X")], [ent("Y")]], [["okafor", "kestrel"]] * 2, aliases={"kestrel": ["okafor"]}
+    )
     assert clash.string_index_["okafor"][0] == "kestrel"
     assert clash2.string_index_["okafor"][0] == "okafor"
 
 
 def test_co_occurrence_link_from_an_entity_naming_another_tag_is_shadowed() -> None:
-    docs = [([ent("Kim Jong Un")], ["Kim Jong-un", "Kim Jong-il"])] * 3 + \
-        [([ent("Kim Jong Un")], ["Kim Jong-un"])] * 3
+    docs = [([ent("Kim Jong Un")], ["Kim Jong-un", "Kim Jong-il"])] * 3 + [
+        ([ent("Kim Jong Un")], ["Kim Jong-un"])
+    ] * 3
     linker = TagLinker(min_support=2).fit([d[0] for d in docs], [d[1] for d in docs])
     cands = linker.candidates([ent("Kim Jong Un", salience=0.8)])
     il, un = cands["Kim Jong-il"], cands["Kim Jong-un"]
@@ -210,8 +251,10 @@ def test_per_tag_thresholds_and_remap() -> None:
     assert "low" not in tag_thresholds(p, y, tags, gold, 0.5, 0.0, min_positives=4)
     q = remap(p, tags, th, 0.5, 0.5)
     assert (q[:3] > 0.5).all() and (q[3:5] < 0.5).all()  # "low" positives now pass
-    assert np.all(np.diff(remap(np.linspace(0, 1, 11), np.array(["low"] * 11, dtype=object),
-                                th, 0.5, 0.5)) > 0)  # monotone
+    assert np.all(
+        np.diff(remap(np.linspace(0, 1, 11), np.array(["low"] * 11, dtype=object), th, 0.5, 0.5))
+        > 0
+    )  # monotone
     assert remap(np.array([0.5]), np.array(["other"], dtype=object), th, 0.5, 0.5)[0] == 0.5
 
 
@@ -238,8 +281,9 @@ def test_combiner_per_tag_thresholds_are_cross_fitted_and_applied() -> None:
     comb = Combiner(max_iter=30).fit(X, y, np.array(docs), n_gold, tags=tags, gold=gold)
     assert set(comb.crossfit_) >= {"off", "10"}
     assert all({"micro_f1", "macro_f1", "p_at_5"} <= set(v) for v in comb.crossfit_.values())
-    off = Combiner(max_iter=30, tag_thresholds=False).fit(X, y, np.array(docs), n_gold,
-                                                           tags=tags, gold=gold)
+    off = Combiner(max_iter=30, tag_thresholds=False).fit(
+        X, y, np.array(docs), n_gold, tags=tags, gold=gold
+    )
     assert off.tag_thresholds_ == {} and off.crossfit_ == {}
     scored = comb.score(X, tags)
     if comb.tag_thresholds_:  # applied: the scores are remapped per tag
@@ -270,19 +314,23 @@ def test_country_code_tags_match_the_gazetteer_country() -> None:
     city = linker.candidates([ent("Chicago", "place", country="United States")])
     assert city["usa"]["via_country"] and city["usa"]["str_quality"] > 0
     off = TagLinker(country_forms=False).fit([d[0] for d in docs], [d[1] for d in docs])
-    assert "usa" not in off.candidates([ent("United States", "place",
-                                            country="United States")])
+    assert "usa" not in off.candidates([ent("United States", "place", country="United States")])
 
 
 def test_person_named_by_surname_only_matches_its_tag() -> None:
-    docs = [([ent("James Baker")], ["James Baker"]), ([ent("Pierre Languetin")], ["languetin"]),
-            ([ent("Kestrel Bank", "organisation")], ["Kestrel Bank"])] * 2
-    linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs],
-                             aliases={"languetin": ["Pierre Languetin"]})
+    docs = [
+        ([ent("James Baker")], ["James Baker"]),
+        ([ent("Pierre Languetin")], ["languetin"]),
+        ([ent("Kestrel Bank", "organisation")], ["Kestrel Bank"]),
+    ] * 2
+    linker = TagLinker().fit(
+        [d[0] for d in docs], [d[1] for d in docs], aliases={"languetin": ["Pierre Languetin"]}
+    )
     assert linker.candidates([ent("BAKER")])["James Baker"]["str_quality"] == pytest.approx(0.7)
     assert "James Baker" not in linker.candidates([ent("Paul Baker")])  # another Baker
-    assert linker.candidates([ent("Jean Languetin")])["languetin"]["str_quality"] == \
-        pytest.approx(0.7)  # the tag is the bare surname
+    assert linker.candidates([ent("Jean Languetin")])["languetin"]["str_quality"] == pytest.approx(
+        0.7
+    )  # the tag is the bare surname
     assert "Kestrel Bank" not in linker.candidates([ent("Bank")])  # not a person's tag
     assert linker.known(ent("Baker"))
     off = TagLinker(surnames=False).fit([d[0] for d in docs], [d[1] for d in docs])
@@ -290,8 +338,10 @@ def test_person_named_by_surname_only_matches_its_tag() -> None:
 
 
 def test_mention_features_first_most_and_case_blind_headline() -> None:
-    docs = [([ent("Japan", "place", country="Japan")], ["japan"]),
-            ([ent("China", "place", country="China")], ["china"])] * 2
+    docs = [
+        ([ent("Japan", "place", country="Japan")], ["japan"]),
+        ([ent("China", "place", country="China")], ["china"]),
+    ] * 2
     linker = TagLinker().fit([d[0] for d in docs], [d[1] for d in docs])
     headline = "TOKYO MARKETS RALLY ON CHINA NEWS"
     body = len(headline) + 2
@@ -310,8 +360,9 @@ def test_mention_features_first_most_and_case_blind_headline() -> None:
 def test_model_passes_link_options_and_uses_the_headline(toy_model: TagModel) -> None:
     assert toy_model.linker_.country_forms and toy_model.linker_.surnames
     texts, ents, tags = _toy_corpus()
-    plain = TagModel(char_ngrams=None, folds=2, min_clf_count=2, country_links=False,
-                     surname_links=False).fit(texts, ents, tags)
+    plain = TagModel(
+        char_ngrams=None, folds=2, min_clf_count=2, country_links=False, surname_links=False
+    ).fit(texts, ents, tags)
     assert not plain.linker_.country_forms and not plain.linker_.surnames
     assert plain.get_params()["surname_links"] is False
     text = "ANNA BERG WINS\n\nThe match in Sweden went to Anna Berg."
@@ -327,8 +378,12 @@ def test_source_features_margins_and_article_context() -> None:
     from newstag.tagging.sources.knn import KNNSource, KNNState
 
     labels = ["a", "b", "c"]
-    state = ClassifierState(np.array([1.5, 0.5, -1.0], dtype=np.float32), labels,
-                            {t: j for j, t in enumerate(labels)}, n_candidates=1)
+    state = ClassifierState(
+        np.array([1.5, 0.5, -1.0], dtype=np.float32),
+        labels,
+        {t: j for j, t in enumerate(labels)},
+        n_candidates=1,
+    )
     clf = ClassifierSource(n_candidates=1)
     assert clf.propose(state) == ["a"]
     b = clf.features(state, "b", new=False)  # outside the top 1: scored and ranked anyway
@@ -385,8 +440,9 @@ def test_training_is_reproducible_across_hash_seeds() -> None:
     outs = []
     for seed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": seed, "OMP_NUM_THREADS": "1"}
-        proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                              env=env, timeout=300)
+        proc = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+        )
         assert proc.returncode == 0, proc.stderr
         outs.append(proc.stdout)
     assert outs[0] == outs[1]
@@ -404,8 +460,11 @@ def test_label_forms_split_aliases_and_add_plurals() -> None:
 def test_label_text_finds_whole_words_in_headline_lead_and_body() -> None:
     from newstag.tagging.labeltext import LabelText, label_forms
 
-    text = ("Brazil COFFEE exports rise\n\nBrazil's coffee exports rose, traders said. "
-            + "x " * 300 + "Coffee prices fell. Coffeehouse owners were calm.")
+    text = (
+        "Brazil COFFEE exports rise\n\nBrazil's coffee exports rose, traders said. "
+        + "x " * 300
+        + "Coffee prices fell. Coffeehouse owners were calm."
+    )
     found = LabelText(text)
     assert found.find(label_forms("coffee")) == (True, 2, True)  # "Coffeehouse" is no match
     assert found.find(label_forms("cocoa")) == (False, 0, False)
@@ -427,9 +486,14 @@ def test_candidates_carry_label_text_features(toy_model: TagModel) -> None:
 
 # -- data-only parts: numpy inference equals the scikit-learn objects they were trained as ----
 
-ODD_TEXTS = ["Société Générale  and   the Zürich  bank\n\nrésumé of the naïve café's year",
-             "Kim Jong Un met Vladimir Putin in Vladivostok.", "", "a b c", "ÉÀÇ ünïcödé ß ﬁ",
-             "Putin, Putin, Putin: the Kremlin's    answer\t\tto NATO"]
+ODD_TEXTS = [
+    "Société Générale  and   the Zürich  bank\n\nrésumé of the naïve café's year",
+    "Kim Jong Un met Vladimir Putin in Vladivostok.",
+    "",
+    "a b c",
+    "ÉÀÇ ünïcödé ß ﬁ",
+    "Putin, Putin, Putin: the Kremlin's    answer\t\tto NATO",
+]
 
 
 def test_feature_rows_equal_the_scikit_learn_training_matrix() -> None:
@@ -454,10 +518,18 @@ def test_related_vectorisers_as_tables_transform_like_scikit_learn() -> None:
     from newstag.tagging.tfidf import TfidfTable
 
     texts = ODD_TEXTS + ["Stocks rallied as the central bank held rates", "Rates held"]
-    for vec, analyzer in ((TfidfVectorizer(analyzer=word_terms, sublinear_tf=True,
-                                           dtype=np.float32), "related_words"),
-                          (TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4),
-                                           sublinear_tf=True, dtype=np.float32), None)):
+    for vec, analyzer in (
+        (
+            TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, dtype=np.float32),
+            "related_words",
+        ),
+        (
+            TfidfVectorizer(
+                analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
+            ),
+            None,
+        ),
+    ):
         expected = vec.fit(texts).transform(texts)
         got = TfidfTable.from_sklearn(vec, analyzer=analyzer).transform(texts).to_scipy()
         assert (got != expected).nnz == 0 and np.array_equal(got.indices, expected.indices)
@@ -473,8 +545,7 @@ def test_trees_as_arrays_predict_like_the_boosted_model() -> None:
     model = Combiner()._new_model().fit(X, y)
     Q = np.vstack([X[:50], rng.normal(size=(50, 6))])
     trees = Trees.from_sklearn(model)
-    assert np.allclose(trees.predict_proba(Q), model.predict_proba(Q)[:, 1], rtol=0,
-                       atol=1e-12)
+    assert np.allclose(trees.predict_proba(Q), model.predict_proba(Q)[:, 1], rtol=0, atol=1e-12)
 
 
 def test_saved_parts_hold_no_pickles(toy_model: TagModel, tmp_path: Path) -> None:
@@ -488,9 +559,15 @@ def test_saved_parts_hold_no_pickles(toy_model: TagModel, tmp_path: Path) -> Non
             assert all(a.dtype != object for a in arrays)
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text())
     assert manifest["format"] == 2 and set(manifest["parts"]) == {
-        "features", "classifier", "knn", "linker", "combiner"}
-    assert {p.relative_to(tmp_path / "m").as_posix() for p in files} == \
-        set(manifest["artifacts"]) | {"manifest.json"}
+        "features",
+        "classifier",
+        "knn",
+        "linker",
+        "combiner",
+    }
+    assert {p.relative_to(tmp_path / "m").as_posix() for p in files} == set(
+        manifest["artifacts"]
+    ) | {"manifest.json"}
 
 
 def _old_pickle(obj: object) -> bytes:
@@ -499,8 +576,11 @@ def _old_pickle(obj: object) -> bytes:
     import pickle
 
     data = pickle.dumps(obj, protocol=0)  # text opcodes: module names carry no lengths
-    assert b"newstag.tagging.classifier" in data or b"newstag.tagging.linker" in data \
+    assert (
+        b"newstag.tagging.classifier" in data
+        or b"newstag.tagging.linker" in data
         or b"newstag.tagging.combiner" in data
+    )
     return data.replace(b"newstag.tagging.", b"newstag.model.")
 
 
@@ -580,13 +660,19 @@ def test_shipped_model_is_the_conversion_of_the_pickled_one(tmp_path: Path) -> N
 
     root = Path(__file__).resolve().parents[2]
     try:
-        archive = subprocess.run(["git", "archive", "7a1fb6d", "models/default"], cwd=root,
-                                 capture_output=True, check=True, timeout=120).stdout
+        archive = subprocess.run(
+            ["git", "archive", "7a1fb6d", "models/default"],
+            cwd=root,
+            capture_output=True,
+            check=True,
+            timeout=120,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         pytest.skip("git history with the pickled default model is not available")
     subprocess.run(["tar", "-x", "-C", str(tmp_path)], input=archive, check=True)
     convert_bundle(tmp_path / "models" / "default", tmp_path / "new")
     fresh = json.loads((tmp_path / "new" / "manifest.json").read_text())["artifacts"]
     shipped = json.loads((default_model_dir() / "manifest.json").read_text())["artifacts"]
-    assert {k: v["sha256"] for k, v in fresh.items()} == \
-        {k: v["sha256"] for k, v in shipped.items()}
+    assert {k: v["sha256"] for k, v in fresh.items()} == {
+        k: v["sha256"] for k, v in shipped.items()
+    }

@@ -72,9 +72,11 @@ class _NoTorch:
 sys.meta_path.insert(0, _NoTorch())
 '''
 
-STORY = {"title": "Kim Jong Un Will Meet Putin in Vladivostok",
-         "body": "North Korean leader Kim Jong Un will travel to Vladivostok to meet Russian "
-                 "President Vladimir Putin, the Kremlin said on Tuesday."}
+STORY = {
+    "title": "Kim Jong Un Will Meet Putin in Vladivostok",
+    "body": "North Korean leader Kim Jong Un will travel to Vladivostok to meet Russian "
+    "President Vladimir Putin, the Kremlin said on Tuesday.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +84,10 @@ def trap_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("trap")
     (folder / "sitecustomize.py").write_text(TRAP, encoding="utf-8")
     src = str(ROOT / "src")
-    return {"PYTHONPATH": os.pathsep.join([str(folder), src]),
-            "NEWSTAG_TRAP_LOG": str(folder / "calls.log")}
+    return {
+        "PYTHONPATH": os.pathsep.join([str(folder), src]),
+        "NEWSTAG_TRAP_LOG": str(folder / "calls.log"),
+    }
 
 
 def trapped_calls(env: dict[str, str]) -> str:
@@ -93,34 +97,59 @@ def trapped_calls(env: dict[str, str]) -> str:
 
 def test_the_trap_catches_unpickling(trap_env: dict[str, str]) -> None:
     code = "import pickle; pickle.loads(pickle.dumps([1]))"
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={**os.environ, **trap_env}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **trap_env},
+        timeout=120,
+    )
     assert r.returncode != 0 and "trap: pickle.loads" in r.stderr
     Path(trap_env["NEWSTAG_TRAP_LOG"]).unlink()
 
 
 @pytest.mark.parametrize("module", ["torch", "transformers.utils", "sentence_transformers"])
 def test_the_trap_hides_pytorch(trap_env: dict[str, str], module: str) -> None:
-    r = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
-                       text=True, env={**os.environ, **trap_env}, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **trap_env},
+        timeout=120,
+    )
     assert r.returncode != 0 and "ModuleNotFoundError" in r.stderr
 
 
-def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str],
-                                                   tmp_path: Path) -> None:
-    r = run_cli("suggest", str(SAMPLE / "kim-putin-summit.txt"), "--format", "json",
-                env=trap_env)
+def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str], tmp_path: Path) -> None:
+    r = run_cli("suggest", str(SAMPLE / "kim-putin-summit.txt"), "--format", "json", env=trap_env)
     assert r.returncode == 0, r.stderr
     tags = [t["tag"] for t in json.loads(r.stdout)["tags"]]
     assert "Russia" in tags and "Kim Jong Un" in tags
 
     index = tmp_path / "idx"
-    r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(index),
-                "--no-entities", *SEMANTIC, env=trap_env)
+    r = run_cli(
+        "index",
+        "build",
+        str(SAMPLE / "headlines.csv"),
+        "--out",
+        str(index),
+        "--no-entities",
+        *SEMANTIC,
+        env=trap_env,
+    )
     assert r.returncode == 0, r.stderr
     assert not (index / "vectorizers.joblib").exists()
-    r = run_cli("related", "--index", str(index), "--text", "Kim Jong Un meets Putin",
-                "--format", "json", *SEMANTIC, env=trap_env)
+    r = run_cli(
+        "related",
+        "--index",
+        str(index),
+        "--text",
+        "Kim Jong Un meets Putin",
+        "--format",
+        "json",
+        *SEMANTIC,
+        env=trap_env,
+    )
     assert r.returncode == 0, r.stderr
     results = json.loads(r.stdout)["results"]
     assert results and all(("semantic" in hit["scores"]) == bool(SEMANTIC) for hit in results)
@@ -135,16 +164,24 @@ def test_suggest_related_and_batch_never_unpickle(trap_env: dict[str, str],
     assert trapped_calls(trap_env) == ""
 
 
-
 def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None:
     from newstag.service.testing import start_server
 
     index = tmp_path / "idx"
-    r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(index),
-                "--no-entities", *SEMANTIC, env=trap_env)
+    r = run_cli(
+        "index",
+        "build",
+        str(SAMPLE / "headlines.csv"),
+        "--out",
+        str(index),
+        "--no-entities",
+        *SEMANTIC,
+        env=trap_env,
+    )
     assert r.returncode == 0, r.stderr
-    proc, url = start_server(["--index", str(index), "--workers", "2"], ready="/readyz",
-                             env=trap_env, timeout=600)
+    proc, url = start_server(
+        ["--index", str(index), "--workers", "2"], ready="/readyz", env=trap_env, timeout=600
+    )
     try:
         status, out = call_json(url, "/v1/suggest", STORY)[:2]
         assert status == 200 and "Vladimir Putin" in [t["tag"] for t in out["tags"]]
@@ -159,15 +196,22 @@ def test_serve_never_unpickles(trap_env: dict[str, str], tmp_path: Path) -> None
 
 
 def test_suggest_imports_neither_scikit_learn_nor_scipy() -> None:
-    code = ("import sys\n"
-            "from newstag.tagging.tagger import Tagger\n"
-            f"tags = Tagger.load('default').suggest(open({str(SAMPLE / 'kim-putin-summit.txt')!r})"
-            ".read())['tags']\n"
-            "assert tags and tags[0]['source'] != 'entity' or len(tags) > 1\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', "
-            "'joblib'}))\n")
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                       env={**os.environ, "PYTHONPATH": str(ROOT / "src")}, timeout=300)
+    code = (
+        "import sys\n"
+        "from newstag.tagging.tagger import Tagger\n"
+        f"tags = Tagger.load('default').suggest(open({str(SAMPLE / 'kim-putin-summit.txt')!r})"
+        ".read())['tags']\n"
+        "assert tags and tags[0]['source'] != 'entity' or len(tags) > 1\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', "
+        "'joblib'}))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
 
@@ -180,8 +224,9 @@ def _make_pickle_index(index_dir: Path, texts: list[str]) -> None:
     from newstag.related import word_terms
 
     word = TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, dtype=np.float32).fit(texts)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                           dtype=np.float32).fit(texts)
+    char = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, dtype=np.float32
+    ).fit(texts)
     joblib.dump({"word": word, "char": char}, index_dir / "vectorizers.joblib")
     manifest = json.loads((index_dir / "manifest.json").read_text())
     for path in index_dir.glob("vocab-*"):
@@ -196,8 +241,7 @@ def test_index_convert_command(tmp_path: Path) -> None:
 
     rows = list(csv.DictReader((SAMPLE / "headlines.csv").open(encoding="utf-8")))
     old, new = tmp_path / "old", tmp_path / "new"
-    r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(old),
-                "--no-entities")
+    r = run_cli("index", "build", str(SAMPLE / "headlines.csv"), "--out", str(old), "--no-entities")
     assert r.returncode == 0, r.stderr
     query = ["related", "--text", "Kim Jong Un meets Putin", "--format", "json"]
     before = run_cli(*query, "--index", str(old))

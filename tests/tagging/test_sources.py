@@ -70,12 +70,14 @@ class ShoutSource(CandidateSource):
 @pytest.fixture(scope="module")
 def shout_model() -> TagModel:
     texts, ents, tags = _toy_corpus()
-    return TagModel(folds=3, min_clf_count=2, sources=(*DEFAULT_SOURCES, "test-shout")
-                    ).fit(texts, ents, tags)
+    return TagModel(folds=3, min_clf_count=2, sources=(*DEFAULT_SOURCES, "test-shout")).fit(
+        texts, ents, tags
+    )
 
 
-def test_a_registered_source_joins_training_scoring_and_the_bundle(shout_model: TagModel,
-                                                                   tmp_path: Path) -> None:
+def test_a_registered_source_joins_training_scoring_and_the_bundle(
+    shout_model: TagModel, tmp_path: Path
+) -> None:
     assert shout_model.feature_names[-1] == "shout_share"  # after the historical columns
     text = "SPORT in Sweden\n\nAnna Berg spoke about the match in Sweden today."
     ents = [ent("Anna Berg", start=30)]
@@ -100,8 +102,7 @@ def test_a_registered_source_meets_the_estimator_contract() -> None:
     assert ShoutSource.from_model(TagModel()).get_params() == {"min_count": 1}
 
 
-def test_a_bundle_with_an_unknown_source_is_refused(shout_model: TagModel,
-                                                   tmp_path: Path) -> None:
+def test_a_bundle_with_an_unknown_source_is_refused(shout_model: TagModel, tmp_path: Path) -> None:
     save_model(shout_model, tmp_path / "m")
     path = tmp_path / "m" / "manifest.json"
     manifest = json.loads(path.read_text())
@@ -141,15 +142,15 @@ def test_combiner_stores_the_column_names(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
     X = rng.random((60, 2))
     y = (X[:, 0] > 0.5).astype(int)
-    comb = Combiner(max_iter=5).fit(X, y, np.arange(60) // 3, int(y.sum()),
-                                    feature_names=("x0", "x1"))
+    comb = Combiner(max_iter=5).fit(
+        X, y, np.arange(60) // 3, int(y.sum()), feature_names=("x0", "x1")
+    )
     comb.save(tmp_path / "c")
     assert Combiner.load(tmp_path / "c").feature_names_ == ("x0", "x1")
     with pytest.raises(ValueError, match="3 feature names for 2 columns"):
-        Combiner(max_iter=5).fit(X, y, np.arange(60) // 3, int(y.sum()),
-                                 feature_names=("x0", "x1", "x2"))
-
-
+        Combiner(max_iter=5).fit(
+            X, y, np.arange(60) // 3, int(y.sum()), feature_names=("x0", "x1", "x2")
+        )
 
 
 def test_linker_evidence_keys_are_declared(shout_model: TagModel) -> None:
@@ -159,8 +160,11 @@ def test_linker_evidence_keys_are_declared(shout_model: TagModel) -> None:
     from newstag.tagging.sources.linker import evidence_features
 
     text = "Anna Berg in Sweden\n\nAnna Berg and Olaf Lind spoke in Stockholm, Sweden."
-    ents = [ent("Anna Berg", start=0), ent("Sweden", "place", 0.4, country="Sweden", start=13),
-            ent("Olaf Lind", salience=0.9, start=text.index("Olaf"))]
+    ents = [
+        ent("Anna Berg", start=0),
+        ent("Sweden", "place", 0.4, country="Sweden", start=13),
+        ent("Olaf Lind", salience=0.9, start=text.index("Olaf")),
+    ]
     linker = shout_model.sources_["linker"]
     (state,) = linker.scan(Batch([text], [ents], None))
     linker.new_tags(state, set(state.evidence))

@@ -12,31 +12,61 @@ from newstag.errors import NewstagError
 
 
 def batch(
-    input: Annotated[Path, typer.Argument(
-        help="Articles: .jsonl, .csv, .tsv (also .gz) or .parquet; fields title/headline, "
-             "body/text, html, id, date.")],
-    out: Annotated[Path, typer.Option(
-        "--out", "-o", help="Output .parquet or .jsonl (a folder of Parquet with --dask).")],
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Articles: .jsonl, .csv, .tsv (also .gz) or .parquet; fields title/headline, "
+            "body/text, html, id, date."
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Output .parquet or .jsonl (a folder of Parquet with --dask)."
+        ),
+    ],
     model: Optional[str] = MODEL_OPTION,  # noqa: UP045 (typer needs Optional on 3.10)
     pipeline: Optional[str] = PIPELINE_OPTION,  # noqa: UP045
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, help="Tags per article.")] = 10,
-    min_score: Annotated[float, typer.Option(
-        "--min-score", help="Drop tags scoring below this.")] = 0.0,
-    chunk_size: Annotated[int, typer.Option(
-        "--chunk-size", min=1, help="Articles per committed chunk (the most a kill loses).")] = 500,
-    n_process: Annotated[int, typer.Option(
-        "--n-process", "-j", min=1, help="Worker processes (each loads the model once).")] = 1,
-    rejects: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--rejects", help="Rejects file (default: OUT's name + .rejects.jsonl).")] = None,
-    overwrite: Annotated[bool, typer.Option(
-        "--overwrite", help="Start again, replacing OUT or an interrupted run.")] = False,
+    min_score: Annotated[
+        float, typer.Option("--min-score", help="Drop tags scoring below this.")
+    ] = 0.0,
+    chunk_size: Annotated[
+        int,
+        typer.Option(
+            "--chunk-size", min=1, help="Articles per committed chunk (the most a kill loses)."
+        ),
+    ] = 500,
+    n_process: Annotated[
+        int,
+        typer.Option(
+            "--n-process", "-j", min=1, help="Worker processes (each loads the model once)."
+        ),
+    ] = 1,
+    rejects: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--rejects", help="Rejects file (default: OUT's name + .rejects.jsonl)."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Start again, replacing OUT or an interrupted run.")
+    ] = False,
     no_progress: Annotated[bool, typer.Option("--no-progress", help="No progress bar.")] = False,
-    rules: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--rules", envvar="NEWSTAG_RULES",
-        help="House rules file (TOML): allow, deny, cap, spell tags.")] = None,
-    dask: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--dask", metavar="SCHEDULER_ADDRESS",
-        help="Run on a Dask cluster (e.g. tcp://host:8786); OUT is then a Parquet folder.")] = None,
+    rules: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            "--rules",
+            envvar="NEWSTAG_RULES",
+            help="House rules file (TOML): allow, deny, cap, spell tags.",
+        ),
+    ] = None,
+    dask: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--dask",
+            metavar="SCHEDULER_ADDRESS",
+            help="Run on a Dask cluster (e.g. tcp://host:8786); OUT is then a Parquet folder.",
+        ),
+    ] = None,
 ) -> None:
     """Tag every article of INPUT into OUT; rerun the same command to resume after a kill."""
     from newstag.jobs.batch import BatchError
@@ -48,17 +78,34 @@ def batch(
         if dask:
             from newstag.jobs.dask import run_batch as run_dask
 
-            summary = run_dask(input, out, dask, model=model_arg, pipeline=pipeline,
-                               top_k=top_k, min_score=min_score, rejects=rejects,
-                               overwrite=overwrite)
+            summary = run_dask(
+                input,
+                out,
+                dask,
+                model=model_arg,
+                pipeline=pipeline,
+                top_k=top_k,
+                min_score=min_score,
+                rejects=rejects,
+                overwrite=overwrite,
+            )
         else:
             from newstag.jobs.batch import run_batch
 
-            summary = run_batch(input, out, model=model_arg, pipeline=pipeline, rules=rules,
-                                top_k=top_k,
-                                min_score=min_score, chunk_size=chunk_size,
-                                n_process=n_process, rejects=rejects, overwrite=overwrite,
-                                progress=False if no_progress else None)
+            summary = run_batch(
+                input,
+                out,
+                model=model_arg,
+                pipeline=pipeline,
+                rules=rules,
+                top_k=top_k,
+                min_score=min_score,
+                chunk_size=chunk_size,
+                n_process=n_process,
+                rejects=rejects,
+                overwrite=overwrite,
+                progress=False if no_progress else None,
+            )
     except BatchError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:

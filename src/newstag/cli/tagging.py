@@ -28,17 +28,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from newstag.tagging.tagger import Tagger
 
 FILES_ARG = typer.Argument(..., help="Article files (.txt, .html, .json) or - for stdin.")
-JSONL_OPTION = typer.Option(False, "--jsonl",
-                            help="Inputs are JSON lines ({title, body} per line): the files "
-                                 "given, or stdin when none (or -).")
-MAX_BYTES_OPTION = typer.Option(None, "--max-bytes", envvar="NEWSTAG_MAX_BYTES",
-                                help="Largest input file accepted, in bytes (default 2 MB).")
-CLEANING_OPTION = typer.Option(False, "--show-cleaning",
-                               help="Report the page furniture removed from each article.")
-N_PROCESS_OPTION = typer.Option(1, "--n-process", "-j", min=1,
-                                help="Processes for spaCy in batch use.")
-RULES_OPTION = typer.Option(None, "--rules", envvar="NEWSTAG_RULES",
-                            help="House rules file (TOML): allow, deny, cap, spell tags.")
+JSONL_OPTION = typer.Option(
+    False,
+    "--jsonl",
+    help="Inputs are JSON lines ({title, body} per line): the files "
+    "given, or stdin when none (or -).",
+)
+MAX_BYTES_OPTION = typer.Option(
+    None,
+    "--max-bytes",
+    envvar="NEWSTAG_MAX_BYTES",
+    help="Largest input file accepted, in bytes (default 2 MB).",
+)
+CLEANING_OPTION = typer.Option(
+    False, "--show-cleaning", help="Report the page furniture removed from each article."
+)
+N_PROCESS_OPTION = typer.Option(
+    1, "--n-process", "-j", min=1, help="Processes for spaCy in batch use."
+)
+RULES_OPTION = typer.Option(
+    None,
+    "--rules",
+    envvar="NEWSTAG_RULES",
+    help="House rules file (TOML): allow, deny, cap, spell tags.",
+)
 
 
 class _Inputs:
@@ -96,8 +109,10 @@ class _Inputs:
         """Exit 1 when any input failed; with several inputs, say how many."""
         if self.failed:
             if self.inputs > 1:
-                typer.echo(f"error: {self.failed} of {self.inputs} inputs failed, {done} "
-                           "processed", err=True)
+                typer.echo(
+                    f"error: {self.failed} of {self.inputs} inputs failed, {done} processed",
+                    err=True,
+                )
             raise typer.Exit(1)
 
 
@@ -127,8 +142,9 @@ def _announce(article: Article, show_cleaning: bool) -> None:
     if show_cleaning:
         typer.echo(f"# {article.source}: dropped {len(article.dropped)} line(s)", err=True)
         for dropped in article.dropped:
-            typer.echo(f"#   line {dropped.line} [{dropped.reason}]: {dropped.text[:100]}",
-                       err=True)
+            typer.echo(
+                f"#   line {dropped.line} [{dropped.reason}]: {dropped.text[:100]}", err=True
+            )
 
 
 SMALL_INPUT = 8
@@ -146,8 +162,9 @@ def _worker_count(inputs: _Inputs, n_process: int) -> tuple[Iterator[Article], i
 def suggest(
     files: list[str] = typer.Argument(None, help="Article files (.txt, .html, .json) or -."),
     top_k: int = typer.Option(10, "--top-k", "-k", min=1, help="Most suggestions per article."),
-    min_score: float = typer.Option(0.0, "--min-score", min=0.0, max=1.0,
-                                    help="Drop suggestions scoring below this."),
+    min_score: float = typer.Option(
+        0.0, "--min-score", min=0.0, max=1.0, help="Drop suggestions scoring below this."
+    ),
     fmt: Format = FORMAT_OPTION,
     model: str | None = MODEL_OPTION,
     pipeline: str | None = PIPELINE_OPTION,
@@ -167,8 +184,9 @@ def suggest(
     # batches read ahead, each result written as soon as it is ready.
     articles, processes = _worker_count(inputs, n_process)
     shown: deque[Article] = deque()
-    results = tagger.suggest_many(_remember(articles, shown), top_k=top_k,
-                                  min_score=min_score, n_process=processes)
+    results = tagger.suggest_many(
+        _remember(articles, shown), top_k=top_k, min_score=min_score, n_process=processes
+    )
     from concurrent.futures.process import BrokenProcessPool
 
     try:
@@ -181,8 +199,10 @@ def suggest(
             _print_suggestions(result, fmt, header=done == 0)
             done += 1
     except BrokenProcessPool:
-        raise fail(f"an NER worker process died (out of memory?) after {done} articles; "
-                   "try fewer processes (-j)") from None
+        raise fail(
+            f"an NER worker process died (out of memory?) after {done} articles; "
+            "try fewer processes (-j)"
+        ) from None
     inputs.finish(done)
 
 
@@ -197,8 +217,9 @@ def _print_suggestions(result: dict[str, Any], fmt: Format, header: bool) -> Non
     if fmt is Format.json:
         write_json(result)
         return
-    rows = [{**t, "evidence": _evidence_text(t), "article": result["source"]}
-            for t in result["tags"]]
+    rows = [
+        {**t, "evidence": _evidence_text(t), "article": result["source"]} for t in result["tags"]
+    ]
     if fmt is Format.csv:
         columns = ["article", "tag", "type", "score", "source", "evidence"]
         sys.stdout.write(csv_text(rows, columns, header=header))
@@ -217,11 +238,14 @@ def entities(
     jsonl: bool = JSONL_OPTION,
     show_cleaning: bool = CLEANING_OPTION,
     max_bytes: int | None = MAX_BYTES_OPTION,
-    html: Path | None = typer.Option(None, "--html",
-                                     help="Write the article with its entities highlighted "
-                                          "and its suggested tags."),
-    model: str | None = typer.Option(None, "--model", "-m", envvar="NEWSTAG_MODEL",
-                                     help="Model for the tags listed by --html."),
+    html: Path | None = typer.Option(
+        None,
+        "--html",
+        help="Write the article with its entities highlighted and its suggested tags.",
+    ),
+    model: str | None = typer.Option(
+        None, "--model", "-m", envvar="NEWSTAG_MODEL", help="Model for the tags listed by --html."
+    ),
 ) -> None:
     """List the people, places, organisations and nationalities an article mentions."""
     if not files and not jsonl:
@@ -235,16 +259,32 @@ def entities(
         found = tagger.extractor.extract(article)
         rows = [{**e.to_dict(), "article": article.source} for e in found]
         if fmt is Format.json:
-            write_json({"source": article.source, "title": article.title,
-                        "entities": [e.to_dict() for e in found]})
+            write_json(
+                {
+                    "source": article.source,
+                    "title": article.title,
+                    "entities": [e.to_dict() for e in found],
+                }
+            )
         elif fmt is Format.csv:
-            columns = ["article", "name", "type", "label", "count", "salience", "in_headline",
-                       "in_lead", "country", "aliases"]
+            columns = [
+                "article",
+                "name",
+                "type",
+                "label",
+                "count",
+                "salience",
+                "in_headline",
+                "in_lead",
+                "country",
+                "aliases",
+            ]
             sys.stdout.write(csv_text(rows, columns, header=done == 0))
         else:
             typer.echo(f"== {article.source}: {article.title}")
-            typer.echo(table_text(rows, ["name", "type", "count", "salience", "country",
-                                         "aliases"]))
+            typer.echo(
+                table_text(rows, ["name", "type", "count", "salience", "country", "aliases"])
+            )
         if html is not None:
             pages.append((article, found, tagger.suggest(article)["tags"]))
         done += 1

@@ -31,9 +31,14 @@ from newstag.paths import PACKAGE_DATA
 
 ADAPTER = PACKAGE_DATA / "minilm_adapter.npz"
 # the adapted linear maps of a BERT layer, by the short name used in the file
-TARGETS = {"q": ("attention", "self", "query"), "k": ("attention", "self", "key"),
-           "v": ("attention", "self", "value"), "o": ("attention", "output", "dense"),
-           "i": ("intermediate", "dense"), "f": ("output", "dense")}
+TARGETS = {
+    "q": ("attention", "self", "query"),
+    "k": ("attention", "self", "key"),
+    "v": ("attention", "self", "value"),
+    "o": ("attention", "output", "dense"),
+    "i": ("intermediate", "dense"),
+    "f": ("output", "dense"),
+}
 
 
 def enabled() -> bool:
@@ -129,8 +134,10 @@ def merge(bert: Any, path: str | None = None) -> str | None:
             if update is None:
                 continue
             if tuple(update.shape) != tuple(linear.weight.shape):
-                raise ValueError(f"adapter {key}: shape {tuple(update.shape)} does not fit "
-                                 f"{tuple(linear.weight.shape)}")
+                raise ValueError(
+                    f"adapter {key}: shape {tuple(update.shape)} does not fit "
+                    f"{tuple(linear.weight.shape)}"
+                )
             linear.weight += torch.from_numpy(update).to(linear.weight.dtype)
     return fingerprint
 

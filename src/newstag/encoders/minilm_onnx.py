@@ -37,8 +37,12 @@ class OnnxMiniLM:
     second thread makes one headline only ~15% faster, and competes on a busy machine).
     """
 
-    def __init__(self, model: str | Path = MODEL, tokenizer: str | Path = TOKENIZER,
-                 threads: int | None = None) -> None:
+    def __init__(
+        self,
+        model: str | Path = MODEL,
+        tokenizer: str | Path = TOKENIZER,
+        threads: int | None = None,
+    ) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
@@ -46,8 +50,7 @@ class OnnxMiniLM:
         opts.intra_op_num_threads = threads or settings.current().onnx_threads
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model), opts,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(MAX_TOKENS)
@@ -84,4 +87,3 @@ def load() -> OnnxMiniLM | None:
     if not (MODEL.exists() and TOKENIZER.exists()):
         return None
     return OnnxMiniLM()
-

@@ -27,9 +27,23 @@ from newstag.io.cleaning import (
 from newstag.io.records import Record
 
 __all__ = [  # DATA, DroppedLine and classify_line come from newstag.io.cleaning
-    "DATA", "DEFAULT_MAX_BYTES", "Article", "ArticleError", "DroppedLine", "NoStoryError",
-    "classify_line", "clean_text", "decode", "from_record", "iter_jsonl", "looks_english",
-    "parse_html", "parse_text", "read_article", "read_bytes", "to_article",
+    "DATA",
+    "DEFAULT_MAX_BYTES",
+    "Article",
+    "ArticleError",
+    "DroppedLine",
+    "NoStoryError",
+    "classify_line",
+    "clean_text",
+    "decode",
+    "from_record",
+    "iter_jsonl",
+    "looks_english",
+    "parse_html",
+    "parse_text",
+    "read_article",
+    "read_bytes",
+    "to_article",
 ]
 
 DEFAULT_MAX_BYTES = settings.current().max_bytes  # $NEWSTAG_MAX_BYTES when imported
@@ -85,8 +99,9 @@ def clean_text(text: str, source: str = "<text>", *, has_headline: bool = True) 
         raise ArticleError(f"{source}: no text")
     kinds = [classify_line(ln) for _, ln in lines]
     if not has_story(kinds):
-        raise NoStoryError(f"{source}: no story found, only page furniture "
-                           f"({furniture_summary(kinds)})")
+        raise NoStoryError(
+            f"{source}: no story found, only page furniture ({furniture_summary(kinds)})"
+        )
     page = clean_page(lines, kinds, has_headline=has_headline)
     return Article(title=page.title, body=page.body, source=source, dropped=page.dropped)
 
@@ -119,7 +134,10 @@ def parse_html(html: str, source: str = "<html>") -> Article:
     import trafilatura
 
     doc = trafilatura.bare_extraction(
-        html, include_comments=False, include_tables=True, favor_precision=True,
+        html,
+        include_comments=False,
+        include_tables=True,
+        favor_precision=True,
         with_metadata=True,
     )
     body = (getattr(doc, "text", None) or "") if doc is not None else ""
@@ -173,8 +191,11 @@ def _clean_body(article: Article, body: str, source: str) -> None:
         cleaned = clean_text(body, source, has_headline=False)
     except NoStoryError:
         article.body = ""
-        article.dropped = [DroppedLine(no, ln.strip(), classify_line(ln)[1])
-                           for no, ln in enumerate(body.splitlines(), 1) if ln.strip()]
+        article.dropped = [
+            DroppedLine(no, ln.strip(), classify_line(ln)[1])
+            for no, ln in enumerate(body.splitlines(), 1)
+            if ln.strip()
+        ]
         return
     article.body = cleaned.body if cleaned.dropped else body.strip()
     article.dropped = cleaned.dropped
@@ -196,7 +217,8 @@ def _check_language(article: Article) -> None:
     if guess is not None:
         article.warnings.append(
             f"{article.source}: text does not look like English (language {guess.lang!r}, "
-            f"probability {guess.score:.2f}); entities and tags may be poor")
+            f"probability {guess.score:.2f}); entities and tags may be poor"
+        )
 
 
 def decode(data: bytes, source: str) -> tuple[str, list[str]]:
@@ -237,18 +259,22 @@ def read_bytes(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
             if size > max_bytes:
                 raise ArticleError(
                     f"{source}: file is {size:,} bytes, over the {max_bytes:,}-byte cap "
-                    "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)")
+                    "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)"
+                )
             data = p.read_bytes()
         except OSError as exc:
             raise ArticleError(f"{source}: cannot read ({exc.strerror})") from exc
     if len(data) > max_bytes:
-        raise ArticleError(f"{source}: input is over the {max_bytes:,}-byte cap "
-                           "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)")
+        raise ArticleError(
+            f"{source}: input is over the {max_bytes:,}-byte cap "
+            "(raise it with --max-bytes or NEWSTAG_MAX_BYTES)"
+        )
     return data
 
 
-def read_article(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
-                 fmt: str | None = None) -> Article:
+def read_article(
+    path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES, fmt: str | None = None
+) -> Article:
     """Read one article from ``.txt``, ``.html``/``.htm``, ``.json`` or ``-`` (stdin).
 
     ``fmt`` forces a format (``txt``, ``html``, ``json``); otherwise the suffix decides,
@@ -266,8 +292,9 @@ def read_article(path: str | Path, max_bytes: int = DEFAULT_MAX_BYTES,
         except json.JSONDecodeError as exc:
             from newstag.io.records import json_reason, where
 
-            raise ArticleError(f"{where(source, exc.lineno, column=exc.colno)}: "
-                               f"{json_reason(exc)}") from exc
+            raise ArticleError(
+                f"{where(source, exc.lineno, column=exc.colno)}: {json_reason(exc)}"
+            ) from exc
         article = from_record(record, source)
     elif kind == "html":
         article = parse_html(text, source)

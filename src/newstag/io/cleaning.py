@@ -135,8 +135,9 @@ def _topic_list(line: str) -> bool:
     parts = [p.strip() for p in re.split(r"\s*[,;|•·#]\s*", line) if p.strip()]
     if len(parts) < 2:
         return False
-    return all(1 <= len(_words(p)) <= 5 and all(_is_capitalised(w) for w in _words(p))
-               for p in parts)
+    return all(
+        1 <= len(_words(p)) <= 5 and all(_is_capitalised(w) for w in _words(p)) for p in parts
+    )
 
 
 def _run_on_tags(line: str) -> bool:
@@ -184,8 +185,9 @@ def data_line(line: str) -> str:
     numbers = _number_cells(stripped)
     if 2 <= len(tokens) <= 30 and numbers >= 2 and numbers / len(tokens) >= 0.3:
         return "table row"
-    if len(tokens) <= 30 and (_COLUMNS.search(stripped) or
-                              (numbers >= 2 and _ALIGNED.search(stripped))):
+    if len(tokens) <= 30 and (
+        _COLUMNS.search(stripped) or (numbers >= 2 and _ALIGNED.search(stripped))
+    ):
         return "table row"
     return ""
 
@@ -198,8 +200,9 @@ def classify_line(line: str) -> tuple[str, str]:
     if _COMMENT_FORM.search(stripped):
         return FURNITURE, "comment form"
     data = data_line(stripped)
-    if data == "dateline" or (data == "table row" and (
-            _number_cells(stripped) >= 3 or _COLUMNS.search(stripped))):
+    if data == "dateline" or (
+        data == "table row" and (_number_cells(stripped) >= 3 or _COLUMNS.search(stripped))
+    ):
         return DATA, data  # a byline or date line carries one time or date, not columns
     if _BYLINE.match(stripped) and len(words) <= 12:
         return TOPICS, "byline"
@@ -237,8 +240,9 @@ def has_story(kinds: list[tuple[str, str]]) -> bool:
     return any(kind in (PROSE, HEADING, DATA) for kind, _ in kinds)
 
 
-def clean_page(lines: list[tuple[int, str]], kinds: list[tuple[str, str]], *,
-               has_headline: bool = True) -> CleanedPage:
+def clean_page(
+    lines: list[tuple[int, str]], kinds: list[tuple[str, str]], *, has_headline: bool = True
+) -> CleanedPage:
     """Split classified ``lines`` (:func:`numbered_lines`, :func:`classify_line`; a page that
     :func:`has_story`) into headline, story and dropped lines.
 
@@ -251,15 +255,23 @@ def clean_page(lines: list[tuple[int, str]], kinds: list[tuple[str, str]], *,
     the headline: every story line stays in the body.
     """
     start, end = _story_span(kinds, lines)
-    keep = set(_head(kinds, start)) | {j for j in range(start, end)
-                                       if kinds[j][0] in (PROSE, HEADING, DATA)}
+    keep = set(_head(kinds, start)) | {
+        j for j in range(start, end) if kinds[j][0] in (PROSE, HEADING, DATA)
+    }
     title_idx = _headline(kinds, sorted(keep)) if has_headline else None
     keep.discard(title_idx)  # data lines above the headline stay in the body
-    dropped = [DroppedLine(no, ln, kinds[j][1] or
-                           ("outside the story" if j < start else "after the story"))
-               for j, (no, ln) in enumerate(lines) if j not in keep and j != title_idx]
-    return CleanedPage(title=lines[title_idx][1] if title_idx is not None else "",
-                       body="\n\n".join(lines[j][1] for j in sorted(keep)), dropped=dropped)
+    dropped = [
+        DroppedLine(
+            no, ln, kinds[j][1] or ("outside the story" if j < start else "after the story")
+        )
+        for j, (no, ln) in enumerate(lines)
+        if j not in keep and j != title_idx
+    ]
+    return CleanedPage(
+        title=lines[title_idx][1] if title_idx is not None else "",
+        body="\n\n".join(lines[j][1] for j in sorted(keep)),
+        dropped=dropped,
+    )
 
 
 def _head(kinds: list[tuple[str, str]], start: int) -> list[int]:
@@ -327,7 +339,7 @@ def _story_span(kinds: list[tuple[str, str]], lines: list[tuple[int, str]]) -> t
     best = max(range(len(blocks)), key=lambda b: blocks[b][2])
     start, end, _ = blocks[best]
     # A story split by an inline card continues in the next block of real paragraphs.
-    for nxt in blocks[best + 1:]:
+    for nxt in blocks[best + 1 :]:
         if nxt[0] - end <= 4 and nxt[2] >= 30 and nxt[1] - nxt[0] >= 2:
             end = nxt[1]
         else:
@@ -349,4 +361,3 @@ def _data_run_end(kinds: list[tuple[str, str]], end: int) -> int:
             i = j
         end = i = i + 1
     return end
-

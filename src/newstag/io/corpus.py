@@ -52,8 +52,13 @@ class CorpusRecord:
         """The record as a :class:`newstag.io.article.Article` (no page cleaning)."""
         from newstag.io.article import Article
 
-        return Article(title=self.title, body=self.body, id=self.id, date=self.date,
-                       source=self.meta.get("source", "<corpus>"))
+        return Article(
+            title=self.title,
+            body=self.body,
+            id=self.id,
+            date=self.date,
+            source=self.meta.get("source", "<corpus>"),
+        )
 
 
 @dataclass
@@ -95,8 +100,10 @@ def detect_format(path: Path) -> str:
         return "csv"
     if name.endswith(".sgm"):
         return "reuters"
-    raise CorpusError(f"{path}: unknown corpus format (use .jsonl, .csv, .tsv, .sgm, "
-                      "a folder of .txt + .tags files, or --corpus-format)")
+    raise CorpusError(
+        f"{path}: unknown corpus format (use .jsonl, .csv, .tsv, .sgm, "
+        "a folder of .txt + .tags files, or --corpus-format)"
+    )
 
 
 def _split_tags(value: Any, sep: str, where: str) -> list[str]:
@@ -116,8 +123,9 @@ def _split_tags(value: Any, sep: str, where: str) -> list[str]:
         if not all(isinstance(t, str) for t in value):
             raise ValueError("tags must be strings")
         return _dedupe(t.strip() for t in value)
-    raise ValueError(f"tags must be a list of strings or a {sep!r}-separated string, "
-                     f"not {type(value).__name__}")
+    raise ValueError(
+        f"tags must be a list of strings or a {sep!r}-separated string, not {type(value).__name__}"
+    )
 
 
 def _dedupe(tags: Any) -> list[str]:
@@ -137,9 +145,16 @@ def _pick(record: dict[str, Any], explicit: str | None, fallbacks: tuple[str, ..
     return None
 
 
-def _make_record(row: dict[str, Any], where: str, no: int, sep: str, text_field: str | None,
-                 title_field: str | None, tags_field: str | None,
-                 report: CorpusReport) -> CorpusRecord | None:
+def _make_record(
+    row: dict[str, Any],
+    where: str,
+    no: int,
+    sep: str,
+    text_field: str | None,
+    title_field: str | None,
+    tags_field: str | None,
+    report: CorpusReport,
+) -> CorpusRecord | None:
     title = _pick(row, title_field, TITLE_FIELDS) or ""
     body = _pick(row, text_field, BODY_FIELDS) or ""
     if not isinstance(title, str) or not isinstance(body, str):
@@ -156,17 +171,24 @@ def _make_record(row: dict[str, Any], where: str, no: int, sep: str, text_field:
         return None
     rid = row.get("id")
     date = row.get("date")
-    return CorpusRecord(id=str(rid) if rid not in (None, "") else str(no), title=title,
-                        body=body, tags=tags, date=str(date) if date else None, line=no,
-                        meta={"source": where})
+    return CorpusRecord(
+        id=str(rid) if rid not in (None, "") else str(no),
+        title=title,
+        body=body,
+        tags=tags,
+        date=str(date) if date else None,
+        line=no,
+        meta={"source": where},
+    )
 
 
 def _read_jsonl(path: Path, report: CorpusReport, **kw: Any) -> Iterator[CorpusRecord]:
     yield from _read_records(path, "jsonl", report, **kw)
 
 
-def _read_delimited(path: Path, delimiter: str, report: CorpusReport,
-                    **kw: Any) -> Iterator[CorpusRecord]:
+def _read_delimited(
+    path: Path, delimiter: str, report: CorpusReport, **kw: Any
+) -> Iterator[CorpusRecord]:
     from newstag.io.records import RecordError, read_header
 
     fmt = "tsv" if delimiter == "\t" else "csv"
@@ -180,13 +202,13 @@ def _read_delimited(path: Path, delimiter: str, report: CorpusReport,
         if kw.get(name) and kw[name] not in columns:
             raise CorpusError(f"{path}: no column {kw[name]!r} (columns: {', '.join(columns)})")
     if not kw.get("tags_field") and not set(columns) & set(TAGS_FIELDS):
-        raise CorpusError(f"{path}: no tags column (expected one of "
-                          f"{', '.join(TAGS_FIELDS)}; use --tags-field)")
+        raise CorpusError(
+            f"{path}: no tags column (expected one of {', '.join(TAGS_FIELDS)}; use --tags-field)"
+        )
     yield from _read_records(path, fmt, report, **kw)
 
 
-def _read_records(path: Path, fmt: str, report: CorpusReport,
-                  **kw: Any) -> Iterator[CorpusRecord]:
+def _read_records(path: Path, fmt: str, report: CorpusReport, **kw: Any) -> Iterator[CorpusRecord]:
     """Records of a JSON lines or CSV/TSV file (:mod:`newstag.io.records`); bad ones reported."""
     from newstag.io.records import RecordError, read_records
 
@@ -195,8 +217,7 @@ def _read_records(path: Path, fmt: str, report: CorpusReport,
             if not rec.ok:
                 report.skip(rec.where, rec.error or "")
                 continue
-            made = _make_record(rec.data or {}, rec.where, rec.line or rec.row, report=report,
-                                **kw)
+            made = _make_record(rec.data or {}, rec.where, rec.line or rec.row, report=report, **kw)
             if made is not None:
                 yield made
     except RecordError as exc:
@@ -218,8 +239,14 @@ def _read_dir(path: Path, report: CorpusReport, sep: str, **_: Any) -> Iterator[
             continue
         lines = tags_path.read_text(encoding="utf-8", errors="replace").splitlines()
         tags = _dedupe(t.strip() for t in lines)
-        yield CorpusRecord(id=str(txt.relative_to(path).with_suffix("")), title=article.title,
-                           body=article.body, tags=tags, line=no, meta={"source": str(txt)})
+        yield CorpusRecord(
+            id=str(txt.relative_to(path).with_suffix("")),
+            title=article.title,
+            body=article.body,
+            tags=tags,
+            line=no,
+            meta={"source": str(txt)},
+        )
 
 
 _REUTERS_DOC = re.compile(r"<REUTERS(?P<attrs>[^>]*)>(?P<body>.*?)</REUTERS>", re.S)
@@ -239,13 +266,22 @@ def _sgml_text(text: str) -> str:
     return re.sub(r"\s+Reuter\s*$", "", text).strip()
 
 
-def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics",
-                  dateline: bool = False, **_: Any) -> Iterator[CorpusRecord]:
+def _read_reuters(
+    path: Path,
+    report: CorpusReport,
+    reuters_field: str = "topics",
+    dateline: bool = False,
+    **_: Any,
+) -> Iterator[CorpusRecord]:
     if reuters_field not in REUTERS_FIELDS:
-        raise CorpusError(f"unknown Reuters tag field {reuters_field!r} "
-                          f"(choose from {', '.join(REUTERS_FIELDS)})")
-    fields = ["topics", "places", "people", "orgs", "exchanges"] if reuters_field == "all" \
+        raise CorpusError(
+            f"unknown Reuters tag field {reuters_field!r} (choose from {', '.join(REUTERS_FIELDS)})"
+        )
+    fields = (
+        ["topics", "places", "people", "orgs", "exchanges"]
+        if reuters_field == "all"
         else [reuters_field]
+    )
     files = sorted(path.glob("*.sgm")) if path.is_dir() else [path]
     for sgm in files:
         data = sgm.read_bytes().decode("latin-1")
@@ -272,10 +308,19 @@ def _read_reuters(path: Path, report: CorpusReport, reuters_field: str = "topics
             for f in fields:
                 tags += [t.strip() for t in _D.findall(_tag(body, f.upper()))]
             yield CorpusRecord(
-                id=attrs.get("NEWID", str(no)), title=title, body=main, tags=_dedupe(tags),
-                date=_sgml_text(_tag(body, "DATE")) or None, line=no,
-                meta={"source": where, "lewissplit": attrs.get("LEWISSPLIT"),
-                      "topics_attr": attrs.get("TOPICS"), "dateline": place_line or None})
+                id=attrs.get("NEWID", str(no)),
+                title=title,
+                body=main,
+                tags=_dedupe(tags),
+                date=_sgml_text(_tag(body, "DATE")) or None,
+                line=no,
+                meta={
+                    "source": where,
+                    "lewissplit": attrs.get("LEWISSPLIT"),
+                    "topics_attr": attrs.get("TOPICS"),
+                    "dateline": place_line or None,
+                },
+            )
 
 
 @dataclass(frozen=True)
@@ -291,8 +336,12 @@ class CorpusOptions:
 
     def fields(self) -> dict[str, Any]:
         """The options of the record-file readers (JSON lines, CSV, TSV)."""
-        return {"sep": self.tag_sep, "text_field": self.text_field,
-                "title_field": self.title_field, "tags_field": self.tags_field}
+        return {
+            "sep": self.tag_sep,
+            "text_field": self.text_field,
+            "title_field": self.title_field,
+            "tags_field": self.tags_field,
+        }
 
 
 CorpusReader = Callable[[Path, CorpusReport, CorpusOptions], Iterator[CorpusRecord]]
@@ -303,9 +352,11 @@ READERS: dict[str, CorpusReader] = {}
 
 def corpus_reader(name: str) -> Callable[[CorpusReader], CorpusReader]:
     """Register a reader of one corpus format under ``name``."""
+
     def register(reader: CorpusReader) -> CorpusReader:
         READERS[name] = reader
         return reader
+
     return register
 
 
@@ -334,20 +385,25 @@ def _dir_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[
 
 
 @corpus_reader("reuters")
-def _reuters_corpus(path: Path, report: CorpusReport,
-                    o: CorpusOptions) -> Iterator[CorpusRecord]:
-    return _read_reuters(path, report, reuters_field=o.reuters_field,
-                         dateline=o.reuters_dateline)
+def _reuters_corpus(path: Path, report: CorpusReport, o: CorpusOptions) -> Iterator[CorpusRecord]:
+    return _read_reuters(path, report, reuters_field=o.reuters_field, dateline=o.reuters_dateline)
 
 
 FORMATS = tuple(READERS)
 
 
-def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | None = None,
-                title_field: str | None = None, tags_field: str | None = None,
-                tag_sep: str = ";", reuters_field: str = "topics",
-                report: CorpusReport | None = None,
-                reuters_dateline: bool = False) -> Iterator[CorpusRecord]:
+def read_corpus(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    text_field: str | None = None,
+    title_field: str | None = None,
+    tags_field: str | None = None,
+    tag_sep: str = ";",
+    reuters_field: str = "topics",
+    report: CorpusReport | None = None,
+    reuters_dateline: bool = False,
+) -> Iterator[CorpusRecord]:
     """Yield the records of a corpus; bad rows go to ``report.skipped`` with line numbers.
 
     ``path`` may be a glob pattern (``data/part*.jsonl.gz``) to read several files.
@@ -362,10 +418,17 @@ def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | N
         if not files:
             raise CorpusError(f"{path}: no file matches")
         for file in files:
-            yield from read_corpus(file, fmt, text_field=text_field, title_field=title_field,
-                                   tags_field=tags_field, tag_sep=tag_sep,
-                                   reuters_field=reuters_field, report=report,
-                                   reuters_dateline=reuters_dateline)
+            yield from read_corpus(
+                file,
+                fmt,
+                text_field=text_field,
+                title_field=title_field,
+                tags_field=tags_field,
+                tag_sep=tag_sep,
+                reuters_field=reuters_field,
+                report=report,
+                reuters_dateline=reuters_dateline,
+            )
         report.source = str(path)
         return
     p = Path(path)
@@ -375,23 +438,33 @@ def read_corpus(path: str | Path, fmt: str | None = None, *, text_field: str | N
     if fmt not in READERS:
         raise CorpusError(f"unknown corpus format {fmt!r} (choose from {', '.join(READERS)})")
     report.source = str(path)
-    options = CorpusOptions(text_field=text_field, title_field=title_field,
-                            tags_field=tags_field, tag_sep=tag_sep, reuters_field=reuters_field,
-                            reuters_dateline=reuters_dateline)
+    options = CorpusOptions(
+        text_field=text_field,
+        title_field=title_field,
+        tags_field=tags_field,
+        tag_sep=tag_sep,
+        reuters_field=reuters_field,
+        reuters_dateline=reuters_dateline,
+    )
     for rec in READERS[fmt](p, report, options):
         report.used += 1
         report.untagged += not rec.tags
         yield rec
 
 
-def load_corpus(path: str | Path, fmt: str | None = None, *, require_tags: bool = True,
-                **kwargs: Any) -> tuple[list[CorpusRecord], CorpusReport]:
+def load_corpus(
+    path: str | Path, fmt: str | None = None, *, require_tags: bool = True, **kwargs: Any
+) -> tuple[list[CorpusRecord], CorpusReport]:
     """Read a whole corpus; raise :class:`CorpusError` when it is empty or has no tags."""
     report = CorpusReport()
     records = list(read_corpus(path, fmt, report=report, **kwargs))
     if not records:
-        detail = f" ({len(report.skipped)} rows skipped; first: {report.skipped[0][0]}: " \
-                 f"{report.skipped[0][1]})" if report.skipped else ""
+        detail = (
+            f" ({len(report.skipped)} rows skipped; first: {report.skipped[0][0]}: "
+            f"{report.skipped[0][1]})"
+            if report.skipped
+            else ""
+        )
         raise CorpusError(f"{path}: no usable articles{detail}")
     if require_tags and not any(r.tags for r in records):
         raise CorpusError(f"{path}: no article has tags (check --tags-field / --tag-sep)")
@@ -406,16 +479,19 @@ def read_corpus_frame(path: str | Path, fmt: str | None = None, **kwargs: Any) -
     import pandas as pd
 
     report = CorpusReport()
-    rows = [{"id": r.id, "title": r.title, "body": r.body, "tags": r.tags, "date": r.date}
-            for r in read_corpus(path, fmt, report=report, **kwargs)]
+    rows = [
+        {"id": r.id, "title": r.title, "body": r.body, "tags": r.tags, "date": r.date}
+        for r in read_corpus(path, fmt, report=report, **kwargs)
+    ]
     frame = pd.DataFrame(rows, columns=["id", "title", "body", "tags", "date"])
     frame.attrs["skipped"] = list(report.skipped)
     frame.attrs["source"] = str(path)
     return frame
 
 
-def split_by_date(records: list[CorpusRecord], train_fraction: float = 0.8
-                  ) -> tuple[list[CorpusRecord], list[CorpusRecord]]:
+def split_by_date(
+    records: list[CorpusRecord], train_fraction: float = 0.8
+) -> tuple[list[CorpusRecord], list[CorpusRecord]]:
     """Oldest ``train_fraction`` of the dated records for training, the rest for testing."""
     dated = sorted((r for r in records if r.date), key=lambda r: r.date or "")
     cut = int(len(dated) * train_fraction)
@@ -436,8 +512,7 @@ normalises to a tag's alias counts as naming that tag ("alfonsin" / "Raul Alfons
 Lines of the same tag add up."""
 
 
-def read_tag_aliases(path: str | Path, report: CorpusReport | None = None
-                     ) -> dict[str, list[str]]:
+def read_tag_aliases(path: str | Path, report: CorpusReport | None = None) -> dict[str, list[str]]:
     """Read a tag alias file (see :data:`ALIAS_FORMATS`); bad lines go to ``report.skipped``.
 
     Raises :class:`CorpusError` when the file is missing or has no usable line.
@@ -457,14 +532,22 @@ def read_tag_aliases(path: str | Path, report: CorpusReport | None = None
     except RecordError as exc:
         raise CorpusError(str(exc)) from None
     if not out:
-        detail = f" ({len(report.skipped)} lines skipped; first: {report.skipped[0][0]}: " \
-                 f"{report.skipped[0][1]})" if report.skipped else ""
+        detail = (
+            f" ({len(report.skipped)} lines skipped; first: {report.skipped[0][0]}: "
+            f"{report.skipped[0][1]})"
+            if report.skipped
+            else ""
+        )
         raise CorpusError(f"{path}: no usable tag aliases{detail}")
     return out
 
 
-def _read_alias_lines(lines: Iterator[tuple[int, str, str | None]], path: str,
-                      out: dict[str, list[str]], report: CorpusReport) -> None:
+def _read_alias_lines(
+    lines: Iterator[tuple[int, str, str | None]],
+    path: str,
+    out: dict[str, list[str]],
+    report: CorpusReport,
+) -> None:
     """Add the aliases of each line to ``out``; bad lines go to ``report.skipped``."""
     from newstag.io.records import parse_json_object
     from newstag.io.records import where as place
@@ -518,14 +601,40 @@ def write_tag_aliases(aliases: dict[str, list[str]], path: str | Path) -> Path:
     return p
 
 
-_CODE_AT_END = re.compile(r"^(?P<desc>.*?)\s*\((?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\)\s*$",
-                          re.S)
+_CODE_AT_END = re.compile(r"^(?P<desc>.*?)\s*\((?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\)\s*$", re.S)
 _NAME_FIRST = re.compile(r"^(?P<code>[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*)\s*\((?P<name>[^)]+)\)\s*$")
-_ROLE_WORDS = {"president", "minister", "prime", "secretary", "governor", "chairman",
-               "chancellor", "premier", "director", "director-general", "general",
-               "commissioner", "head", "deputy", "representative", "speaker", "leader", "mrs",
-               "mr", "dr", "lord", "major-general", "former", "elder", "statesman",
-               "secretary-general", "treasurer", "ayatollah", "hojatoleslam", "sheikh"}
+_ROLE_WORDS = {
+    "president",
+    "minister",
+    "prime",
+    "secretary",
+    "governor",
+    "chairman",
+    "chancellor",
+    "premier",
+    "director",
+    "director-general",
+    "general",
+    "commissioner",
+    "head",
+    "deputy",
+    "representative",
+    "speaker",
+    "leader",
+    "mrs",
+    "mr",
+    "dr",
+    "lord",
+    "major-general",
+    "former",
+    "elder",
+    "statesman",
+    "secretary-general",
+    "treasurer",
+    "ayatollah",
+    "hojatoleslam",
+    "sheikh",
+}
 _PARTICLES = {"de", "la", "del", "da", "du", "von", "van", "der", "le", "al", "bin", "ibn"}
 
 
@@ -540,8 +649,9 @@ def _person_names(desc: str, code: str) -> list[str]:
     variants = [desc]
     nick = re.search(r"(\w+)\s*\((\w+)\)\s+(\w+)", desc)  # "Robert (Bob) Hawke"
     if nick:
-        variants.append(desc[: nick.start()] + f"{nick.group(2)} {nick.group(3)}"
-                        + desc[nick.end():])
+        variants.append(
+            desc[: nick.start()] + f"{nick.group(2)} {nick.group(3)}" + desc[nick.end() :]
+        )
     code_words = code.lower().split("-")
     names: list[str] = []
     for text in variants:
@@ -550,7 +660,7 @@ def _person_names(desc: str, code: str) -> list[str]:
         low = [w.lower() for w in words]
         end = None
         for i in range(len(low) - len(code_words), -1, -1):
-            if low[i:i + len(code_words)] == code_words:
+            if low[i : i + len(code_words)] == code_words:
                 end = i + len(code_words)
                 break
         if end is None:

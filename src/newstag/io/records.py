@@ -31,8 +31,14 @@ from typing import Any, BinaryIO
 
 from newstag.errors import InputError
 
-FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".tsv": "tsv",
-           ".parquet": "parquet", ".pq": "parquet"}
+FORMATS = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
 BOM = b"\xef\xbb\xbf"
 STDIN = "-"
 
@@ -83,8 +89,7 @@ class Record:
         return f"{self.where}: {self.error}"
 
 
-def where(source: str, line: int | None, row: int | None = None,
-          column: int | None = None) -> str:
+def where(source: str, line: int | None, row: int | None = None, column: int | None = None) -> str:
     """``FILE: line N``, ``FILE: line N, column C`` or ``FILE: row N``."""
     if line is None:
         return f"{source}: row {row}"
@@ -100,16 +105,18 @@ def record_format(path: str | Path, fmt: str | None = None) -> str:
     """``jsonl``, ``csv``, ``tsv`` or ``parquet``: ``fmt`` if given, else from the suffix."""
     if fmt is not None:
         if fmt not in set(FORMATS.values()):
-            raise RecordError(f"{source_name(path)}: unknown format {fmt!r}; use jsonl, csv, "
-                              "tsv or parquet")
+            raise RecordError(
+                f"{source_name(path)}: unknown format {fmt!r}; use jsonl, csv, tsv or parquet"
+            )
         return fmt
     suffixes = [s.lower() for s in Path(str(path)).suffixes]
     if suffixes and suffixes[-1] == ".gz":
         suffixes = suffixes[:-1]
     found = FORMATS.get(suffixes[-1]) if suffixes else None
     if found is None:
-        raise RecordError(f"{source_name(path)}: unknown input format; use .jsonl, .csv, .tsv "
-                          "or .parquet")
+        raise RecordError(
+            f"{source_name(path)}: unknown input format; use .jsonl, .csv, .tsv or .parquet"
+        )
     return found
 
 
@@ -125,8 +132,7 @@ def is_missing(value: Any) -> bool:
 def clean(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` without its missing values (see :func:`is_missing`)."""
     # strings, the common case, are checked inline: a function call per cell costs 10%
-    return {k: v for k, v in data.items()
-            if (v if v.__class__ is str else not is_missing(v))}
+    return {k: v for k, v in data.items() if (v if v.__class__ is str else not is_missing(v))}
 
 
 def json_reason(exc: json.JSONDecodeError) -> str:
@@ -191,8 +197,9 @@ class _Lines:
             try:
                 text = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                self.bad = self.bad or (f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
-                                        f"column {exc.start + 1})")
+                self.bad = self.bad or (
+                    f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                )
                 text = raw.decode("utf-8", "replace")
         self.first = False
         return text
@@ -231,9 +238,15 @@ def read_lines(path: str | Path) -> Iterator[tuple[int, str, str | None]]:
 # ---------------------------------------------------------------------------
 
 
-def read_records(path: str | Path, fmt: str | None = None, *, skip: int = 0,
-                 stream: Iterable[Any] | None = None, start: Position | None = None,
-                 limit: int | None = None) -> Iterator[Record]:
+def read_records(
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    skip: int = 0,
+    stream: Iterable[Any] | None = None,
+    start: Position | None = None,
+    limit: int | None = None,
+) -> Iterator[Record]:
     """Yield the :class:`Record` s of ``path`` after the first ``skip`` records.
 
     ``path`` ``-`` reads stdin (JSON lines if it starts with ``{``, else CSV, unless ``fmt``
@@ -259,8 +272,9 @@ def read_records(path: str | Path, fmt: str | None = None, *, skip: int = 0,
             handle.close()  # type: ignore[union-attr]
 
 
-def _read_text(handle: Any, fmt: str, source: str, start: Position | None,
-               skip: int) -> Iterator[Record]:
+def _read_text(
+    handle: Any, fmt: str, source: str, start: Position | None, skip: int
+) -> Iterator[Record]:
     delimiter = "\t" if fmt == "tsv" else ","
     lines = _Lines(handle)
     header: list[str] | None = None
@@ -335,8 +349,7 @@ def read_header(path: str | Path, fmt: str | None = None) -> list[str]:
     """The column names of a CSV/TSV file (empty for an empty file)."""
     fmt = record_format(path, fmt)
     with _open_binary(path) as handle:
-        return _header(_Lines(handle), source_name(path),
-                       "\t" if fmt == "tsv" else ",") or []
+        return _header(_Lines(handle), source_name(path), "\t" if fmt == "tsv" else ",") or []
 
 
 def _header(lines: _Lines, source: str, delimiter: str) -> list[str] | None:
@@ -351,8 +364,9 @@ def _header(lines: _Lines, source: str, delimiter: str) -> list[str] | None:
     return None if first is None else [h.strip() for h in first]
 
 
-def _csv_rows(reader: Any, lines: _Lines, source: str, header: list[str] | None,
-              row: int) -> Iterator[Record]:
+def _csv_rows(
+    reader: Any, lines: _Lines, source: str, header: list[str] | None, row: int
+) -> Iterator[Record]:
     while True:
         lines.reset()
         line, offset = lines.line + 1, lines.offset
@@ -373,8 +387,9 @@ def _csv_rows(reader: Any, lines: _Lines, source: str, header: list[str] | None,
         elif header is None:
             rec.error = "no header"
         elif len(values) != len(header):
-            rec.error = (f"has {len(values)} field{'s' * (len(values) != 1)}, the header has "
-                         f"{len(header)}")
+            rec.error = (
+                f"has {len(values)} field{'s' * (len(values) != 1)}, the header has {len(header)}"
+            )
         else:
             rec.data = clean(dict(zip(header, values, strict=True)))
         yield rec

@@ -169,8 +169,14 @@ def _worker_tag(rows: list[tuple[int, Article]], top_k: int, min_score: float) -
 class _Runner:
     """Tags lists of ``(row key, article)`` in this process or a pool of worker processes."""
 
-    def __init__(self, tagger: Any, factory: Callable[[], Any] | None, n_process: int,
-                 top_k: int, min_score: float) -> None:
+    def __init__(
+        self,
+        tagger: Any,
+        factory: Callable[[], Any] | None,
+        n_process: int,
+        top_k: int,
+        min_score: float,
+    ) -> None:
         self.top_k, self.min_score, self.n_process = top_k, min_score, n_process
         self.pool = None
         self.tagger = tagger
@@ -183,8 +189,9 @@ class _Runner:
                 factory = lambda: tagger_obj  # noqa: E731  (inherited by fork)
             methods = mp.get_all_start_methods()
             ctx = mp.get_context("fork" if "fork" in methods else None)
-            self.pool = ProcessPoolExecutor(n_process, mp_context=ctx,
-                                            initializer=_worker_init, initargs=(factory,))
+            self.pool = ProcessPoolExecutor(
+                n_process, mp_context=ctx, initializer=_worker_init, initargs=(factory,)
+            )
         elif tagger is None:
             assert factory is not None
             self.tagger = cached_tagger(factory=factory)
@@ -193,18 +200,21 @@ class _Runner:
         if self.pool is None:
             return tag_rows(self.tagger, rows, self.top_k, self.min_score)
         size = max(4, -(-len(rows) // (self.n_process * 4)))
-        parts = [rows[i:i + size] for i in range(0, len(rows), size)]
+        parts = [rows[i : i + size] for i in range(0, len(rows), size)]
         from concurrent.futures.process import BrokenProcessPool
 
         out = Tagged([], [])
         try:
-            for part in self.pool.map(_worker_tag, parts, [self.top_k] * len(parts),
-                                      [self.min_score] * len(parts)):
+            for part in self.pool.map(
+                _worker_tag, parts, [self.top_k] * len(parts), [self.min_score] * len(parts)
+            ):
                 out.results += part.results
                 out.failures += part.failures
         except BrokenProcessPool as exc:
-            raise BatchError("a worker process died (out of memory?); run the same command "
-                             "to resume, perhaps with fewer --n-process") from exc
+            raise BatchError(
+                "a worker process died (out of memory?); run the same command "
+                "to resume, perhaps with fewer --n-process"
+            ) from exc
         return out
 
     def close(self, cancel: bool = False) -> None:
@@ -250,8 +260,15 @@ PARQUET_COLUMNS = ("id", "row", "title", "tags", "result")
 def _parquet_schema() -> Any:
     import pyarrow as pa
 
-    return pa.schema([("id", pa.string()), ("row", pa.int64()), ("title", pa.string()),
-                      ("tags", pa.list_(pa.string())), ("result", pa.string())])
+    return pa.schema(
+        [
+            ("id", pa.string()),
+            ("row", pa.int64()),
+            ("title", pa.string()),
+            ("tags", pa.list_(pa.string())),
+            ("result", pa.string()),
+        ]
+    )
 
 
 def _write_rows(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
@@ -263,13 +280,16 @@ def _write_rows(path: Path, fmt: str, rows: list[dict[str, Any]]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pydict({
-        "id": [r["id"] for r in rows],
-        "row": [r["row"] for r in rows],
-        "title": [r["result"].get("title") for r in rows],
-        "tags": [[t["tag"] for t in r["result"].get("tags", [])] for r in rows],
-        "result": [dumps(r["result"]) for r in rows],
-    }, schema=_parquet_schema())
+    table = pa.Table.from_pydict(
+        {
+            "id": [r["id"] for r in rows],
+            "row": [r["row"] for r in rows],
+            "title": [r["result"].get("title") for r in rows],
+            "tags": [[t["tag"] for t in r["result"].get("tags", [])] for r in rows],
+            "result": [dumps(r["result"]) for r in rows],
+        },
+        schema=_parquet_schema(),
+    )
     pq.write_table(table, path)
 
 
@@ -303,17 +323,25 @@ class _WorkDir:
                 p.unlink()
         return markers
 
-    def commit(self, i: int, consumed: int, rows: list[dict[str, Any]],
-               rejects: list[dict[str, Any]]) -> None:
+    def commit(
+        self, i: int, consumed: int, rows: list[dict[str, Any]], rejects: list[dict[str, Any]]
+    ) -> None:
         _atomic_write(self.data(i), lambda p: _write_rows(p, self.fmt, rows))
-        _atomic_write(self.rejects(i), lambda p: p.write_text(
-            "".join(_json_line(r) for r in rejects), encoding="utf-8"))
-        marker = {"consumed": consumed, "tagged": len(rows), "rejected": len(rejects),
-                  "reasons": _count_reasons(rejects)}
+        _atomic_write(
+            self.rejects(i),
+            lambda p: p.write_text("".join(_json_line(r) for r in rejects), encoding="utf-8"),
+        )
+        marker = {
+            "consumed": consumed,
+            "tagged": len(rows),
+            "rejected": len(rejects),
+            "reasons": _count_reasons(rejects),
+        }
         _atomic_write(self.done(i), lambda p: p.write_text(json.dumps(marker)))
 
     def assemble(self, n_chunks: int, rejects_path: Path) -> None:
         """Join the chunks into the output and the rejects file; remove the folder."""
+
         def write_output(tmp: Path) -> None:
             if self.fmt == "jsonl":
                 with open(tmp, "wb") as out:
@@ -378,8 +406,15 @@ def _progress(enabled: bool | None, total: int | None, initial: int) -> Any:
 
     from newstag.jobs.frames import progress_enabled
 
-    return tqdm(total=total, initial=initial, unit="article", desc="tagging",
-                disable=not progress_enabled(enabled), file=sys.stderr, dynamic_ncols=True)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="article",
+        desc="tagging",
+        disable=not progress_enabled(enabled),
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
 
 
 def _check_rules(rules: str | Path) -> None:
@@ -438,8 +473,15 @@ def run_batch(
         raise BatchError(f"{out}: the output must differ from the input")
 
     work = _WorkDir(out, fmt)
-    state = {"version": STATE_VERSION, **_fingerprint(src), "output_format": fmt,
-             "model": str(model), "pipeline": pipeline, "top_k": top_k, "min_score": min_score}
+    state = {
+        "version": STATE_VERSION,
+        **_fingerprint(src),
+        "output_format": fmt,
+        "model": str(model),
+        "pipeline": pipeline,
+        "top_k": top_k,
+        "min_score": min_score,
+    }
     if rules is not None:  # a resumed run must use the same rules
         state["rules"] = str(rules)
         _check_rules(rules)
@@ -456,19 +498,25 @@ def run_batch(
             what = ", ".join(diff)
             raise BatchError(
                 f"{work.path} holds an interrupted run with a different {what}; run the same "
-                "command to resume it, or pass --overwrite to start again")
+                "command to resume it, or pass --overwrite to start again"
+            )
         markers = work.committed()
     else:
         if out.exists() and not overwrite:
-            raise BatchError(f"{out} already exists (a finished run?); pass --overwrite to "
-                             "replace it")
+            raise BatchError(
+                f"{out} already exists (a finished run?); pass --overwrite to replace it"
+            )
         work.path.mkdir()
         _atomic_write(work.path / "state.json", lambda p: p.write_text(json.dumps(state)))
 
     done = sum(m["consumed"] for m in markers)
-    summary = BatchSummary(output=out, rejects=rejects_path, resumed_from=done,
-                           tagged=sum(m["tagged"] for m in markers),
-                           rejected=sum(m["rejected"] for m in markers))
+    summary = BatchSummary(
+        output=out,
+        rejects=rejects_path,
+        resumed_from=done,
+        tagged=sum(m["tagged"] for m in markers),
+        rejected=sum(m["rejected"] for m in markers),
+    )
     for m in markers:
         for k, v in m.get("reasons", {}).items():
             summary.reasons[k] = summary.reasons.get(k, 0) + v
@@ -516,8 +564,9 @@ def _read_state(path: Path) -> dict[str, Any]:
         return {}
 
 
-def _tag_chunk(runner: _Runner, chunk: list[Record]
-               ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _tag_chunk(
+    runner: _Runner, chunk: list[Record]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Output rows and rejects (unreadable or untaggable records, by row) of one chunk."""
     rejects: list[dict[str, Any]] = []
     good: list[tuple[Record, str]] = []
@@ -530,8 +579,9 @@ def _tag_chunk(runner: _Runner, chunk: list[Record]
         except ArticleError as exc:
             rejects.append({"row": record.row, "id": rid, "reason": str(exc)})
     tagged = runner.tag(articles)
-    rows = [{"id": good[i][1], "row": good[i][0].row, "result": result}
-            for i, result in tagged.results]
+    rows = [
+        {"id": good[i][1], "row": good[i][0].row, "result": result} for i, result in tagged.results
+    ]
     for i, failure in tagged.failures:
         record, rid = good[i]
         rejects.append({"row": record.row, "id": rid, "reason": f"{record.where}: {failure}"})
@@ -550,4 +600,3 @@ def read_output(path: str | Path) -> Any:
     df["result"] = df["result"].map(json.loads)
     df["tags"] = df["tags"].map(list)
     return df
-

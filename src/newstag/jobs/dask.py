@@ -38,12 +38,21 @@ RESULT_COLUMNS = ["id", "title", "tags", "result", "error"]
 INPUT_FIELDS = ["id", "title", "headline", "body", "text", "html", "date"]
 """The record fields :func:`read_input` keeps (those ``newstag.io.article.from_record`` reads)."""
 
-__all__ = ["loaded_taggers", "read_input", "run_batch", "suggest", "suggest_partition",
-           "worker_tagger"]
+__all__ = [
+    "loaded_taggers",
+    "read_input",
+    "run_batch",
+    "suggest",
+    "suggest_partition",
+    "worker_tagger",
+]
 
 
-def worker_tagger(model: str | None = "default", pipeline: str | None = None,
-                  factory: Callable[[], Any] | None = None) -> Any:
+def worker_tagger(
+    model: str | None = "default",
+    pipeline: str | None = None,
+    factory: Callable[[], Any] | None = None,
+) -> Any:
     """The tagger of this process for ``(model, pipeline)`` (or ``factory``), loaded once
     (:func:`newstag.jobs.cache.cached_tagger`)."""
     return cached_tagger(model, pipeline, factory=factory)
@@ -52,20 +61,32 @@ def worker_tagger(model: str | None = "default", pipeline: str | None = None,
 def _meta() -> pd.DataFrame:
     import pandas as pd
 
-    return pd.DataFrame({"id": pd.Series([], dtype=object), "title": pd.Series([], dtype=object),
-                         "tags": pd.Series([], dtype=object),
-                         "result": pd.Series([], dtype=object),
-                         "error": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            "id": pd.Series([], dtype=object),
+            "title": pd.Series([], dtype=object),
+            "tags": pd.Series([], dtype=object),
+            "result": pd.Series([], dtype=object),
+            "error": pd.Series([], dtype=object),
+        }
+    )
 
 
-def suggest_partition(part: pd.DataFrame, model: str | None = "default",
-                      pipeline: str | None = None, top_k: int = 10, min_score: float = 0.0,
-                      title_col: str = "title", body_col: str = "body",
-                      text_col: str | None = None, id_col: str = "id",
-                      row_col: str | None = None,
-                      tagger_factory: Callable[[], Any] | None = None,
-                      where_col: str | None = None,
-                      error_col: str | None = None) -> pd.DataFrame:
+def suggest_partition(
+    part: pd.DataFrame,
+    model: str | None = "default",
+    pipeline: str | None = None,
+    top_k: int = 10,
+    min_score: float = 0.0,
+    title_col: str = "title",
+    body_col: str = "body",
+    text_col: str | None = None,
+    id_col: str = "id",
+    row_col: str | None = None,
+    tagger_factory: Callable[[], Any] | None = None,
+    where_col: str | None = None,
+    error_col: str | None = None,
+) -> pd.DataFrame:
     """Tag one pandas partition: columns ``id, title, tags, result, error``, same index.
 
     ``result`` is the suggestion as a JSON string (as ``newstag suggest --format json``
@@ -109,8 +130,9 @@ def suggest_partition(part: pd.DataFrame, model: str | None = "default",
     return pd.DataFrame(out, index=part.index, columns=RESULT_COLUMNS)
 
 
-def _fields(rec: dict[str, Any], rid: str, title_col: str, body_col: str,
-            text_col: str | None) -> dict[str, Any]:
+def _fields(
+    rec: dict[str, Any], rid: str, title_col: str, body_col: str, text_col: str | None
+) -> dict[str, Any]:
     """The article fields of one row, as ``newstag.io.article.from_record`` reads them."""
     fields: dict[str, Any] = {"id": rid}
     if text_col is not None:
@@ -129,16 +151,23 @@ def _fields(rec: dict[str, Any], rid: str, title_col: str, body_col: str,
 
 def _strings(fields: dict[str, Any]) -> dict[str, Any]:
     """Missing values dropped, the others as strings (a number in a CSV title column)."""
-    return {k: v if isinstance(v, str) or k == "id" else str(v)
-            for k, v in clean(fields).items()}
+    return {k: v if isinstance(v, str) or k == "id" else str(v) for k, v in clean(fields).items()}
 
 
-def suggest(ddf: dd.DataFrame, model: str | None = "default", pipeline: str | None = None,
-            top_k: int = 10, min_score: float = 0.0, title_col: str = "title",
-            body_col: str = "body", text_col: str | None = None, id_col: str = "id",
-            row_col: str | None = None,
-            tagger_factory: Callable[[], Any] | None = None,
-            **read_cols: str | None) -> dd.DataFrame:
+def suggest(
+    ddf: dd.DataFrame,
+    model: str | None = "default",
+    pipeline: str | None = None,
+    top_k: int = 10,
+    min_score: float = 0.0,
+    title_col: str = "title",
+    body_col: str = "body",
+    text_col: str | None = None,
+    id_col: str = "id",
+    row_col: str | None = None,
+    tagger_factory: Callable[[], Any] | None = None,
+    **read_cols: str | None,
+) -> dd.DataFrame:
     """Suggested tags for every row of a ``dask.dataframe`` (lazy; ``.compute()`` to run).
 
     Columns ``id, title, tags, result, error`` with the input's index and partitions; see
@@ -147,13 +176,25 @@ def suggest(ddf: dd.DataFrame, model: str | None = "default", pipeline: str | No
     ``error_col`` are passed on to :func:`suggest_partition`.
     """
     return ddf.map_partitions(
-        suggest_partition, model=model, pipeline=pipeline, top_k=top_k, min_score=min_score,
-        title_col=title_col, body_col=body_col, text_col=text_col, id_col=id_col,
-        row_col=row_col, tagger_factory=tagger_factory, meta=_meta(), **read_cols)
+        suggest_partition,
+        model=model,
+        pipeline=pipeline,
+        top_k=top_k,
+        min_score=min_score,
+        title_col=title_col,
+        body_col=body_col,
+        text_col=text_col,
+        id_col=id_col,
+        row_col=row_col,
+        tagger_factory=tagger_factory,
+        meta=_meta(),
+        **read_cols,
+    )
 
 
-def read_input(path: str | Path, blocksize: str | int = "16MB",
-               min_partitions: int = 1) -> dd.DataFrame:
+def read_input(
+    path: str | Path, blocksize: str | int = "16MB", min_partitions: int = 1
+) -> dd.DataFrame:
     """A CSV/TSV/JSONL/Parquet input as a dask DataFrame, read by :mod:`newstag.io.records`.
 
     Columns: :data:`INPUT_FIELDS`, ``_row`` (the record's number, as ``newstag batch``
@@ -175,8 +216,9 @@ def read_input(path: str | Path, blocksize: str | int = "16MB",
         parts = [(None, 0, None)]
     else:
         parts = _text_parts(path, step)
-    return dd.from_map(_read_part, parts, path=str(path), meta=_input_meta(),
-                       enforce_metadata=False)
+    return dd.from_map(
+        _read_part, parts, path=str(path), meta=_input_meta(), enforce_metadata=False
+    )
 
 
 def _text_parts(path: str | Path, step: int) -> list[tuple[Position | None, int, int | None]]:
@@ -199,17 +241,23 @@ def _parquet_parts(path: str | Path, n: int) -> list[tuple[None, int, int]]:
 
     total = count_records(path)
     size = max(1, -(-total // max(1, n)))
-    return [(None, skip, min(size, total - skip)) for skip in range(0, total, size)] or \
-        [(None, 0, 0)]
+    return [(None, skip, min(size, total - skip)) for skip in range(0, total, size)] or [
+        (None, 0, 0)
+    ]
 
 
 def _input_meta() -> pd.DataFrame:
     import pandas as pd
 
     columns = {c: pd.Series([], dtype=object) for c in INPUT_FIELDS}
-    return pd.DataFrame({**columns, "_row": pd.Series([], dtype="int64"),
-                         "_where": pd.Series([], dtype=object),
-                         "_error": pd.Series([], dtype=object)})
+    return pd.DataFrame(
+        {
+            **columns,
+            "_row": pd.Series([], dtype="int64"),
+            "_where": pd.Series([], dtype=object),
+            "_error": pd.Series([], dtype=object),
+        }
+    )
 
 
 def _read_part(part: tuple[Position | None, int, int | None], path: str) -> pd.DataFrame:
@@ -222,17 +270,32 @@ def _read_part(part: tuple[Position | None, int, int | None], path: str) -> pd.D
     rows: list[dict[str, Any]] = []
     for rec in read_records(path, skip=skip, start=start, limit=count):
         data = rec.data or {}
-        rows.append({**{c: data.get(c) for c in INPUT_FIELDS}, "_row": rec.row,
-                     "_where": rec.where, "_error": None if rec.ok else rec.problem})
+        rows.append(
+            {
+                **{c: data.get(c) for c in INPUT_FIELDS},
+                "_row": rec.row,
+                "_where": rec.where,
+                "_error": None if rec.ok else rec.problem,
+            }
+        )
     frame = pd.DataFrame(rows, columns=list(_input_meta().columns))
     return frame.astype({c: object for c in INPUT_FIELDS + ["_where", "_error"]}).astype(
-        {"_row": "int64"})
+        {"_row": "int64"}
+    )
 
 
-def run_batch(input: str | Path, output: str | Path, scheduler: str, *,
-              model: str | None = "default", pipeline: str | None = None, top_k: int = 10,
-              min_score: float = 0.0, rejects: str | Path | None = None,
-              overwrite: bool = False) -> BatchSummary:
+def run_batch(
+    input: str | Path,
+    output: str | Path,
+    scheduler: str,
+    *,
+    model: str | None = "default",
+    pipeline: str | None = None,
+    top_k: int = 10,
+    min_score: float = 0.0,
+    rejects: str | Path | None = None,
+    overwrite: bool = False,
+) -> BatchSummary:
     """Tag ``input`` on the Dask cluster at ``scheduler`` into the Parquet folder ``output``.
 
     ``output`` gets columns ``id, row, title, tags, result`` (as ``newstag batch``'s Parquet
@@ -259,13 +322,26 @@ def run_batch(input: str | Path, output: str | Path, scheduler: str, *,
     try:
         workers = max(1, len(client.scheduler_info().get("workers", {})))
         ddf = read_input(src, min_partitions=4 * workers)
-        result = suggest(ddf, model=model, pipeline=pipeline, top_k=top_k, min_score=min_score,
-                         row_col="_row", where_col="_where", error_col="_error")
+        result = suggest(
+            ddf,
+            model=model,
+            pipeline=pipeline,
+            top_k=top_k,
+            min_score=min_score,
+            row_col="_row",
+            where_col="_where",
+            error_col="_error",
+        )
         result = result.assign(row=ddf["_row"].astype("int64"))
         good = result[result["error"].isna()][["id", "row", "title", "tags", "result"]]
         bad = result[~result["error"].isna()][["row", "id", "error"]]
-        write = good.to_parquet(str(out), write_index=False, compute=False,
-                                overwrite=overwrite, schema=_parquet_schema())
+        write = good.to_parquet(
+            str(out),
+            write_index=False,
+            compute=False,
+            overwrite=overwrite,
+            schema=_parquet_schema(),
+        )
         _, rejected = dask.compute(write, bad)
     except RecordError as exc:  # a file that cannot be read at all
         raise BatchError(str(exc)) from exc
@@ -278,12 +354,22 @@ def run_batch(input: str | Path, output: str | Path, scheduler: str, *,
         client.close()
     with open(rejects_path, "w", encoding="utf-8") as fh:
         for rec in rejected.sort_values("row").to_dict("records"):
-            fh.write(json.dumps({"row": int(rec["row"]), "id": rec["id"],
-                                 "reason": rec["error"]}, ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {"row": int(rec["row"]), "id": rec["id"], "reason": rec["error"]},
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     import pyarrow.parquet as pq
 
     tagged = pq.ParquetDataset(str(out)).read(columns=["row"]).num_rows
-    summary = BatchSummary(output=out, rejects=rejects_path, total=tagged + len(rejected),
-                           tagged=tagged, rejected=len(rejected))
+    summary = BatchSummary(
+        output=out,
+        rejects=rejects_path,
+        total=tagged + len(rejected),
+        tagged=tagged,
+        rejected=len(rejected),
+    )
     summary.seconds = time.perf_counter() - start
     return summary

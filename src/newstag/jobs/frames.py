@@ -21,8 +21,16 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TAG_COLUMNS = ["tag", "type", "score", "source", "rank"]
 WIDE_TAG_COLUMNS = ["tags", "types", "scores", "sources"]
-ENTITY_COLUMNS = ["entity", "type", "label", "count", "salience", "in_headline", "in_lead",
-                  "country"]
+ENTITY_COLUMNS = [
+    "entity",
+    "type",
+    "label",
+    "count",
+    "salience",
+    "in_headline",
+    "in_lead",
+    "country",
+]
 
 
 def progress_enabled(progress: bool | None) -> bool:
@@ -51,8 +59,14 @@ def _in_kernel() -> bool:
 def _progress_bar(iterable: Any, total: int, enabled: bool | None, desc: str) -> Any:
     from tqdm import tqdm
 
-    return tqdm(iterable, total=total, unit="article", desc=desc,
-                disable=not progress_enabled(enabled), file=sys.stderr)
+    return tqdm(
+        iterable,
+        total=total,
+        unit="article",
+        desc=desc,
+        disable=not progress_enabled(enabled),
+        file=sys.stderr,
+    )
 
 
 def _cell(value: Any) -> str | None:
@@ -65,9 +79,13 @@ def _cell(value: Any) -> str | None:
     return value if isinstance(value, str) else str(value)
 
 
-def frame_articles(df: pd.DataFrame, title_col: str | None = "title",
-                   body_col: str | None = "body", text_col: str | None = None,
-                   errors: str = "raise") -> list[Article | None]:
+def frame_articles(
+    df: pd.DataFrame,
+    title_col: str | None = "title",
+    body_col: str | None = "body",
+    text_col: str | None = None,
+    errors: str = "raise",
+) -> list[Article | None]:
     """One :class:`Article` per row of ``df`` (``None`` for unreadable rows when coercing).
 
     With ``text_col`` the column holds whole texts (headline on the first line) and
@@ -80,8 +98,10 @@ def frame_articles(df: pd.DataFrame, title_col: str | None = "title",
         raise ValueError("give title_col and/or body_col, or text_col")
     missing = [c for c in wanted if c not in df.columns]
     if missing:
-        raise KeyError(f"column(s) not in the frame: {', '.join(map(repr, missing))}; "
-                       f"columns are {list(df.columns)!r}")
+        raise KeyError(
+            f"column(s) not in the frame: {', '.join(map(repr, missing))}; "
+            f"columns are {list(df.columns)!r}"
+        )
     articles: list[Article | None] = []
     bad: list[tuple[Any, str]] = []
     columns = [df[c].tolist() for c in wanted]
@@ -92,8 +112,10 @@ def frame_articles(df: pd.DataFrame, title_col: str | None = "title",
                 record = {"body": _cell(columns[0][pos])}
             else:
                 values = {c: _cell(col[pos]) for c, col in zip(wanted, columns, strict=True)}
-                record = {"title": values.get(title_col) if title_col else None,
-                          "body": values.get(body_col) if body_col else None}
+                record = {
+                    "title": values.get(title_col) if title_col else None,
+                    "body": values.get(body_col) if body_col else None,
+                }
             articles.append(from_record(record, source))
         except ArticleError as exc:
             bad.append((label, str(exc)))
@@ -102,19 +124,23 @@ def frame_articles(df: pd.DataFrame, title_col: str | None = "title",
         shown = "; ".join(msg for _, msg in bad[:5])
         more = f" (and {len(bad) - 5} more)" if len(bad) > 5 else ""
         if errors == "raise":
-            raise ValueError(f"{len(bad)} row(s) cannot be read as articles: {shown}{more}; "
-                             "pass errors='coerce' to give them missing values")
-        warnings.warn(f"{len(bad)} row(s) cannot be read as articles and have missing "
-                      f"values: {shown}{more}", stacklevel=3)
+            raise ValueError(
+                f"{len(bad)} row(s) cannot be read as articles: {shown}{more}; "
+                "pass errors='coerce' to give them missing values"
+            )
+        warnings.warn(
+            f"{len(bad)} row(s) cannot be read as articles and have missing values: {shown}{more}",
+            stacklevel=3,
+        )
     return articles
 
 
-def _suggest_iter(tagger: Any, articles: list[Article | None], top_k: int, min_score: float,
-                  n_process: int) -> Iterator[dict[str, Any] | None]:
+def _suggest_iter(
+    tagger: Any, articles: list[Article | None], top_k: int, min_score: float, n_process: int
+) -> Iterator[dict[str, Any] | None]:
     good = [a for a in articles if a is not None]
     if n_process > 1:
-        results = tagger.suggest_many(good, top_k=top_k, min_score=min_score,
-                                      n_process=n_process)
+        results = tagger.suggest_many(good, top_k=top_k, min_score=min_score, n_process=n_process)
     else:
         results = tagger.suggest_many(good, top_k=top_k, min_score=min_score)
     results = iter(results)
@@ -122,10 +148,19 @@ def _suggest_iter(tagger: Any, articles: list[Article | None], top_k: int, min_s
         yield None if article is None else next(results)
 
 
-def suggest_frame(tagger: Any, df: pd.DataFrame, title_col: str | None = "title",
-                  body_col: str | None = "body", text_col: str | None = None, top_k: int = 5,
-                  wide: bool = False, progress: bool | None = None, n_process: int = 1,
-                  min_score: float = 0.0, errors: str = "raise") -> pd.DataFrame:
+def suggest_frame(
+    tagger: Any,
+    df: pd.DataFrame,
+    title_col: str | None = "title",
+    body_col: str | None = "body",
+    text_col: str | None = None,
+    top_k: int = 5,
+    wide: bool = False,
+    progress: bool | None = None,
+    n_process: int = 1,
+    min_score: float = 0.0,
+    errors: str = "raise",
+) -> pd.DataFrame:
     """Suggested tags for every row of ``df``.
 
     Long form (default): one row per article and tag, columns ``tag, type, score, source,
@@ -136,41 +171,67 @@ def suggest_frame(tagger: Any, df: pd.DataFrame, title_col: str | None = "title"
     import pandas as pd
 
     articles = frame_articles(df, title_col, body_col, text_col, errors)
-    results = _progress_bar(_suggest_iter(tagger, articles, top_k, min_score, n_process),
-                            len(articles), progress, "tagging")
+    results = _progress_bar(
+        _suggest_iter(tagger, articles, top_k, min_score, n_process),
+        len(articles),
+        progress,
+        "tagging",
+    )
     labels: list[Any] = []
     records: list[dict[str, Any]] = []
     for label, result in zip(df.index, results, strict=True):
         tags = (result or {}).get("tags") or []
         if wide:
             labels.append(label)
-            records.append({
-                "tags": [t["tag"] for t in tags] if result is not None else None,
-                "types": [t["type"] for t in tags] if result is not None else None,
-                "scores": [float(t["score"]) for t in tags] if result is not None else None,
-                "sources": [t["source"] for t in tags] if result is not None else None,
-            })
+            records.append(
+                {
+                    "tags": [t["tag"] for t in tags] if result is not None else None,
+                    "types": [t["type"] for t in tags] if result is not None else None,
+                    "scores": [float(t["score"]) for t in tags] if result is not None else None,
+                    "sources": [t["source"] for t in tags] if result is not None else None,
+                }
+            )
             continue
         if not tags:
             labels.append(label)
             records.append(dict.fromkeys(TAG_COLUMNS))
         for rank, t in enumerate(tags, 1):
             labels.append(label)
-            records.append({"tag": t["tag"], "type": t["type"], "score": float(t["score"]),
-                            "source": t["source"], "rank": rank})
+            records.append(
+                {
+                    "tag": t["tag"],
+                    "type": t["type"],
+                    "score": float(t["score"]),
+                    "source": t["source"],
+                    "rank": rank,
+                }
+            )
     columns = WIDE_TAG_COLUMNS if wide else TAG_COLUMNS
     index = _index_like(df.index, labels)
     out = pd.DataFrame.from_records(records, columns=columns, index=index)
     if not wide:
-        out = out.astype({"tag": "string", "type": "category", "score": "float64",
-                          "source": "category", "rank": "Int64"})
+        out = out.astype(
+            {
+                "tag": "string",
+                "type": "category",
+                "score": "float64",
+                "source": "category",
+                "rank": "Int64",
+            }
+        )
     return out
 
 
-def entities_frame(tagger: Any, df: pd.DataFrame, title_col: str | None = "title",
-                   body_col: str | None = "body", text_col: str | None = None,
-                   progress: bool | None = None, n_process: int = 1,
-                   errors: str = "raise") -> pd.DataFrame:
+def entities_frame(
+    tagger: Any,
+    df: pd.DataFrame,
+    title_col: str | None = "title",
+    body_col: str | None = "body",
+    text_col: str | None = None,
+    progress: bool | None = None,
+    n_process: int = 1,
+    errors: str = "raise",
+) -> pd.DataFrame:
     """Named entities of every row of ``df``: one row per article and entity.
 
     Columns ``entity, type, label, count, salience, in_headline, in_lead, country``, indexed
@@ -193,22 +254,41 @@ def entities_frame(tagger: Any, df: pd.DataFrame, title_col: str | None = "title
 
     labels: list[Any] = []
     records: list[dict[str, Any]] = []
-    for label, ents in zip(df.index, _progress_bar(per_row(), len(articles), progress,
-                                                   "entities"), strict=True):
+    for label, ents in zip(
+        df.index, _progress_bar(per_row(), len(articles), progress, "entities"), strict=True
+    ):
         if not ents:
             labels.append(label)
             records.append(dict.fromkeys(ENTITY_COLUMNS))
         for e in ents or []:
             labels.append(label)
-            records.append({"entity": e.name, "type": e.type, "label": e.label,
-                            "count": e.count, "salience": float(e.salience),
-                            "in_headline": bool(e.in_headline), "in_lead": bool(e.in_lead),
-                            "country": e.country})
-    out = pd.DataFrame.from_records(records, columns=ENTITY_COLUMNS,
-                                    index=_index_like(df.index, labels))
-    return out.astype({"entity": "string", "type": "category", "label": "category",
-                       "count": "Int64", "salience": "float64", "in_headline": "boolean",
-                       "in_lead": "boolean", "country": "string"})
+            records.append(
+                {
+                    "entity": e.name,
+                    "type": e.type,
+                    "label": e.label,
+                    "count": e.count,
+                    "salience": float(e.salience),
+                    "in_headline": bool(e.in_headline),
+                    "in_lead": bool(e.in_lead),
+                    "country": e.country,
+                }
+            )
+    out = pd.DataFrame.from_records(
+        records, columns=ENTITY_COLUMNS, index=_index_like(df.index, labels)
+    )
+    return out.astype(
+        {
+            "entity": "string",
+            "type": "category",
+            "label": "category",
+            "count": "Int64",
+            "salience": "float64",
+            "in_headline": "boolean",
+            "in_lead": "boolean",
+            "country": "string",
+        }
+    )
 
 
 def _extractor(tagger: Any) -> Any:
@@ -222,6 +302,5 @@ def _index_like(index: pd.Index, labels: list[Any]) -> pd.Index:
     import pandas as pd
 
     if isinstance(index, pd.MultiIndex):
-        return pd.MultiIndex.from_tuples(labels, names=index.names) if labels else \
-            index[:0]
+        return pd.MultiIndex.from_tuples(labels, names=index.names) if labels else index[:0]
     return pd.Index(labels, name=index.name, dtype=index.dtype if labels else index.dtype)

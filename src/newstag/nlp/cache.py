@@ -27,9 +27,15 @@ from newstag.paths import cache_dir
 
 CACHE_VERSION = "1"
 """Bump when the stored entity format changes."""
-EXTRACTION_MODULES = ("newstag.nlp.entities", "newstag.nlp.mentions", "newstag.nlp.normalise",
-                      "newstag.nlp.grouping", "newstag.nlp.salience", "newstag.nlp.chunks",
-                      "newstag.nlp.gazetteer")
+EXTRACTION_MODULES = (
+    "newstag.nlp.entities",
+    "newstag.nlp.mentions",
+    "newstag.nlp.normalise",
+    "newstag.nlp.grouping",
+    "newstag.nlp.salience",
+    "newstag.nlp.chunks",
+    "newstag.nlp.gazetteer",
+)
 """The modules whose code turns NER spans into entities: their source is part of the key."""
 
 
@@ -94,18 +100,27 @@ def entity_info(entity: Any) -> dict[str, Any]:
     if isinstance(entity, dict):
         mentions = entity.get("mentions") or []
         return {
-            "name": entity["name"], "type": entity.get("type", ""),
+            "name": entity["name"],
+            "type": entity.get("type", ""),
             "salience": float(entity.get("salience", 0.0)),
             "count": int(entity.get("count", len(mentions)) or len(mentions)),
-            "in_headline": bool(entity.get("in_headline")), "in_lead": bool(entity.get("in_lead")),
-            "country": entity.get("country"), "aliases": sorted(entity.get("aliases") or []),
-            "mentions": [[m["text"], m["start"], m["end"]] if isinstance(m, dict) else list(m)
-                         for m in mentions],
+            "in_headline": bool(entity.get("in_headline")),
+            "in_lead": bool(entity.get("in_lead")),
+            "country": entity.get("country"),
+            "aliases": sorted(entity.get("aliases") or []),
+            "mentions": [
+                [m["text"], m["start"], m["end"]] if isinstance(m, dict) else list(m)
+                for m in mentions
+            ],
         }
     return {
-        "name": entity.name, "type": entity.type, "salience": float(entity.salience),
-        "count": int(entity.count), "in_headline": bool(entity.in_headline),
-        "in_lead": bool(entity.in_lead), "country": entity.country,
+        "name": entity.name,
+        "type": entity.type,
+        "salience": float(entity.salience),
+        "count": int(entity.count),
+        "in_headline": bool(entity.in_headline),
+        "in_lead": bool(entity.in_lead),
+        "country": entity.country,
         "aliases": sorted(entity.aliases),
         "mentions": [[m.text, m.start, m.end] for m in entity.mentions],
     }
@@ -121,8 +136,10 @@ class EntityCache:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 self._db = sqlite3.connect(str(path), timeout=60)
-                self._db.execute("CREATE TABLE IF NOT EXISTS ents (pipeline TEXT, key TEXT, "
-                                 "value TEXT, PRIMARY KEY (pipeline, key))")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS ents (pipeline TEXT, key TEXT, "
+                    "value TEXT, PRIMARY KEY (pipeline, key))"
+                )
             except (OSError, sqlite3.Error):
                 self._db = None
 
@@ -132,11 +149,12 @@ class EntityCache:
         found: dict[str, list[dict[str, Any]]] = {}
         keys = list(dict.fromkeys(keys))
         for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
+            chunk = keys[i : i + 500]
             marks = ",".join("?" * len(chunk))
             rows = self._db.execute(
                 f"SELECT key, value FROM ents WHERE pipeline=? AND key IN ({marks})",
-                [pipeline, *chunk])
+                [pipeline, *chunk],
+            )
             found.update((k, json.loads(v)) for k, v in rows)
         return found
 
@@ -147,8 +165,8 @@ class EntityCache:
             with self._db:
                 self._db.executemany(
                     "INSERT OR REPLACE INTO ents VALUES (?, ?, ?)",
-                    [(pipeline, k, json.dumps(v, separators=(",", ":"))) for k, v in
-                     items.items()])
+                    [(pipeline, k, json.dumps(v, separators=(",", ":"))) for k, v in items.items()],
+                )
         except sqlite3.Error:
             pass
 
@@ -157,10 +175,14 @@ class EntityCache:
             self._db.close()
 
 
-def extract_entities(articles: Sequence[Any], pipeline: str | None = None, n_process: int = 1,
-                     batch_size: int = 64, use_cache: bool = True,
-                     progress: Callable[[int, int], None] | None = None
-                     ) -> list[list[dict[str, Any]]]:
+def extract_entities(
+    articles: Sequence[Any],
+    pipeline: str | None = None,
+    n_process: int = 1,
+    batch_size: int = 64,
+    use_cache: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[list[dict[str, Any]]]:
     """Entity infos for each article (objects with ``title``/``body``/``text``), in order."""
     from newstag.nlp.entities import EntityExtractor
 
@@ -176,12 +198,15 @@ def extract_entities(articles: Sequence[Any], pipeline: str | None = None, n_pro
 
         chunk = 2000
         for start in range(0, len(todo), chunk):
-            idx = todo[start:start + chunk]
+            idx = todo[start : start + chunk]
             batch = [Article(title=articles[i].title, body=articles[i].body) for i in idx]
             fresh: dict[str, list[dict[str, Any]]] = {}
             n_proc = n_process if len(batch) >= 200 else 1
-            for i, ents in zip(idx, extractor.extract_many(batch, batch_size=batch_size,
-                                                           n_process=n_proc), strict=True):
+            for i, ents in zip(
+                idx,
+                extractor.extract_many(batch, batch_size=batch_size, n_process=n_proc),
+                strict=True,
+            ):
                 fresh[keys[i]] = [entity_info(e) for e in ents]
             cache.put_many(tag, fresh)
             found.update(fresh)

@@ -29,8 +29,12 @@ BATCH_CHARS = 320_000
 """Pieces go through ``nlp.pipe`` in batches of at most this many characters."""
 
 # Where a piece may end, best first: after a blank line, a line break, a sentence, a space.
-_BREAKS = (re.compile(r"\n[^\S\n]*\n\s*"), re.compile(r"\n\s*"), re.compile(r"[.!?]\s+"),
-           re.compile(r"\s+"))
+_BREAKS = (
+    re.compile(r"\n[^\S\n]*\n\s*"),
+    re.compile(r"\n\s*"),
+    re.compile(r"[.!?]\s+"),
+    re.compile(r"\s+"),
+)
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ def split_paragraphs(text: str, max_chars: int = PIECE_CHARS) -> list[Piece]:
     pieces: list[Piece] = []
     pos = 0
     while len(text) - pos > max_chars:
-        end = pos + _cut(text[pos:pos + max_chars])
+        end = pos + _cut(text[pos : pos + max_chars])
         pieces.append(Piece(pos, text[pos:end]))
         pos = end
     pieces.append(Piece(pos, text[pos:]))
@@ -89,13 +93,19 @@ def _merge(parsed: Iterable[tuple[Any, int]]) -> MergedDoc:
     """One :class:`MergedDoc` from the ``(doc, piece start)`` pairs of one text."""
     merged = MergedDoc()
     for doc, start in parsed:
-        merged.ents.extend(EntitySpan(ent.label_, start + ent.start_char, start + ent.end_char)
-                           for ent in doc.ents)
+        merged.ents.extend(
+            EntitySpan(ent.label_, start + ent.start_char, start + ent.end_char) for ent in doc.ents
+        )
     return merged
 
 
-def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_process: int = 1,
-               max_chars: int | None = None) -> Iterator[Any]:
+def parse_many(
+    nlp: Language,
+    texts: Iterable[str],
+    batch_size: int = 64,
+    n_process: int = 1,
+    max_chars: int | None = None,
+) -> Iterator[Any]:
     """Parse ``texts`` in order: a spaCy ``Doc`` for a short text, a :class:`MergedDoc` (its
     entity spans, offsets into the whole text) for one longer than ``max_chars``, and for
     every text when ``n_process`` > 1 (the workers send back only entity spans, see
@@ -124,8 +134,9 @@ def parse_many(nlp: Language, texts: Iterable[str], batch_size: int = 64, n_proc
             yield next(group)[0]
 
 
-def _pipe(nlp: Language, pieces: Iterator[tuple[str, Any]], batch_size: int,
-          n_process: int) -> Iterator[tuple[Any, Any]]:
+def _pipe(
+    nlp: Language, pieces: Iterator[tuple[str, Any]], batch_size: int, n_process: int
+) -> Iterator[tuple[Any, Any]]:
     """``(doc, context)`` per piece: a spaCy ``Doc`` in this process, a :class:`MergedDoc` of
     the piece's spans from forked workers."""
     from newstag.nlp.span_pool import can_fork, pipe_spans

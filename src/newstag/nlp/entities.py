@@ -61,10 +61,16 @@ class Entity:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "type": self.type, "label": self.label, "count": self.count,
-            "salience": round(self.salience, 4), "in_headline": self.in_headline,
-            "in_lead": self.in_lead, "country": self.country,
-            "aliases": sorted(self.aliases), "mentions": [m.to_dict() for m in self.mentions],
+            "name": self.name,
+            "type": self.type,
+            "label": self.label,
+            "count": self.count,
+            "salience": round(self.salience, 4),
+            "in_headline": self.in_headline,
+            "in_lead": self.in_lead,
+            "country": self.country,
+            "aliases": sorted(self.aliases),
+            "mentions": [m.to_dict() for m in self.mentions],
         }
 
 
@@ -88,14 +94,16 @@ class EntityExtractor:
 
         return entities_from_doc(parse(self.nlp, article.text), article)
 
-    def extract_many(self, articles: Iterable[Article], batch_size: int = 64,
-                     n_process: int = 1) -> Iterator[list[Entity]]:
+    def extract_many(
+        self, articles: Iterable[Article], batch_size: int = 64, n_process: int = 1
+    ) -> Iterator[list[Entity]]:
         """Entities for each article, in input order; ``n_process`` > 1 uses several cores."""
         for _, found in self.extract_pairs(articles, batch_size, n_process):
             yield found
 
-    def extract_pairs(self, articles: Iterable[Article], batch_size: int = 64,
-                      n_process: int = 1) -> Iterator[tuple[Article, list[Entity]]]:
+    def extract_pairs(
+        self, articles: Iterable[Article], batch_size: int = 64, n_process: int = 1
+    ) -> Iterator[tuple[Article, list[Entity]]]:
         """``(article, entities)`` for each article, in input order, streaming: ``articles``
         is read only a few batches ahead of the output, through one ``nlp.pipe`` call (one
         set of worker processes for the whole input when ``n_process`` > 1)."""
@@ -140,9 +148,11 @@ def _group(confirmed: list[RawMention], gaz: Gazetteer) -> list[Entity]:
     mention."""
     ctx = ResolveContext(
         gaz,
-        person_words={w for r in confirmed if r.label == "PERSON" and " " in r.text
-                      for w in r.text.split()},
-        alone={r.text for r in confirmed if " " not in r.text})
+        person_words={
+            w for r in confirmed if r.label == "PERSON" and " " in r.text for w in r.text.split()
+        },
+        alone={r.text for r in confirmed if " " not in r.text},
+    )
     groups: dict[tuple[str, str], Entity] = {}
     for raw in confirmed:
         etype, name, label, country = resolve(raw.text, raw.label, ctx)
@@ -182,14 +192,22 @@ def _join_person_short_forms(entities: list[Entity], merged: set[int]) -> None:
     """A part of a person's full name ("Kim", "Putin") joins the most mentioned person it is
     part of; only one-word organisations and country-less places do."""
     persons = [e for e in entities if e.type == "person"]
-    candidates = [e for e in entities if e.type in ("person", "organisation")
-                  or (e.type == "place" and e.country is None)]
+    candidates = [
+        e
+        for e in entities
+        if e.type in ("person", "organisation") or (e.type == "place" and e.country is None)
+    ]
     # shortest first, so "Kim" joins "Kim Jong Un" rather than a two-word variant
     for short in sorted(candidates, key=lambda e: len(_tokens(e.name))):
         words = [t.lower() for t in _tokens(short.name)]
-        targets = [full for full in persons if full is not short and id(full) not in merged
-                   and len(_tokens(full.name)) > len(words)
-                   and _contains(words, [t.lower() for t in _tokens(full.name)])]
+        targets = [
+            full
+            for full in persons
+            if full is not short
+            and id(full) not in merged
+            and len(_tokens(full.name)) > len(words)
+            and _contains(words, [t.lower() for t in _tokens(full.name)])
+        ]
         if targets and (short.type == "person" or len(words) == 1):
             _join(short, max(targets, key=lambda e: e.count), merged)
 
@@ -203,20 +221,28 @@ def _join_acronyms(entities: list[Entity], merged: set[int], gaz: Gazetteer) -> 
         if id(short) in merged or not (squeezed.isupper() and 2 <= len(squeezed) <= 6):
             continue
         for full in orgs:
-            if full is not short and id(full) not in merged \
-                    and _initials(full.name, gaz) == squeezed:
+            if (
+                full is not short
+                and id(full) not in merged
+                and _initials(full.name, gaz) == squeezed
+            ):
                 _join(short, full, merged)
                 break
 
 
 def _join_org_short_forms(entities: list[Entity], merged: set[int], gaz: Gazetteer) -> None:
-    """"Senate" joins "US Senate", "Fed" "Federal Reserve" (see
+    """ "Senate" joins "US Senate", "Fed" "Federal Reserve" (see
     :func:`newstag.nlp.grouping.org_short_form_of`)."""
     orgs = [e for e in entities if e.type == "organisation"]
     for short in sorted(orgs, key=lambda e: len(_tokens(e.name))):
-        targets = [full for full in orgs if full is not short and id(full) not in merged
-                   and id(short) not in merged
-                   and org_short_form_of(_tokens(short.name), _tokens(full.name), gaz)]
+        targets = [
+            full
+            for full in orgs
+            if full is not short
+            and id(full) not in merged
+            and id(short) not in merged
+            and org_short_form_of(_tokens(short.name), _tokens(full.name), gaz)
+        ]
         if targets:
             _join(short, max(targets, key=lambda e: e.count), merged)
 
@@ -234,12 +260,20 @@ def _attach_doubtful(raws: list[RawMention], entities: list[Entity], gaz: Gazett
     for raw in raws:
         words = [t.lower() for t in _tokens(raw.text)]
         acronym = raw.text.replace(".", "")
-        target = next((e for e in entities if raw.text.lower() in
-                       {a.lower() for a in e.aliases} | {e.name.lower()}
-                       or (e.type == "person"
-                           and _contains(words, [t.lower() for t in _tokens(e.name)]))
-                       or (e.type == "organisation" and acronym.isupper()
-                           and _initials(e.name, gaz) == acronym)), None)
+        target = next(
+            (
+                e
+                for e in entities
+                if raw.text.lower() in {a.lower() for a in e.aliases} | {e.name.lower()}
+                or (e.type == "person" and _contains(words, [t.lower() for t in _tokens(e.name)]))
+                or (
+                    e.type == "organisation"
+                    and acronym.isupper()
+                    and _initials(e.name, gaz) == acronym
+                )
+            ),
+            None,
+        )
         if target is None:
             target = _doubtful_place(raw.text, entities, gaz)
             if target is None:
@@ -258,8 +292,12 @@ def _doubtful_place(text: str, entities: list[Entity], gaz: Gazetteer) -> Entity
     name = text if region else country or place[0]
     target = next((e for e in entities if e.name == name), None)
     if target is None:
-        target = Entity(name, "place", "LOC" if region else "GPE",
-                        country=None if region else country or place[1])
+        target = Entity(
+            name,
+            "place",
+            "LOC" if region else "GPE",
+            country=None if region else country or place[1],
+        )
         entities.append(target)
     return target
 
@@ -289,4 +327,3 @@ def _canonical_name(entity: Entity) -> str:
     full = [f for f in forms if len(_tokens(f)) == longest]
     # prefer the most used full form, then one without initials ("Vladimir Putin")
     return max(full, key=lambda f: (forms[f], -f.count("."), -len(f)))
-

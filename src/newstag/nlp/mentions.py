@@ -44,14 +44,15 @@ def _spans(doc: Doc, text: str, particles: set[str]) -> list[tuple[str, int, int
         if ent.label_ not in LABELS:
             continue
         if spans and spans[-1][3] == "PERSON":
-            gap = text[spans[-1][2]:ent.start_char].split()
+            gap = text[spans[-1][2] : ent.start_char].split()
             prev_last = spans[-1][0].split()[-1].lower()
             if all(w.lower() in particles for w in gap) and (gap or prev_last in particles):
                 start = spans[-1][1]
-                spans[-1] = (text[start:ent.end_char], start, ent.end_char, "PERSON")
+                spans[-1] = (text[start : ent.end_char], start, ent.end_char, "PERSON")
                 continue
-        spans.append((text[ent.start_char:ent.end_char], ent.start_char, ent.end_char,
-                      ent.label_))
+        spans.append(
+            (text[ent.start_char : ent.end_char], ent.start_char, ent.end_char, ent.label_)
+        )
     return spans
 
 
@@ -79,11 +80,15 @@ def raw_mentions(doc: Doc, article: Article, gaz: Gazetteer) -> list[RawMention]
                 continue
             text, start = cleaned
             if start >= headline_end:
-                raws.append(RawMention(text, start, start + len(text), label, part.confirmed,
-                                 part.lone_member))
+                raws.append(
+                    RawMention(
+                        text, start, start + len(text), label, part.confirmed, part.lone_member
+                    )
+                )
             else:
-                raws += _headline_pieces(text, start, label, full_text,
-                                         part.confirmed and not doubtful, gaz)
+                raws += _headline_pieces(
+                    text, start, label, full_text, part.confirmed and not doubtful, gaz
+                )
     _vote_place_types(raws)
     _doubt_common_members(raws, full_text)
     return raws
@@ -102,8 +107,9 @@ def _doubt_common_members(raws: list[RawMention], full_text: str) -> None:
                 break
 
 
-def _headline_pieces(text: str, start: int, label: str, full_text: str, confirmed: bool,
-                     gaz: Gazetteer) -> list[RawMention]:
+def _headline_pieces(
+    text: str, start: int, label: str, full_text: str, confirmed: bool, gaz: Gazetteer
+) -> list[RawMention]:
     """A headline span split at common words ("Trump Will Meet Xi" -> "Trump", "Xi")."""
     from newstag.lazy import english_stop_words
 
@@ -130,7 +136,9 @@ def _vote_place_types(raws: list[RawMention]) -> None:
     for raw in raws:
         if raw.text not in place_label:
             continue
-        if raw.label == "ORG" or (raw.label == "PERSON" and " " not in raw.text
-                                  and votes[(raw.text, True)] >= votes[(raw.text, False)]):
+        if raw.label == "ORG" or (
+            raw.label == "PERSON"
+            and " " not in raw.text
+            and votes[(raw.text, True)] >= votes[(raw.text, False)]
+        ):
             raw.label = place_label[raw.text]
-

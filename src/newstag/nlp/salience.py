@@ -67,13 +67,14 @@ class SalienceWeights(SalienceFeatures):
     of :class:`SalienceFeatures`, a feature left out weighs 0."""
 
     @classmethod
-    def from_mapping(cls, weights: Mapping[str, float], source: str = "weights"
-                     ) -> SalienceWeights:
+    def from_mapping(cls, weights: Mapping[str, float], source: str = "weights") -> SalienceWeights:
         """Weights from ``{feature: weight}``; a name that is no feature is an error."""
         unknown = sorted(set(weights) - set(FEATURES))
         if unknown:
-            raise ValueError(f"{source}: unknown salience feature(s) {', '.join(unknown)} "
-                             f"(features: {', '.join(FEATURES)})")
+            raise ValueError(
+                f"{source}: unknown salience feature(s) {', '.join(unknown)} "
+                f"(features: {', '.join(FEATURES)})"
+            )
         return cls(**{name: float(value) for name, value in weights.items()})
 
     @classmethod
@@ -87,8 +88,9 @@ class SalienceWeights(SalienceFeatures):
         return cls.from_mapping(stored, str(path))
 
 
-HAND_SET_WEIGHTS = SalienceWeights(headline=0.30, lead=0.20, frequency=0.30, spread=0.10,
-                                   early=0.10)
+HAND_SET_WEIGHTS = SalienceWeights(
+    headline=0.30, lead=0.20, frequency=0.30, spread=0.10, early=0.10
+)
 """The weights used before any were fitted (and when ``data/salience.json`` is unreadable)."""
 
 
@@ -98,8 +100,9 @@ def salience_weights() -> SalienceWeights:
     return SalienceWeights.load()
 
 
-def salience_features(starts: list[int], article: Article, etype: str, order: int = 0,
-                      country: bool = False) -> SalienceFeatures:
+def salience_features(
+    starts: list[int], article: Article, etype: str, order: int = 0, country: bool = False
+) -> SalienceFeatures:
     """The salience features of an entity with mentions at ``starts`` (offsets in
     ``article.text``); ``order`` entities are first mentioned before it."""
     headline_end = article.headline_end
@@ -136,8 +139,12 @@ def score_entities(entities: Iterable[Entity], article: Article) -> None:
     for entity in entities:
         starts = [m.start for m in entity.mentions]
         features = salience_features(
-            starts, article, entity.type, firsts.index(min(starts)),
-            entity.type == "place" and entity.country == entity.name)
+            starts,
+            article,
+            entity.type,
+            firsts.index(min(starts)),
+            entity.type == "place" and entity.country == entity.name,
+        )
         entity.in_headline = bool(features.headline)
         entity.in_lead = bool(features.lead)
         entity.salience = salience_score(features, weights)

@@ -103,17 +103,50 @@ def rerank_feature_names(semantic: bool, entities: bool) -> list[str]:
     from newstag.related.channels import REGISTRY
     from newstag.related.reranker import feature_names
 
-    names = ["word", "char"] + (["entity"] if entities else []) + ["minilm"] + \
-        (["semantic"] if semantic else [])
+    names = (
+        ["word", "char"]
+        + (["entity"] if entities else [])
+        + ["minilm"]
+        + (["semantic"] if semantic else [])
+    )
     return feature_names([REGISTRY[n]() for n in names])
 
 
 __all__ = [
-    "AddReport", "DEFAULT_MIN_SCORE", "DEFAULT_SEMANTIC_WEIGHTS", "DEFAULT_WEIGHTS",
-    "DENSE_MATCH", "FIELDS", "FORMAT_VERSION", "FieldNames", "ON_DUPLICATE", "PICKLE_VERSION",
-    "Problem", "RERANKER", "RERANK_DEPTH", "RelatedError", "RelatedIndex", "Reranker", "Row",
-    "RowStore", "TOKEN_CACHE", "best_positions", "convert_index", "disk_size", "entity_keys",
-    "fuse", "iter_records", "load_index", "load_reranker", "minilm_candidates",
-    "parse_queries", "read_manifest", "read_rows", "rerank_feature_names", "row_from_record",
-    "to_text_io", "token_match", "word_terms",
+    "AddReport",
+    "DEFAULT_MIN_SCORE",
+    "DEFAULT_SEMANTIC_WEIGHTS",
+    "DEFAULT_WEIGHTS",
+    "DENSE_MATCH",
+    "FIELDS",
+    "FORMAT_VERSION",
+    "FieldNames",
+    "ON_DUPLICATE",
+    "PICKLE_VERSION",
+    "Problem",
+    "RERANKER",
+    "RERANK_DEPTH",
+    "RelatedError",
+    "RelatedIndex",
+    "Reranker",
+    "Row",
+    "RowStore",
+    "TOKEN_CACHE",
+    "best_positions",
+    "convert_index",
+    "disk_size",
+    "entity_keys",
+    "fuse",
+    "iter_records",
+    "load_index",
+    "load_reranker",
+    "minilm_candidates",
+    "parse_queries",
+    "read_manifest",
+    "read_rows",
+    "rerank_feature_names",
+    "row_from_record",
+    "to_text_io",
+    "token_match",
+    "word_terms",
 ]

@@ -11,17 +11,27 @@ from typing import Any
 # channel dominates (train R@2 0.437 with the other channels alone, 0.574 with it); entity overlap
 # earns no weight in the fusion once it is there (the re-ranker still uses it).
 DEFAULT_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.5, "entity": 0.0, "minilm": 8.0}
-DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {"word": 1.0, "char": 1.0, "entity": 0.0,
-                                              "minilm": 4.0, "semantic": 6.0}
+DEFAULT_SEMANTIC_WEIGHTS: dict[str, float] = {
+    "word": 1.0,
+    "char": 1.0,
+    "entity": 0.0,
+    "minilm": 4.0,
+    "semantic": 6.0,
+}
 
 
-def mode_weights(weights: dict[str, float] | None, semantic_weights: dict[str, float] | None,
-                 semantic: bool, active: Iterable[str], registered: Iterable[str]
-                 ) -> dict[str, float]:
+def mode_weights(
+    weights: dict[str, float] | None,
+    semantic_weights: dict[str, float] | None,
+    semantic: bool,
+    active: Iterable[str],
+    registered: Iterable[str],
+) -> dict[str, float]:
     """The fusion weights of one mode: the given or default weights without the registered
     channels that are not ``active`` in that mode (names of no channel are kept)."""
-    w = dict((semantic_weights or DEFAULT_SEMANTIC_WEIGHTS) if semantic else
-             (weights or DEFAULT_WEIGHTS))
+    w = dict(
+        (semantic_weights or DEFAULT_SEMANTIC_WEIGHTS) if semantic else (weights or DEFAULT_WEIGHTS)
+    )
     on = set(active)
     for name in registered:
         if name not in on:
@@ -63,7 +73,6 @@ def fuse(comps: dict[str, Any], weights: dict[str, float], minilm_vectors: Any =
             fused[qi, cand] += weights["minilm"] / total * sim
         comps["minilm"] = scores
     return fused
-
 
 
 def best_positions(score: Any, m: int, among: Any = None) -> Any:

@@ -19,8 +19,20 @@ if TYPE_CHECKING:
     from newstag.related.channels import Channel
 
 FIELDS = ("headline", "headline+lead")
-PARAMS = ("fields", "entities", "semantic", "weights", "semantic_weights", "pipeline",
-          "n_process", "min_df", "query_max_df", "minilm", "rerank", "channels")
+PARAMS = (
+    "fields",
+    "entities",
+    "semantic",
+    "weights",
+    "semantic_weights",
+    "pipeline",
+    "n_process",
+    "min_df",
+    "query_max_df",
+    "minilm",
+    "rerank",
+    "channels",
+)
 
 
 def _registry() -> dict[str, type[Channel]]:
@@ -53,12 +65,21 @@ class RelatedIndex:
     files to :mod:`newstag.related.persist`.
     """
 
-    def __init__(self, fields: str = "headline", entities: bool = True, semantic: bool = False,
-                 weights: dict[str, float] | None = None,
-                 semantic_weights: dict[str, float] | None = None,
-                 pipeline: str | None = None, n_process: int = 1, min_df: int = 1,
-                 query_max_df: float = 0.1, minilm: bool = True, rerank: bool = True,
-                 channels: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        fields: str = "headline",
+        entities: bool = True,
+        semantic: bool = False,
+        weights: dict[str, float] | None = None,
+        semantic_weights: dict[str, float] | None = None,
+        pipeline: str | None = None,
+        n_process: int = 1,
+        min_df: int = 1,
+        query_max_df: float = 0.1,
+        minilm: bool = True,
+        rerank: bool = True,
+        channels: tuple[str, ...] = (),
+    ) -> None:
         self.fields = fields
         self.entities = entities
         self.semantic = semantic
@@ -109,8 +130,9 @@ class RelatedIndex:
         """Unfitted channels for the parameters, in registry order (those available here)."""
         unknown = set(self.channels or ()) - set(_registry())
         if unknown:
-            raise RelatedError(f"unknown channel {sorted(unknown)[0]!r} (registered: "
-                               f"{', '.join(_registry())})")
+            raise RelatedError(
+                f"unknown channel {sorted(unknown)[0]!r} (registered: {', '.join(_registry())})"
+            )
         params = self.get_params()
         made = [cls.from_params(params) for cls in _registry().values() if cls.wanted(params)]
         return [ch for ch in made if ch.available()]
@@ -118,14 +140,16 @@ class RelatedIndex:
     # -- construction ------------------------------------------------------
 
     @classmethod
-    def build(cls, rows: Iterable[Any], on_duplicate: str = "error", source: str = "",
-              **params: Any) -> RelatedIndex:
+    def build(
+        cls, rows: Iterable[Any], on_duplicate: str = "error", source: str = "", **params: Any
+    ) -> RelatedIndex:
         """Build an index from rows (``Row``, dicts with id/headline/..., or a DataFrame);
         ``source`` names the file the rows came from in messages."""
         return cls(**params).fit(rows, on_duplicate=on_duplicate, source=source)
 
-    def fit(self, rows: Iterable[Any], on_duplicate: str = "error",
-            source: str = "") -> RelatedIndex:
+    def fit(
+        self, rows: Iterable[Any], on_duplicate: str = "error", source: str = ""
+    ) -> RelatedIndex:
         """Learn vocabularies and IDF from ``rows`` and index them (``source``: see build)."""
         if self.fields not in FIELDS:
             raise RelatedError(f"fields must be one of {', '.join(FIELDS)}, not {self.fields!r}")
@@ -134,8 +158,10 @@ class RelatedIndex:
         self.problems_: list[Problem] = list(problems)
         kept = self.store.dedupe(pairs, on_duplicate, self.problems_, source)
         if not kept:
-            raise RelatedError("no valid headlines to index"
-                               + (f" ({self.problems_[0]})" if self.problems_ else ""))
+            raise RelatedError(
+                "no valid headlines to index"
+                + (f" ({self.problems_[0]})" if self.problems_ else "")
+            )
         texts = self.store.texts([r for _, r in kept])
         self.channels_ = self._new_channels()
         t0 = time.perf_counter()
@@ -146,8 +172,7 @@ class RelatedIndex:
         self.created_ = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         return self
 
-    def add(self, rows: Iterable[Any], on_duplicate: str = "error",
-            source: str = "") -> AddReport:
+    def add(self, rows: Iterable[Any], on_duplicate: str = "error", source: str = "") -> AddReport:
         """Append rows without refitting the vocabularies (see the package docstring);
         ``source`` names the file the rows came from in messages."""
         self._check_fitted()
@@ -292,16 +317,25 @@ class RelatedIndex:
         """Query-time structures of the rows (alive mask, dates, normalised headlines, token
         vectors met so far), built lazily after load/add."""
         if not self._cache:
-            self._cache = {"alive": self.store.alive_mask(), "dates": self.store.dates(),
-                           "norms": {}, "tokens": {}}
+            self._cache = {
+                "alive": self.store.alive_mask(),
+                "dates": self.store.dates(),
+                "norms": {},
+                "tokens": {},
+            }
         return self._cache
 
     _prepared = prepared
 
     def fusion_weights(self, semantic: bool) -> dict[str, float]:
         """The fusion weights of a mode, over the channels the index has."""
-        return mode_weights(self.weights, self.semantic_weights, semantic,
-                            [ch.name for ch in self.mode_channels(semantic)], _registry())
+        return mode_weights(
+            self.weights,
+            self.semantic_weights,
+            semantic,
+            [ch.name for ch in self.mode_channels(semantic)],
+            _registry(),
+        )
 
     _weights = fusion_weights
 
@@ -339,22 +373,29 @@ class RelatedIndex:
         """Names of the columns of :meth:`rerank_features` in one mode."""
         return _reranker.feature_names(self.mode_channels(semantic))
 
-    def rerank_features(self, cand: Any, score: Any, comps: dict[str, Any], q: dict[str, Any],
-                        semantic: bool) -> Any:
+    def rerank_features(
+        self, cand: Any, score: Any, comps: dict[str, Any], q: dict[str, Any], semantic: bool
+    ) -> Any:
         """Re-ranker features of one query (:func:`newstag.related.reranker.rerank_features`)."""
         return _reranker.rerank_features(self, cand, score, comps, q, semantic)
 
-    def rerank_candidates(self, ids: list[str], semantic: bool, batch_size: int = 250
-                          ) -> Iterator[tuple[int, Any, Any]]:
+    def rerank_candidates(
+        self, ids: list[str], semantic: bool, batch_size: int = 250
+    ) -> Iterator[tuple[int, Any, Any]]:
         """For each indexed id, as its query ranks: ``(position, candidates, features)``
         (:func:`newstag.related.reranker.candidates`; what ``scripts/fit_reranker.py`` fits on)."""
         return _reranker.candidates(self, ids, semantic, batch_size)
 
     # -- querying -------------------------------------------------------------
 
-    def components(self, texts: list[str] | None = None, ids: list[str] | None = None,
-                   entities: list[list[str]] | None = None, semantic: bool | None = None,
-                   minilm_all: bool = True) -> dict[str, Any]:
+    def components(
+        self,
+        texts: list[str] | None = None,
+        ids: list[str] | None = None,
+        entities: list[list[str]] | None = None,
+        semantic: bool | None = None,
+        minilm_all: bool = True,
+    ) -> dict[str, Any]:
         """Per-channel similarity matrices (queries x rows), each in [0, 1].
 
         ``minilm_all=False`` leaves out the minilm channel; its query vectors are then
@@ -383,10 +424,18 @@ class RelatedIndex:
                 out[ch.name] = ch.similarities(queries[ch.name], self)
         return out
 
-    def query(self, text: str | None = None, id: str | None = None, article: Any = None,
-              k: int = 10, since: str | None = None, exclude_self: bool = True,
-              semantic: bool | None = None, explain: bool = True,
-              min_score: float | None = None) -> list[dict[str, Any]]:
+    def query(
+        self,
+        text: str | None = None,
+        id: str | None = None,
+        article: Any = None,
+        k: int = 10,
+        since: str | None = None,
+        exclude_self: bool = True,
+        semantic: bool | None = None,
+        explain: bool = True,
+        min_score: float | None = None,
+    ) -> list[dict[str, Any]]:
         """Top-``k`` related headlines for one query (``text``, ``id`` or an ``Article``).
 
         ``id`` queries use the stored vectors and never return the item itself.
@@ -394,15 +443,31 @@ class RelatedIndex:
         ``min_score`` drops results scoring below it (default :data:`DEFAULT_MIN_SCORE`).
         Returns dicts with id, headline, date, url, score, scores (per signal) and why.
         """
-        return next(iter(self.query_many([{"text": text, "id": id, "article": article}],
-                                         k=k, since=since, exclude_self=exclude_self,
-                                         semantic=semantic, explain=explain,
-                                         min_score=min_score)))
+        return next(
+            iter(
+                self.query_many(
+                    [{"text": text, "id": id, "article": article}],
+                    k=k,
+                    since=since,
+                    exclude_self=exclude_self,
+                    semantic=semantic,
+                    explain=explain,
+                    min_score=min_score,
+                )
+            )
+        )
 
-    def query_many(self, queries: Iterable[dict[str, Any]], k: int = 10,
-                   since: str | None = None, exclude_self: bool = True,
-                   semantic: bool | None = None, explain: bool = True, batch_size: int = 256,
-                   min_score: float | None = None) -> Iterator[list[dict[str, Any]]]:
+    def query_many(
+        self,
+        queries: Iterable[dict[str, Any]],
+        k: int = 10,
+        since: str | None = None,
+        exclude_self: bool = True,
+        semantic: bool | None = None,
+        explain: bool = True,
+        batch_size: int = 256,
+        min_score: float | None = None,
+    ) -> Iterator[list[dict[str, Any]]]:
         """Answer many queries (dicts with ``id``, ``text`` or ``article``), in order.
 
         ``min_score`` drops results scoring below it (default :data:`DEFAULT_MIN_SCORE`).
@@ -417,8 +482,9 @@ class RelatedIndex:
         for q in queries:
             batch.append(_query.plan(self, q))
             if len(batch) >= batch_size:
-                yield from _query.answer(self, batch, k, since, exclude_self, use_sem, explain,
-                                         floor)
+                yield from _query.answer(
+                    self, batch, k, since, exclude_self, use_sem, explain, floor
+                )
                 batch = []
         if batch:
             yield from _query.answer(self, batch, k, since, exclude_self, use_sem, explain, floor)
@@ -433,16 +499,23 @@ class RelatedIndex:
         sizes = {f"{n}_features": 0 for n in ("word", "char", "entity")}
         for ch in self.channels_:
             sizes.update({k: v for k, v in ch.info().items() if k.endswith("_features")})
-        return {"size": self.n_live, "rows_stored": len(rows),
-                "removed": len(rows) - self.n_live, "fields": self.fields,
-                "entities": self.entities, "semantic": self.has("semantic"),
-                "semantic_model": self.semantic_model_name(), **sizes,
-                "minilm": self.has("minilm"),
-                "rerank": self.reranker(False) is not None,
-                "weights": self.fusion_weights(False),
-                "semantic_weights": self.fusion_weights(True) if self.has("semantic") else None,
-                "date_min": dates[0] if dates else None, "date_max": dates[-1] if dates else None,
-                "created": getattr(self, "created_", None)}
+        return {
+            "size": self.n_live,
+            "rows_stored": len(rows),
+            "removed": len(rows) - self.n_live,
+            "fields": self.fields,
+            "entities": self.entities,
+            "semantic": self.has("semantic"),
+            "semantic_model": self.semantic_model_name(),
+            **sizes,
+            "minilm": self.has("minilm"),
+            "rerank": self.reranker(False) is not None,
+            "weights": self.fusion_weights(False),
+            "semantic_weights": self.fusion_weights(True) if self.has("semantic") else None,
+            "date_min": dates[0] if dates else None,
+            "date_max": dates[-1] if dates else None,
+            "created": getattr(self, "created_", None),
+        }
 
     def semantic_model_name(self) -> str | None:
         """The name of the sentence embeddings the index holds (None without them)."""

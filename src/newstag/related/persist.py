@@ -43,16 +43,21 @@ def save_index(index: RelatedIndex, out: Path) -> Path:
             if name not in files and (out / name).exists():
                 (out / name).unlink()
     minilm = index.channel("minilm")
-    manifest = {"format": "newstag-related", "version": FORMAT_VERSION,
-                "created": getattr(index, "created_", None),
-                "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "params": index.get_params(), "size": index.n_live,
-                "rows": len(index.store),
-                "features": {ch.name: ch.n_features() for ch in index.channels_
-                             if ch.n_features() is not None},
-                "semantic_model": index.semantic_model_name(),
-                "minilm_model": getattr(minilm, "fingerprint_", None) if minilm else None,
-                "files": files}
+    manifest = {
+        "format": "newstag-related",
+        "version": FORMAT_VERSION,
+        "created": getattr(index, "created_", None),
+        "updated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "params": index.get_params(),
+        "size": index.n_live,
+        "rows": len(index.store),
+        "features": {
+            ch.name: ch.n_features() for ch in index.channels_ if ch.n_features() is not None
+        },
+        "semantic_model": index.semantic_model_name(),
+        "minilm_model": getattr(minilm, "fingerprint_", None) if minilm else None,
+        "files": files,
+    }
     for name in files:
         os.replace(_tmp(name), out / name)
     tmp = _tmp("manifest.json")
@@ -103,23 +108,28 @@ def read_manifest(directory: str | Path) -> dict[str, Any]:
     if manifest.get("format") != "newstag-related":
         raise RelatedError(f"{src}: not a newstag related-headlines index")
     if manifest.get("version", 0) > FORMAT_VERSION:
-        raise RelatedError(f"{src}: index format {manifest.get('version')} is newer than this "
-                           f"newstag supports ({FORMAT_VERSION})")
+        raise RelatedError(
+            f"{src}: index format {manifest.get('version')} is newer than this "
+            f"newstag supports ({FORMAT_VERSION})"
+        )
     if manifest.get("version") == PICKLE_VERSION:
-        raise RelatedError(f"{src}: an index with pickled vectorisers (format 3), which newstag "
-                           "no longer loads because unpickling can run code; if you trust its "
-                           f"source, convert it once with `newstag index convert {src} NEW`")
+        raise RelatedError(
+            f"{src}: an index with pickled vectorisers (format 3), which newstag "
+            "no longer loads because unpickling can run code; if you trust its "
+            f"source, convert it once with `newstag index convert {src} NEW`"
+        )
     if manifest.get("version", 0) < FORMAT_VERSION:
-        raise RelatedError(f"{src}: index format {manifest.get('version', 0)} was written by an "
-                           f"older newstag; rebuild the index with `newstag index build` "
-                           f"(this newstag reads format {FORMAT_VERSION})")
+        raise RelatedError(
+            f"{src}: index format {manifest.get('version', 0)} was written by an "
+            f"older newstag; rebuild the index with `newstag index build` "
+            f"(this newstag reads format {FORMAT_VERSION})"
+        )
     return manifest
 
 
 def disk_size(directory: str | Path) -> int:
     """Bytes used by the files of an index directory."""
     return sum(p.stat().st_size for p in Path(directory).iterdir() if p.is_file())
-
 
 
 def convert_index(old: str | Path, new: str | Path) -> Path:
@@ -141,8 +151,10 @@ def convert_index(old: str | Path, new: str | Path) -> Path:
     except (OSError, ValueError) as exc:
         raise RelatedError(f"{src}: not a newstag index ({exc})") from exc
     if manifest.get("format") != "newstag-related" or manifest.get("version") != PICKLE_VERSION:
-        raise RelatedError(f"{src}: not an index with pickled vectorisers (format "
-                           f"{PICKLE_VERSION}); nothing to convert")
+        raise RelatedError(
+            f"{src}: not an index with pickled vectorisers (format "
+            f"{PICKLE_VERSION}); nothing to convert"
+        )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise RelatedError(f"{out}: already exists and is not an empty folder; choose a new one")
     try:
@@ -150,14 +162,20 @@ def convert_index(old: str | Path, new: str | Path) -> Path:
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad index
         raise RelatedError(f"{src}: cannot read vectorizers.joblib ({exc})") from exc
     out.mkdir(parents=True, exist_ok=True)
-    files = save_vectorizers(out, {"word": vecs["word"], "char": vecs["char"]},
-                              lambda name: out / name)
+    files = save_vectorizers(
+        out, {"word": vecs["word"], "char": vecs["char"]}, lambda name: out / name
+    )
     for name in manifest.get("files", []):
         if name != "vectorizers.joblib":
             shutil.copy2(src / name, out / name)
             files.append(name)
-    manifest.update(version=FORMAT_VERSION, files=files,
-                    converted={"from_version": PICKLE_VERSION,
-                               "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+    manifest.update(
+        version=FORMAT_VERSION,
+        files=files,
+        converted={
+            "from_version": PICKLE_VERSION,
+            "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        },
+    )
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
     return out

@@ -58,8 +58,15 @@ def one_blas_thread() -> Any:
     return _blas_libraries().limit(limits=1, user_api="blas")
 
 
-def masked(index: RelatedIndex, fused: Any, comps: dict[str, Any], q: dict[str, Any],
-           depth: int, since: str | None, exclude_self: bool) -> tuple[Any, Any]:
+def masked(
+    index: RelatedIndex,
+    fused: Any,
+    comps: dict[str, Any],
+    q: dict[str, Any],
+    depth: int,
+    since: str | None,
+    exclude_self: bool,
+) -> tuple[Any, Any]:
     """Fused scores with what a query must not return set to ``-inf``, and a shortlist.
 
     Out: removed items, items older than ``since``, the query itself, and items that share
@@ -106,8 +113,16 @@ def same_headline(index: RelatedIndex, pos: Any, q: dict[str, Any]) -> Any:
     return np.array([known[i] == q["_norm"] for i in pos], dtype=bool)
 
 
-def ranked(index: RelatedIndex, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
-           since: str | None, exclude_self: bool, use_sem: bool) -> tuple[Any, Any, Any]:
+def ranked(
+    index: RelatedIndex,
+    fused: Any,
+    comps: dict[str, Any],
+    q: dict[str, Any],
+    k: int,
+    since: str | None,
+    exclude_self: bool,
+    use_sem: bool,
+) -> tuple[Any, Any, Any]:
     """The best ``k`` positions, their scores and their fused scores.
 
     With a re-ranker (:meth:`RelatedIndex.reranker`) the best ``max(RERANK_DEPTH, k)`` items
@@ -137,9 +152,17 @@ def ranked(index: RelatedIndex, fused: Any, comps: dict[str, Any], q: dict[str, 
     return cand[order], prob[order], score[cand[order]]
 
 
-def results(index: RelatedIndex, fused: Any, comps: dict[str, Any], q: dict[str, Any], k: int,
-            since: str | None, exclude_self: bool, explain: bool, use_sem: bool = False
-            ) -> list[dict[str, Any]]:
+def results(
+    index: RelatedIndex,
+    fused: Any,
+    comps: dict[str, Any],
+    q: dict[str, Any],
+    k: int,
+    since: str | None,
+    exclude_self: bool,
+    explain: bool,
+    use_sem: bool = False,
+) -> list[dict[str, Any]]:
     """The result dicts of one query (id, headline, date, url, score, fused, scores, why)."""
     top, top_score, top_fused = ranked(index, fused, comps, q, k, since, exclude_self, use_sem)
     if not len(top):
@@ -147,20 +170,30 @@ def results(index: RelatedIndex, fused: Any, comps: dict[str, Any], q: dict[str,
     q_terms = q_ents = None
     if explain:
         q_terms = query_terms(index, q["_text"])
-        q_ents = row_keys(index.store.rows[q["_pos"]].entities if q.get("_pos") is not None
-                          else q.get("_ents", []))
+        q_ents = row_keys(
+            index.store.rows[q["_pos"]].entities
+            if q.get("_pos") is not None
+            else q.get("_ents", [])
+        )
     out = []
     for i, sc, fu in zip(top, top_score, top_fused, strict=True):
         r = index.store.rows[int(i)]
-        item: dict[str, Any] = {"id": r.id, "headline": r.headline, "date": r.date,
-                                "url": r.url, "score": round(float(sc), 4),
-                                "fused": round(float(fu), 4),
-                                "scores": {n: round(float(c[i]), 4) for n, c in comps.items()}}
+        item: dict[str, Any] = {
+            "id": r.id,
+            "headline": r.headline,
+            "date": r.date,
+            "url": r.url,
+            "score": round(float(sc), 4),
+            "fused": round(float(fu), 4),
+            "scores": {n: round(float(c[i]), 4) for n, c in comps.items()},
+        }
         if explain:
             item["shared_terms"] = shared_terms(index, q_terms, r)
-            item["shared_entities"] = [n for n, _ in r.entities
-                                       if q_ents & set(entity_keys(n))] \
-                if index.entities and q_ents is not None else []
+            item["shared_entities"] = (
+                [n for n, _ in r.entities if q_ents & set(entity_keys(n))]
+                if index.entities and q_ents is not None
+                else []
+            )
         out.append(item)
     return out
 
@@ -178,8 +211,9 @@ def query_terms(index: RelatedIndex, text: str) -> dict[str, tuple[str, float]]:
     return out
 
 
-def shared_terms(index: RelatedIndex, q_terms: dict[str, tuple[str, float]] | None, row: Row,
-                 n: int = 5) -> list[str]:
+def shared_terms(
+    index: RelatedIndex, q_terms: dict[str, tuple[str, float]] | None, row: Row, n: int = 5
+) -> list[str]:
     """Up to ``n`` query words the row shares, rarest first."""
     if not q_terms:
         return []
@@ -198,8 +232,11 @@ def plan(index: RelatedIndex, query: dict[str, Any]) -> dict[str, Any]:
     art = q.get("article")
     text = q.get("text")
     if art is not None:
-        text = art.title if index.fields == "headline" or not art.body else \
-            f"{art.title}\n{lead_from_body(art.body)}"
+        text = (
+            art.title
+            if index.fields == "headline" or not art.body
+            else f"{art.title}\n{lead_from_body(art.body)}"
+        )
         q.setdefault("self_id", art.id)
     if not text or not str(text).strip():
         raise RelatedError("empty query: give text, an id or an article")
@@ -207,9 +244,16 @@ def plan(index: RelatedIndex, query: dict[str, Any]) -> dict[str, Any]:
     return q
 
 
-def answer(index: RelatedIndex, batch: list[dict[str, Any]], k: int, since: str | None,
-           exclude_self: bool, use_sem: bool, explain: bool, floor: float
-           ) -> Iterator[list[dict[str, Any]]]:
+def answer(
+    index: RelatedIndex,
+    batch: list[dict[str, Any]],
+    k: int,
+    since: str | None,
+    exclude_self: bool,
+    use_sem: bool,
+    explain: bool,
+    floor: float,
+) -> Iterator[list[dict[str, Any]]]:
     """Results of a batch of planned queries: id queries together, text queries together."""
     weights = index.fusion_weights(use_sem)
     by_id = [q for q in batch if q.get("_pos") is not None]
@@ -218,10 +262,14 @@ def answer(index: RelatedIndex, batch: list[dict[str, Any]], k: int, since: str 
         found = index.extract_entities(*split_leads([q["_text"] for q in by_text]))
         for q, ents in zip(by_text, found, strict=True):
             q["_ents"] = ents
-    text_kw = {"texts": [q["_text"] for q in by_text],
-               "entities": [[n for n, _ in q.get("_ents", [])] for q in by_text]}
-    for group, kw in ((by_id, {"ids": [index.store.rows[q["_pos"]].id for q in by_id]}),
-                      (by_text, text_kw)):
+    text_kw = {
+        "texts": [q["_text"] for q in by_text],
+        "entities": [[n for n, _ in q.get("_ents", [])] for q in by_text],
+    }
+    for group, kw in (
+        (by_id, {"ids": [index.store.rows[q["_pos"]].id for q in by_id]}),
+        (by_text, text_kw),
+    ):
         if not group:
             continue
         with one_blas_thread():
@@ -230,8 +278,17 @@ def answer(index: RelatedIndex, batch: list[dict[str, Any]], k: int, since: str 
             fused = fuse(comps, weights, index.minilm_)
             for qi, q in enumerate(group):
                 q["_minilm"] = minilm_q[qi] if minilm_q is not None else None
-                found = results(index, fused[qi], {n: c[qi] for n, c in comps.items()},
-                                q, k, since, exclude_self, explain, use_sem)
+                found = results(
+                    index,
+                    fused[qi],
+                    {n: c[qi] for n, c in comps.items()},
+                    q,
+                    k,
+                    since,
+                    exclude_self,
+                    explain,
+                    use_sem,
+                )
                 q["_result"] = [r for r in found if r["score"] >= floor]
     for q in batch:
         yield q.pop("_result")
@@ -239,5 +296,7 @@ def answer(index: RelatedIndex, batch: list[dict[str, Any]], k: int, since: str 
 
 def split_leads(texts: list[str]) -> tuple[list[str], list[str]]:
     """Headlines (first lines) and leads (the rest) of query texts."""
-    return ([t.split("\n", 1)[0] for t in texts],
-            [t.split("\n", 1)[1] if "\n" in t else "" for t in texts])
+    return (
+        [t.split("\n", 1)[0] for t in texts],
+        [t.split("\n", 1)[1] if "\n" in t else "" for t in texts],
+    )

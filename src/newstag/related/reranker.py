@@ -31,8 +31,17 @@ RERANK_DEPTH = 50
 _TIE = 1e-4  # similarities closer than this count as equal in the re-ranker's rank features
 # Rows whose MiniLM token vectors a semantic index keeps in memory for the re-ranker
 TOKEN_CACHE = 20_000
-BASE_FEATURES = ["fused", "rank", "gap", "ratio", "recip", "pair_mean", "pair_max", "hop1",
-                 "hop_max3"]
+BASE_FEATURES = [
+    "fused",
+    "rank",
+    "gap",
+    "ratio",
+    "recip",
+    "pair_mean",
+    "pair_max",
+    "hop1",
+    "hop_max3",
+]
 REFIT = "make reranker"
 
 
@@ -81,14 +90,16 @@ def load_reranker(path: str | Path | None = None) -> dict[str, Reranker]:
         if src.exists():
             spec = json.loads(src.read_text(encoding="utf-8"))
             for name, m in spec.get("models", {}).items():
-                models[name] = Reranker(**{f: m[f] for f in ("features", "mean", "scale",
-                                                             "coef", "intercept")})
+                models[name] = Reranker(
+                    **{f: m[f] for f in ("features", "mean", "scale", "coef", "intercept")}
+                )
         _RERANKERS[key] = models
     return _RERANKERS[key]
 
 
-def check_features(model: Reranker, expected: list[str], key: str, path: Path | None = None
-                   ) -> Reranker:
+def check_features(
+    model: Reranker, expected: list[str], key: str, path: Path | None = None
+) -> Reranker:
     """``model`` when its features are ``expected``, else a loud :class:`RelatedError`."""
     if model.features == expected:
         return model
@@ -101,12 +112,20 @@ def check_features(model: Reranker, expected: list[str], key: str, path: Path | 
         what.append("unexpected " + ", ".join(extra))
     if not what:
         what.append("the same features in another order")
-    raise RelatedError(f"{path or RERANKER}: re-ranker model {key!r} does not match this "
-                       f"index's channels ({'; '.join(what)}); refit it with `{REFIT}`")
+    raise RelatedError(
+        f"{path or RERANKER}: re-ranker model {key!r} does not match this "
+        f"index's channels ({'; '.join(what)}); refit it with `{REFIT}`"
+    )
 
 
-def rerank_features(index: RelatedIndex, cand: Any, score: Any, comps: dict[str, Any],
-                    q: dict[str, Any], semantic: bool) -> Any:
+def rerank_features(
+    index: RelatedIndex,
+    cand: Any,
+    score: Any,
+    comps: dict[str, Any],
+    q: dict[str, Any],
+    semantic: bool,
+) -> Any:
     """Re-ranker features (candidates x :func:`feature_names`) of one query.
 
     ``cand``: positions of the candidates, best fused score first; ``score``: the query's
@@ -139,9 +158,17 @@ def rerank_features(index: RelatedIndex, cand: Any, score: Any, comps: dict[str,
     pair *= other
     hop = f[: len(ref)][None, :] * pair
     n_other = np.maximum(other.sum(axis=1), 1.0)
-    cols = [f, np.log1p(np.arange(len(cand))), f - f[0], f / max(float(f[0]), 1e-6),
-            np.log1p(((pair > f[:, None] + _TIE) * other).sum(axis=1)),
-            pair.sum(axis=1) / n_other, pair.max(axis=1), hop[:, 0], hop[:, :3].max(axis=1)]
+    cols = [
+        f,
+        np.log1p(np.arange(len(cand))),
+        f - f[0],
+        f / max(float(f[0]), 1e-6),
+        np.log1p(((pair > f[:, None] + _TIE) * other).sum(axis=1)),
+        pair.sum(axis=1) / n_other,
+        pair.max(axis=1),
+        hop[:, 0],
+        hop[:, :3].max(axis=1),
+    ]
     extras = [col for ch in channels for col in ch.extras(cand, q, index)]
     return np.stack(cols + per_channel + extras, axis=1).astype(np.float64)
 
@@ -152,12 +179,17 @@ def _channel_columns(v: Any, block: Any, n_ref: int, other: Any) -> list[Any]:
 
     vref = v[:n_ref]
     above = v[:, None] + _TIE  # equal within rounding is not closer
-    return [v, np.log1p((vref[None, :] > above).sum(axis=1)),
-            np.log1p(((block > above) * other).sum(axis=1)), v - vref.max()]
+    return [
+        v,
+        np.log1p((vref[None, :] > above).sum(axis=1)),
+        np.log1p(((block > above) * other).sum(axis=1)),
+        v - vref.max(),
+    ]
 
 
-def candidates(index: RelatedIndex, ids: list[str], semantic: bool, batch_size: int = 250
-               ) -> Iterator[tuple[int, Any, Any]]:
+def candidates(
+    index: RelatedIndex, ids: list[str], semantic: bool, batch_size: int = 250
+) -> Iterator[tuple[int, Any, Any]]:
     """For each indexed id, as its query ranks: ``(position, candidates, features)``: its
     best ``RERANK_DEPTH`` candidates by fused score (positions, best first) and their
     re-ranker features (what ``scripts/fit_reranker.py`` fits on)."""
@@ -169,14 +201,17 @@ def candidates(index: RelatedIndex, ids: list[str], semantic: bool, batch_size: 
     weights = index.fusion_weights(semantic)
     depth = RERANK_DEPTH
     for start in range(0, len(ids), batch_size):
-        chunk = ids[start:start + batch_size]
+        chunk = ids[start : start + batch_size]
         comps = index.components(ids=chunk, semantic=semantic, minilm_all=False)
         minilm_q = comps.get("_minilm_query")
         fused = fuse(comps, weights, index.minilm_)
         for qi, rid in enumerate(chunk):
             pos = index.store.pos(rid)
-            q = {"_pos": pos, "_text": index.store.rows[pos].headline,
-                 "_minilm": minilm_q[qi] if minilm_q is not None else None}
+            q = {
+                "_pos": pos,
+                "_text": index.store.rows[pos].headline,
+                "_minilm": minilm_q[qi] if minilm_q is not None else None,
+            }
             row = {n: c[qi] for n, c in comps.items()}
             score, short = query.masked(index, fused[qi], row, q, depth, None, True)
             cand = best_positions(score, min(depth, int(np.isfinite(score).sum())), short)

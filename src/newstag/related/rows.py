@@ -45,8 +45,11 @@ class Problem:
         """``FILE: line N: message`` (``line N: message`` for rows not from a file)."""
         from newstag.io.records import where
 
-        place = where(self.source, self.line, column=self.column) if self.source else \
-            f"line {self.line}"
+        place = (
+            where(self.source, self.line, column=self.column)
+            if self.source
+            else f"line {self.line}"
+        )
         return f"{place}: {self.message}"
 
 
@@ -57,8 +60,6 @@ class AddReport:
     added: int = 0
     replaced: int = 0
     skipped: list[Problem] = field(default_factory=list)
-
-
 
 
 @dataclass
@@ -122,15 +123,22 @@ def row_from_record(record: Any, line: int, names: FieldNames | None = None) -> 
     if date is not None:
         date = date[:10]
         if not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", date):
-            return Problem(line, f"bad date {record.get(names.date)!r} for id {rid!r} "
-                                 "(expected YYYY-MM-DD)")
-    return Row(id=rid, headline=" ".join(headline.split()), lead=lead, date=date,
-               url=as_str(record.get(names.url)) or None,
-               tags=_as_tags(record.get(names.tags)))
+            return Problem(
+                line, f"bad date {record.get(names.date)!r} for id {rid!r} (expected YYYY-MM-DD)"
+            )
+    return Row(
+        id=rid,
+        headline=" ".join(headline.split()),
+        lead=lead,
+        date=date,
+        url=as_str(record.get(names.url)) or None,
+        tags=_as_tags(record.get(names.tags)),
+    )
 
 
-def iter_records(path: str | Path, fmt: str | None = None,
-                 stream: Any = None) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
+def iter_records(
+    path: str | Path, fmt: str | None = None, stream: Any = None
+) -> Iterator[tuple[int, dict[str, Any] | Problem]]:
     """Yield ``(line, record | Problem)`` from a CSV or JSONL file (``-`` reads stdin).
 
     Read by :func:`newstag.io.records.read_records` (UTF-8, BOM dropped; empty cells missing);
@@ -156,8 +164,9 @@ def iter_records(path: str | Path, fmt: str | None = None,
         raise RelatedError(str(exc)) from None
 
 
-def read_rows(path: str | Path, names: FieldNames | None = None,
-              fmt: str | None = None) -> tuple[list[tuple[int, Row]], list[Problem]]:
+def read_rows(
+    path: str | Path, names: FieldNames | None = None, fmt: str | None = None
+) -> tuple[list[tuple[int, Row]], list[Problem]]:
     """Read headline rows; return ``([(line, row)], problems)``. Problems name their line."""
     rows: list[tuple[int, Row]] = []
     problems: list[Problem] = []
@@ -172,8 +181,9 @@ def read_rows(path: str | Path, names: FieldNames | None = None,
     return rows, problems
 
 
-def coerce_rows(rows: Iterable[Any], names: FieldNames | None = None
-                 ) -> tuple[list[tuple[int, Row]], list[Problem]]:
+def coerce_rows(
+    rows: Iterable[Any], names: FieldNames | None = None
+) -> tuple[list[tuple[int, Row]], list[Problem]]:
     """Accept Rows, dicts or a pandas DataFrame; number them from 1."""
     if hasattr(rows, "to_dict") and hasattr(rows, "columns"):  # a DataFrame
         rows = rows.to_dict("records")
@@ -191,9 +201,9 @@ def coerce_rows(rows: Iterable[Any], names: FieldNames | None = None
     return out, problems
 
 
-
-def parse_queries(path: str | Path, fmt: str | None = None) -> tuple[list[tuple[int, dict]],
-                                                                     list[Problem]]:
+def parse_queries(
+    path: str | Path, fmt: str | None = None
+) -> tuple[list[tuple[int, dict]], list[Problem]]:
     """Read ``--queries`` rows: each holds ``id`` (an indexed item) or ``text``."""
     out: list[tuple[int, dict]] = []
     problems: list[Problem] = []
@@ -218,4 +228,3 @@ def parse_queries(path: str | Path, fmt: str | None = None) -> tuple[list[tuple[
 def to_text_io(data: str) -> io.StringIO:
     """A text stream over ``data`` (handy for tests and notebooks)."""
     return io.StringIO(data)
-

@@ -82,8 +82,13 @@ class RowStore:
 
         return np.array([r.date or "" for r in self.rows], dtype=object)
 
-    def dedupe(self, pairs: list[tuple[int, Row]], on_duplicate: str, problems: list[Problem],
-               source: str = "") -> list[tuple[int, Row]]:
+    def dedupe(
+        self,
+        pairs: list[tuple[int, Row]],
+        on_duplicate: str,
+        problems: list[Problem],
+        source: str = "",
+    ) -> list[tuple[int, Row]]:
         """``pairs`` without duplicate ids (among them or with live rows), per ``on_duplicate``."""
         if on_duplicate not in ON_DUPLICATE:
             raise RelatedError(f"on_duplicate must be one of {', '.join(ON_DUPLICATE)}")
@@ -98,22 +103,24 @@ class RowStore:
                 continue
             first = f"line {where}" if where is not None else "the index"
             if on_duplicate == "error":
-                dups.append(str(Problem(line, f"duplicate id {row.id!r} (already in {first})",
-                                        source)))
+                dups.append(
+                    str(Problem(line, f"duplicate id {row.id!r} (already in {first})", source))
+                )
             elif on_duplicate == "skip":
-                problems.append(Problem(line, f"duplicate id {row.id!r} skipped "
-                                              f"(already in {first})", source))
+                problems.append(
+                    Problem(line, f"duplicate id {row.id!r} skipped (already in {first})", source)
+                )
             else:
                 if where is not None:
-                    problems.append(Problem(where, f"id {row.id!r} replaced by line {line}",
-                                            source))
+                    problems.append(
+                        Problem(where, f"id {row.id!r} replaced by line {line}", source)
+                    )
                     del out[row.id]
                 seen[row.id] = line
                 out[row.id] = (line, row)
         if dups:
             more = f" (and {len(dups) - 3} more)" if len(dups) > 3 else ""
-            raise RelatedError("; ".join(dups[:3]) + more +
-                               "; use --on-duplicate skip or replace")
+            raise RelatedError("; ".join(dups[:3]) + more + "; use --on-duplicate skip or replace")
         return list(out.values())
 
     def save(self, path: Path) -> None:
@@ -132,5 +139,6 @@ class RowStore:
         """The live rows as a pandas DataFrame (entities by name, no ``alive`` column)."""
         import pandas as pd
 
-        return pd.DataFrame([{**asdict(r), "entities": [n for n, _ in r.entities]}
-                             for r in self.rows if r.alive]).drop(columns=["alive"])
+        return pd.DataFrame(
+            [{**asdict(r), "entities": [n for n, _ in r.entities]} for r in self.rows if r.alive]
+        ).drop(columns=["alive"])

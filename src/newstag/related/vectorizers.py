@@ -69,4 +69,3 @@ def load_npz(path: Path) -> Any:
     import scipy.sparse as sp
 
     return sp.load_npz(path).tocsr()  # load_npz reads with allow_pickle=False
-

@@ -38,8 +38,10 @@ class TagsOut(BaseModel):
 
 
 class TagCheckOut(BaseModel):
-    tag: str = Field(..., description="The house form: the vocabulary's spelling, after the "
-                                      "house rules' spellings.")
+    tag: str = Field(
+        ...,
+        description="The house form: the vocabulary's spelling, after the house rules' spellings.",
+    )
     type: str = Field(..., description="The tag's type in the vocabulary; `topic` for new text.")
     known: bool = Field(..., description="The model's vocabulary has this tag.")
     allowed: bool = Field(..., description="The house rules let this tag through.")
@@ -53,15 +55,18 @@ class IndexInfo(BaseModel):
 class ModelOut(BaseModel):
     name: str = Field(..., description="`default`, a bundle directory name, or `none`.")
     mode: str = Field(..., description="`model` (trained) or `entities` (entity tags only).")
-    version: str | None = Field(None, description="First 12 hex digits of the bundle "
-                                                  "manifest's sha256 (null without a model).")
+    version: str | None = Field(
+        None,
+        description="First 12 hex digits of the bundle manifest's sha256 (null without a model).",
+    )
     created: str | None = Field(None, description="When the model was trained (UTC).")
     vocabulary: int = Field(..., description="Tags the model knows.")
     pipeline: str | None = None
     newstag: str = Field(..., description="Version of the running service.")
     house_rules: bool = Field(False, description="House rules apply to tags.")
-    index: IndexInfo | None = Field(None, description="Related-headlines index, when one is "
-                                                      "configured.")
+    index: IndexInfo | None = Field(
+        None, description="Related-headlines index, when one is configured."
+    )
 
 
 class DroppedOut(BaseModel):
@@ -73,10 +78,13 @@ class DroppedOut(BaseModel):
 class ArticleOut(BaseModel):
     title: str
     body: str
-    text: str = Field(..., description="title + blank line + body: the text that tag and "
-                                       "entity offsets point into.")
-    dropped: list[DroppedOut] = Field(default_factory=list,
-                                      description="Lines the cleaner left out, with why.")
+    text: str = Field(
+        ...,
+        description="title + blank line + body: the text that tag and entity offsets point into.",
+    )
+    dropped: list[DroppedOut] = Field(
+        default_factory=list, description="Lines the cleaner left out, with why."
+    )
     warnings: list[str] = Field(default_factory=list)
 
 
@@ -105,8 +113,14 @@ def bundle_dir(model: str | None) -> Path | None:
 def model_card(model: str | None, has_model: bool = True) -> dict[str, Any]:
     """Name, version and tag vocabulary of the model the settings name."""
     folder = bundle_dir(model) if has_model else None
-    card: dict[str, Any] = {"name": "none", "mode": "entities", "version": None,
-                            "created": None, "pipeline": None, "vocab": []}
+    card: dict[str, Any] = {
+        "name": "none",
+        "mode": "entities",
+        "version": None,
+        "created": None,
+        "pipeline": None,
+        "vocab": [],
+    }
     if folder is None:
         return card
     from newstag.tagging.bundle import read_manifest
@@ -114,11 +128,20 @@ def model_card(model: str | None, has_model: bool = True) -> dict[str, Any]:
     manifest = read_manifest(folder)
     digest = hashlib.sha256((folder / "manifest.json").read_bytes()).hexdigest()
     labels = manifest.get("labels") or {}
-    card.update(name="default" if model in (None, "default") else folder.name, mode="model",
-                version=digest[:12], created=manifest.get("created"),
-                pipeline=manifest.get("pipeline"),
-                vocab=sorted(((t, (v or {}).get("type") or "topic", int((v or {}).get("count", 0)))
-                              for t, v in labels.items()), key=lambda x: (-x[2], x[0])))
+    card.update(
+        name="default" if model in (None, "default") else folder.name,
+        mode="model",
+        version=digest[:12],
+        created=manifest.get("created"),
+        pipeline=manifest.get("pipeline"),
+        vocab=sorted(
+            (
+                (t, (v or {}).get("type") or "topic", int((v or {}).get("count", 0)))
+                for t, v in labels.items()
+            ),
+            key=lambda x: (-x[2], x[0]),
+        ),
+    )
     return card
 
 
@@ -186,11 +209,21 @@ def check_tag(text: str, vocab: list[tuple[str, str, int]], rules: Any) -> dict[
     if rules is not None:
         kept = rules.apply([tag])
         if not kept:
-            return {"tag": tag["tag"], "type": tag["type"], "known": bool(hit),
-                    "allowed": False, "reason": refusal(rules, tag)}
+            return {
+                "tag": tag["tag"],
+                "type": tag["type"],
+                "known": bool(hit),
+                "allowed": False,
+                "reason": refusal(rules, tag),
+            }
         tag = kept[0]
-    return {"tag": tag["tag"], "type": tag["type"], "known": bool(hit), "allowed": True,
-            "reason": None}
+    return {
+        "tag": tag["tag"],
+        "type": tag["type"],
+        "known": bool(hit),
+        "allowed": True,
+        "reason": None,
+    }
 
 
 def card(state: Any) -> dict[str, Any]:
@@ -203,8 +236,12 @@ def card(state: Any) -> dict[str, Any]:
             rules = house_rules(state.settings)
         except Exception as exc:  # noqa: BLE001 (a broken bundle: say so, once per call)
             raise ApiError(503, f"cannot read the model or the house rules: {exc}") from None
-        state.catalog["card"] = {**found, "rules": rules, "model_vocab": found["vocab"],
-                                 "vocab": house_vocab(found["vocab"], rules)}
+        state.catalog["card"] = {
+            **found,
+            "rules": rules,
+            "model_vocab": found["vocab"],
+            "vocab": house_vocab(found["vocab"], rules),
+        }
     return state.catalog["card"]
 
 
@@ -216,14 +253,21 @@ def card(state: Any) -> dict[str, Any]:
 def related_item(tagger: Any, index: Any, item_id: str) -> dict[str, Any]:
     """One row of the related index as a dict (ApiError 404 when unknown)."""
     if index is None:
-        raise ApiError(404, "no related-headlines index is configured; start the service "
-                            "with --index DIR")
+        raise ApiError(
+            404, "no related-headlines index is configured; start the service with --index DIR"
+        )
     pos = index.id_pos_.get(item_id)
     row = index.rows_[pos] if pos is not None else None
     if row is None or not row.alive:
         raise ApiError(404, f"no item {item_id!r} in the related-headlines index")
-    return {"id": row.id, "headline": row.headline, "lead": row.lead, "date": row.date,
-            "url": row.url, "tags": list(row.tags)}
+    return {
+        "id": row.id,
+        "headline": row.headline,
+        "lead": row.lead,
+        "date": row.date,
+        "url": row.url,
+        "tags": list(row.tags),
+    }
 
 
 def read_article(record: dict[str, Any], allow: bool) -> dict[str, Any]:
@@ -231,5 +275,10 @@ def read_article(record: dict[str, Any], allow: bool) -> dict[str, Any]:
     from dataclasses import asdict
 
     article = worker.to_article(record, "request", allow)
-    return {"title": article.title, "body": article.body, "text": article.text,
-            "dropped": [asdict(d) for d in article.dropped], "warnings": list(article.warnings)}
+    return {
+        "title": article.title,
+        "body": article.body,
+        "text": article.text,
+        "dropped": [asdict(d) for d in article.dropped],
+        "warnings": list(article.warnings),
+    }

@@ -107,8 +107,10 @@ CREATE TABLE IF NOT EXISTS feedback (
 CREATE INDEX IF NOT EXISTS feedback_article ON feedback (article_id);
 """
 
-_INSERT = (f"INSERT INTO feedback ({', '.join(COLUMNS[1:])}) "
-           f"VALUES ({', '.join(['{p}'] * (len(COLUMNS) - 1))})")
+_INSERT = (
+    f"INSERT INTO feedback ({', '.join(COLUMNS[1:])}) "
+    f"VALUES ({', '.join(['{p}'] * (len(COLUMNS) - 1))})"
+)
 
 
 class SQLiteStore(FeedbackStore):
@@ -123,8 +125,9 @@ class SQLiteStore(FeedbackStore):
             raise FeedbackError(f"{path}: folder {p.parent} does not exist")
         self._lock = threading.Lock()
         try:
-            self._conn = sqlite3.connect(str(p), check_same_thread=False, timeout=30,
-                                         isolation_level=None)
+            self._conn = sqlite3.connect(
+                str(p), check_same_thread=False, timeout=30, isolation_level=None
+            )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(_SQLITE_SCHEMA)
@@ -185,8 +188,9 @@ class PostgresStore(FeedbackStore):
         try:
             import psycopg
         except ImportError as exc:
-            raise FeedbackError("a PostgreSQL feedback store needs psycopg 3: "
-                                "pip install 'newstag[postgres]'") from exc
+            raise FeedbackError(
+                "a PostgreSQL feedback store needs psycopg 3: pip install 'newstag[postgres]'"
+            ) from exc
         self._psycopg = psycopg
         self._lock = threading.Lock()
         self._conn = self._connect()
@@ -196,8 +200,7 @@ class PostgresStore(FeedbackStore):
                 self._conn.execute("SELECT pg_advisory_xact_lock(4242005)")
                 self._conn.execute(_PG_SCHEMA)
         except psycopg.Error as exc:
-            raise FeedbackError(f"{redact(url)}: cannot create the feedback table ({exc})") \
-                from exc
+            raise FeedbackError(f"{redact(url)}: cannot create the feedback table ({exc})") from exc
 
     def _connect(self) -> Any:
         try:
@@ -244,8 +247,10 @@ def open_store(target: str | Path | None = None) -> FeedbackStore:
     if is_url(target):
         return PostgresStore(target)
     if "://" in target:
-        raise FeedbackError(f"{target.split('://', 1)[0]}:// is not a supported feedback store; "
-                            "use a file path or a postgresql:// URL")
+        raise FeedbackError(
+            f"{target.split('://', 1)[0]}:// is not a supported feedback store; "
+            "use a file path or a postgresql:// URL"
+        )
     return SQLiteStore(target)
 
 
@@ -254,8 +259,9 @@ def open_store(target: str | Path | None = None) -> FeedbackStore:
 # ---------------------------------------------------------------------------
 
 
-def corpus_records(rows: Iterator[dict[str, Any]]
-                   ) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+def corpus_records(
+    rows: Iterator[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Fold feedback rows into one training record per article.
 
     The latest feedback for an article wins (an editor may save a story several times);
@@ -283,8 +289,16 @@ def corpus_records(rows: Iterator[dict[str, Any]]
             continue
         title, body, date = text[aid]
         rejected = [t for t in dict.fromkeys(row["rejected"]) if t not in tags]
-        records.append({"id": aid, "title": title, "body": body, "date": row.get("date") or date,
-                        "tags": tags, "rejected": rejected})
+        records.append(
+            {
+                "id": aid,
+                "title": title,
+                "body": body,
+                "date": row.get("date") or date,
+                "tags": tags,
+                "rejected": rejected,
+            }
+        )
     return records, skipped
 
 

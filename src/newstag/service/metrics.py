@@ -31,17 +31,27 @@ class Metrics:
         """Route paths of the app, to label requests answered before routing (401, 413)."""
         self.registry = CollectorRegistry()
         self.requests = Counter(
-            "newstag_http_requests", "HTTP requests by endpoint, method and status.",
-            ["endpoint", "method", "status"], registry=self.registry)
+            "newstag_http_requests",
+            "HTTP requests by endpoint, method and status.",
+            ["endpoint", "method", "status"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
-            "newstag_http_request_duration_seconds", "Request latency in seconds.",
-            ["endpoint", "method", "status"], buckets=BUCKETS, registry=self.registry)
+            "newstag_http_request_duration_seconds",
+            "Request latency in seconds.",
+            ["endpoint", "method", "status"],
+            buckets=BUCKETS,
+            registry=self.registry,
+        )
         self.in_flight = Gauge(
-            "newstag_http_requests_in_flight", "Requests being served.", registry=self.registry)
+            "newstag_http_requests_in_flight", "Requests being served.", registry=self.registry
+        )
         self.feedback = Counter(
-            "newstag_feedback_stored", "Feedback records stored.", registry=self.registry)
+            "newstag_feedback_stored", "Feedback records stored.", registry=self.registry
+        )
         self.ready = Gauge(
-            "newstag_model_ready", "1 when the model is loaded.", registry=self.registry)
+            "newstag_model_ready", "1 when the model is loaded.", registry=self.registry
+        )
 
     def observe(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         labels = (endpoint, method, str(status))
@@ -97,5 +107,6 @@ class MetricsMiddleware:
             endpoint = getattr(route, "path", None)
             if endpoint is None:
                 endpoint = scope["path"] if scope["path"] in self.metrics.paths else "unmatched"
-            self.metrics.observe(endpoint, scope.get("method", ""), status["code"],
-                                 time.perf_counter() - start)
+            self.metrics.observe(
+                endpoint, scope.get("method", ""), status["code"], time.perf_counter() - start
+            )

@@ -18,23 +18,33 @@ ASSETS = {
 }
 """URL path -> (file in ``newstag/static``, media type)."""
 
-POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
-          "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'")
+POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 """Content-Security-Policy of the page: the browser may load nothing from outside the
 service."""
 
 
 def asset_response(name: str, media_type: str) -> Response:
     """One static file with no-cache and the page's security headers."""
-    return Response((STATIC / name).read_bytes(), media_type=media_type, headers={
-        "Cache-Control": "no-cache", "Content-Security-Policy": POLICY,
-        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return Response(
+        (STATIC / name).read_bytes(),
+        media_type=media_type,
+        headers={
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": POLICY,
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 def router() -> APIRouter:
     """Routes for the page and its assets (left out of the OpenAPI schema)."""
     pages = APIRouter(include_in_schema=False)
     for path, (name, media_type) in ASSETS.items():
+
         def serve(name: str = name, media_type: str = media_type) -> Response:
             return asset_response(name, media_type)
 

@@ -32,8 +32,9 @@ class _Strict(BaseModel):
                     try:
                         text.encode("utf-8")
                     except UnicodeEncodeError:
-                        raise ValueError(f"{name}: text is not valid Unicode (a lone "
-                                         "surrogate such as \\ud800)") from None
+                        raise ValueError(
+                            f"{name}: text is not valid Unicode (a lone surrogate such as \\ud800)"
+                        ) from None
         return self
 
 
@@ -72,7 +73,9 @@ class BatchIn(_Strict):
     """
 
     articles: list[Any] = Field(
-        ..., min_length=1, max_length=MAX_BATCH,
+        ...,
+        min_length=1,
+        max_length=MAX_BATCH,
         description="Articles, each shaped like ArticleIn.",
         json_schema_extra={"items": ArticleIn.model_json_schema()},  # inline: no dangling $ref
     )
@@ -88,8 +91,11 @@ class RelatedIn(_Strict):
     body: str | None = None
     k: int = Field(10, ge=1, le=100, strict=True, description="Number of results.")
     min_score: float | None = Field(
-        None, ge=0.0, le=1.0,
-        description="Drop results scoring below this (default: newstag's noise floor, 0.01).")
+        None,
+        ge=0.0,
+        le=1.0,
+        description="Drop results scoring below this (default: newstag's noise floor, 0.01).",
+    )
 
     def query_text(self) -> str:
         parts = [p.strip() for p in (self.title, self.body, self.text) if p and p.strip()]
@@ -122,8 +128,9 @@ class FeedbackIn(_Strict):
     def _says_something(self) -> FeedbackIn:
         """Feedback must name at least one tag: suggested, accepted, rejected or added."""
         if not any(tag.strip() for name in LIST_FIELDS for tag in getattr(self, name)):
-            raise ValueError("feedback names no tag: give at least one of suggested, "
-                             "accepted, rejected or added")
+            raise ValueError(
+                "feedback names no tag: give at least one of suggested, accepted, rejected or added"
+            )
         return self
 
 
@@ -141,6 +148,8 @@ class ErrorOut(BaseModel):
 
 class BatchOut(BaseModel):
     results: list[dict[str, Any] | None] = Field(
-        ..., description="One suggest result per input article (null where it failed).")
+        ..., description="One suggest result per input article (null where it failed)."
+    )
     errors: list[dict[str, Any]] = Field(
-        default_factory=list, description="[{index, error, detail?}] for the failed articles.")
+        default_factory=list, description="[{index, error, detail?}] for the failed articles."
+    )

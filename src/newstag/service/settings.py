@@ -67,12 +67,20 @@ class Settings:
         if env.api_keys_file:
             keys |= read_keys_file(env.api_keys_file)
         return cls(
-            model=env.model or "default", pipeline=env.pipeline, index=env.index,
-            feedback_db=env.feedback_db, api_keys=frozenset(keys),
-            cors_origins=split_origins(env.cors_origins), max_body_bytes=env.max_body_bytes,
-            timeout=env.timeout, allow_non_english=env.allow_non_english,
-            threads=env.model_threads, model_processes=env.model_processes,
-            batch_requests=env.batch_requests, rules=env.rules)
+            model=env.model or "default",
+            pipeline=env.pipeline,
+            index=env.index,
+            feedback_db=env.feedback_db,
+            api_keys=frozenset(keys),
+            cors_origins=split_origins(env.cors_origins),
+            max_body_bytes=env.max_body_bytes,
+            timeout=env.timeout,
+            allow_non_english=env.allow_non_english,
+            threads=env.model_threads,
+            model_processes=env.model_processes,
+            batch_requests=env.batch_requests,
+            rules=env.rules,
+        )
 
     def to_env(self) -> dict[str, str]:
         """The environment that makes :meth:`from_env` return these settings."""
@@ -88,9 +96,12 @@ class Settings:
             "NEWSTAG_BATCH_REQUESTS": str(self.batch_requests),
             "NEWSTAG_API_KEYS_FILE": "",
         }
-        for key, value in (("NEWSTAG_PIPELINE", self.pipeline), ("NEWSTAG_INDEX", self.index),
-                           ("NEWSTAG_FEEDBACK_DB", self.feedback_db),
-                           ("NEWSTAG_RULES", self.rules)):
+        for key, value in (
+            ("NEWSTAG_PIPELINE", self.pipeline),
+            ("NEWSTAG_INDEX", self.index),
+            ("NEWSTAG_FEEDBACK_DB", self.feedback_db),
+            ("NEWSTAG_RULES", self.rules),
+        ):
             env[key] = value or ""
         return env
 

@@ -80,8 +80,9 @@ def to_article(record: dict[str, Any], source: str, allow_non_english: bool) -> 
     except ArticleError as exc:
         raise ApiError(422, str(exc)) from None
     if not allow_non_english and not looks_english(article.text):
-        raise ApiError(422, f"{source}: text does not look like English; newstag's models "
-                            "read English only")
+        raise ApiError(
+            422, f"{source}: text does not look like English; newstag's models read English only"
+        )
     return article
 
 
@@ -97,8 +98,9 @@ def warm_up(tagger: Any) -> None:
 # ---------------------------------------------------------------------------
 
 
-def suggest(tagger: Any, index: Any, record: dict[str, Any], allow: bool, top_k: int,
-            min_score: float) -> bytes:
+def suggest(
+    tagger: Any, index: Any, record: dict[str, Any], allow: bool, top_k: int, min_score: float
+) -> bytes:
     article = to_article(record, "request", allow)
     result = tagger.suggest(article, top_k=top_k, min_score=min_score)
     result.setdefault("source", article.source)  # as `newstag suggest` adds it
@@ -113,7 +115,8 @@ def suggest_group(tagger: Any, index: Any, items: list[tuple[Any, ...]]) -> list
     for i, (record, allow, top_k, min_score) in enumerate(items):
         try:
             groups.setdefault((top_k, min_score), []).append(
-                (i, to_article(record, "request", allow)))
+                (i, to_article(record, "request", allow))
+            )
         except ApiError as exc:
             out[i] = exc
     for (top_k, min_score), members in groups.items():
@@ -127,8 +130,9 @@ def suggest_group(tagger: Any, index: Any, items: list[tuple[Any, ...]]) -> list
     return out
 
 
-def suggest_batch(tagger: Any, index: Any, items: list[Any], allow: bool, top_k: int,
-                  min_score: float) -> tuple[bytes, int, list[dict[str, Any]]]:
+def suggest_batch(
+    tagger: Any, index: Any, items: list[Any], allow: bool, top_k: int, min_score: float
+) -> tuple[bytes, int, list[dict[str, Any]]]:
     """Each item checked on its own; returns (JSON, number answered, errors by index)."""
     results: list[Any] = [None] * len(items)
     errors: list[dict[str, Any]] = []
@@ -166,12 +170,12 @@ def suggest_batch(tagger: Any, index: Any, items: list[Any], allow: bool, top_k:
 def entities(tagger: Any, index: Any, record: dict[str, Any], allow: bool) -> bytes:
     article = to_article(record, "request", allow)
     ents = tagger.entities(article)
-    return dumps({"title": article.title, "entities": list(ents),
-                  "warnings": list(article.warnings)})
+    return dumps(
+        {"title": article.title, "entities": list(ents), "warnings": list(article.warnings)}
+    )
 
 
-def related(tagger: Any, index: Any, text: str, k: int, min_score: float | None = None
-            ) -> bytes:
+def related(tagger: Any, index: Any, text: str, k: int, min_score: float | None = None) -> bytes:
     try:
         hits = index.query(text=text, k=k, min_score=min_score)
     except ValueError as exc:  # RelatedError: a query the index cannot answer
@@ -184,13 +188,15 @@ def info(tagger: Any, index: Any, delay: float = 0.0) -> dict[str, Any]:
     import time
 
     time.sleep(delay)
-    return {"pid": os.getpid(), "mode": getattr(tagger, "mode", None),
-            "pipeline": getattr(getattr(tagger, "extractor", None), "pipeline_name", None),
-            "index": index is not None}
+    return {
+        "pid": os.getpid(),
+        "mode": getattr(tagger, "mode", None),
+        "pipeline": getattr(getattr(tagger, "extractor", None), "pipeline_name", None),
+        "index": index is not None,
+    }
 
 
-WORK = {f.__name__: f for f in (suggest, suggest_group, suggest_batch, entities, related,
-                                info)}
+WORK = {f.__name__: f for f in (suggest, suggest_group, suggest_batch, entities, related, info)}
 
 
 # ---------------------------------------------------------------------------
@@ -200,8 +206,9 @@ WORK = {f.__name__: f for f in (suggest, suggest_group, suggest_batch, entities,
 _PROCESS: dict[str, Any] = {}
 
 
-def load(model: str | None, pipeline: str | None, index: str | None,
-         rules: str | None = None) -> tuple[Any, Any]:
+def load(
+    model: str | None, pipeline: str | None, index: str | None, rules: str | None = None
+) -> tuple[Any, Any]:
     """Load and warm the tagger (with house ``rules``; from this process's tagger cache,
     :mod:`newstag.jobs.cache`), and the related index when named."""
     from newstag.jobs.cache import cached_tagger
@@ -216,8 +223,13 @@ def load(model: str | None, pipeline: str | None, index: str | None,
     return tagger, idx
 
 
-def init_process(model: str | None, pipeline: str | None, index: str | None,
-                 started: Any = None, rules: str | None = None) -> None:
+def init_process(
+    model: str | None,
+    pipeline: str | None,
+    index: str | None,
+    started: Any = None,
+    rules: str | None = None,
+) -> None:
     """Pool initializer: load the model once in this process, then put its pid on ``started``."""
     _PROCESS["tagger"], _PROCESS["index"] = load(model, pipeline, index, rules)
     if started is not None:

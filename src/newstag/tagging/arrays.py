@@ -44,39 +44,57 @@ class CSR:
         """A copy of a SciPy sparse matrix (canonical: sorted, no duplicates)."""
         M = M.tocsr(copy=True)
         M.sum_duplicates()
-        return cls(np.asarray(M.indptr, dtype=np.int64 if M.nnz >= 2**31 else np.int32),
-                   np.asarray(M.indices, dtype=index_dtype), np.asarray(M.data),
-                   (int(M.shape[0]), int(M.shape[1])))
+        return cls(
+            np.asarray(M.indptr, dtype=np.int64 if M.nnz >= 2**31 else np.int32),
+            np.asarray(M.indices, dtype=index_dtype),
+            np.asarray(M.data),
+            (int(M.shape[0]), int(M.shape[1])),
+        )
 
     @classmethod
-    def from_rows(cls, rows: list[tuple[np.ndarray, np.ndarray]], n_cols: int,
-                  dtype: Any = np.float32) -> CSR:
+    def from_rows(
+        cls, rows: list[tuple[np.ndarray, np.ndarray]], n_cols: int, dtype: Any = np.float32
+    ) -> CSR:
         """Stack ``(indices, values)`` rows."""
         lengths = [len(c) for c, _ in rows]
         indptr = np.zeros(len(rows) + 1, dtype=np.int32)
         np.cumsum(lengths, out=indptr[1:])
-        indices = np.concatenate([c for c, _ in rows]).astype(np.int32) if rows else \
-            np.zeros(0, dtype=np.int32)
-        data = np.concatenate([v for _, v in rows]).astype(dtype) if rows else \
-            np.zeros(0, dtype=dtype)
+        indices = (
+            np.concatenate([c for c, _ in rows]).astype(np.int32)
+            if rows
+            else np.zeros(0, dtype=np.int32)
+        )
+        data = (
+            np.concatenate([v for _, v in rows]).astype(dtype) if rows else np.zeros(0, dtype=dtype)
+        )
         return cls(indptr, indices, data, (len(rows), n_cols))
 
     def to_scipy(self) -> Any:
         """The same matrix as SciPy CSR (training code only)."""
         import scipy.sparse as sp
 
-        return sp.csr_matrix((np.asarray(self.data), np.asarray(self.indices, dtype=np.int32),
-                              np.asarray(self.indptr)), shape=self.shape)
+        return sp.csr_matrix(
+            (
+                np.asarray(self.data),
+                np.asarray(self.indices, dtype=np.int32),
+                np.asarray(self.indptr),
+            ),
+            shape=self.shape,
+        )
 
     def save(self, folder: Path, name: str) -> list[Path]:
         """Write ``name.indptr.npy``, ``name.indices.npy``, ``name.data.npy``."""
-        return [save_array(folder / f"{name}.{part}.npy", getattr(self, part))
-                for part in ("indptr", "indices", "data")]
+        return [
+            save_array(folder / f"{name}.{part}.npy", getattr(self, part))
+            for part in ("indptr", "indices", "data")
+        ]
 
     @classmethod
     def load(cls, folder: Path, name: str, shape: tuple[int, int]) -> CSR:
-        return cls(*(load_array(folder / f"{name}.{part}.npy")
-                     for part in ("indptr", "indices", "data")), shape=tuple(shape))
+        return cls(
+            *(load_array(folder / f"{name}.{part}.npy") for part in ("indptr", "indices", "data")),
+            shape=tuple(shape),
+        )
 
 
 def save_array(path: Path, array: np.ndarray) -> Path:

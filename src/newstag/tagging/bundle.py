@@ -34,10 +34,17 @@ FORMAT = 2
 PICKLE_FORMAT = 1
 MODEL_PARTS = {"features": "features_", "combiner": "combiner_"}
 """The parts every bundle has; each candidate source with a ``part`` adds its own."""
-ARTIFACTS = {"features": "features_", "classifier": "clf_", "knn": "knn_",
-             "linker": "linker_", "combiner": "combiner_"}  # format 1: ``NAME.joblib``
-OLD_MODULES = {"newstag.model.cache": "newstag.nlp.cache",
-               "newstag.suggest": "newstag.tagging.tagger"}
+ARTIFACTS = {
+    "features": "features_",
+    "classifier": "clf_",
+    "knn": "knn_",
+    "linker": "linker_",
+    "combiner": "combiner_",
+}  # format 1: ``NAME.joblib``
+OLD_MODULES = {
+    "newstag.model.cache": "newstag.nlp.cache",
+    "newstag.suggest": "newstag.tagging.tagger",
+}
 """Modules that pickles of older newstag versions name, and where they live now (and
 ``newstag.model.X`` is ``newstag.tagging.X``)."""
 
@@ -84,8 +91,12 @@ def expected_parts(hyper_parameters: dict[str, Any]) -> set[str]:
     return set(MODEL_PARTS) | {s.part for s in _sources(hyper_parameters) if s.part}
 
 
-def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None,
-               extra: dict[str, Any] | None = None) -> Path:
+def save_model(
+    model: Any,
+    out: str | Path,
+    corpus: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
     """Write ``model`` (a fitted TagModel) as a bundle folder; returns the manifest path."""
     from newstag import __version__
 
@@ -100,9 +111,13 @@ def save_model(model: Any, out: str | Path, corpus: dict[str, Any] | None = None
         parts[name] = bool(files)
         for path in files:
             artifacts[path.relative_to(folder).as_posix()] = {
-                "sha256": sha256_file(path), "bytes": path.stat().st_size}
-    labels = {t: {"count": int(n), "type": model.tag_types_.get(t, "topic")}
-              for t, n in sorted(model.tag_counts_.items(), key=lambda x: (-x[1], x[0]))}
+                "sha256": sha256_file(path),
+                "bytes": path.stat().st_size,
+            }
+    labels = {
+        t: {"count": int(n), "type": model.tag_types_.get(t, "topic")}
+        for t, n in sorted(model.tag_counts_.items(), key=lambda x: (-x[1], x[0]))
+    }
     manifest = {
         "format": FORMAT,
         "newstag": __version__,
@@ -148,13 +163,14 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 
 def pickle_bundle_error(folder: Path) -> ModelError:
-    return ModelError(f"{folder}: an old pickle-based bundle (format 1), which newstag no "
-                      "longer loads because unpickling can run code; if you trust its source, "
-                      f"convert it once with `newstag model convert {folder} NEW`")
+    return ModelError(
+        f"{folder}: an old pickle-based bundle (format 1), which newstag no "
+        "longer loads because unpickling can run code; if you trust its source, "
+        f"convert it once with `newstag model convert {folder} NEW`"
+    )
 
 
-def _check_artifacts(folder: Path, manifest: dict[str, Any], expected: set[str] | None
-                     ) -> None:
+def _check_artifacts(folder: Path, manifest: dict[str, Any], expected: set[str] | None) -> None:
     artifacts = manifest["artifacts"]
     if not isinstance(artifacts, dict) or (expected is not None and set(artifacts) != expected):
         raise ModelError(f"{folder}: corrupted manifest (wrong artifact list)")
@@ -165,8 +181,10 @@ def _check_artifacts(folder: Path, manifest: dict[str, Any], expected: set[str] 
         if not path.exists():
             raise ModelError(f"{folder}: missing artifact {name}")
         if not isinstance(info, dict) or sha256_file(path) != info.get("sha256"):
-            raise ModelError(f"{folder}: {name} does not match its sha256 in manifest.json; "
-                             "the bundle was modified or corrupted (refusing to load it)")
+            raise ModelError(
+                f"{folder}: {name} does not match its sha256 in manifest.json; "
+                "the bundle was modified or corrupted (refusing to load it)"
+            )
 
 
 def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -176,8 +194,10 @@ def verify(folder: str | Path, manifest: dict[str, Any] | None = None) -> dict[s
     if manifest.get("format") == PICKLE_FORMAT:
         raise pickle_bundle_error(folder)
     if manifest.get("format") != FORMAT:
-        raise ModelError(f"{folder}: bundle format {manifest.get('format')!r} is not supported "
-                         f"(this newstag reads format {FORMAT}); retrain the model")
+        raise ModelError(
+            f"{folder}: bundle format {manifest.get('format')!r} is not supported "
+            f"(this newstag reads format {FORMAT}); retrain the model"
+        )
     parts = manifest.get("parts")
     try:
         expected = expected_parts(manifest.get("hyper_parameters") or {})
@@ -193,8 +213,12 @@ def _new_model(manifest: dict[str, Any]) -> Any:
     """A TagModel with the manifest's hyper-parameters and learned figures."""
     from newstag.tagging.tagmodel import TagModel
 
-    model = TagModel(**{k: (tuple(v) if isinstance(v, list) else v)
-                        for k, v in manifest["hyper_parameters"].items()})
+    model = TagModel(
+        **{
+            k: (tuple(v) if isinstance(v, list) else v)
+            for k, v in manifest["hyper_parameters"].items()
+        }
+    )
     model.pipeline_ = manifest.get("pipeline") or ""
     model.threshold_ = float(manifest["threshold"])
     model.heldout_ = manifest.get("heldout_metrics", {})
@@ -218,9 +242,11 @@ def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
     folder = Path(folder)
     manifest = verify(folder)
     if pipeline and manifest.get("pipeline") and pipeline != manifest["pipeline"]:
-        raise ModelError(f"{folder}: the model was trained with spaCy pipeline "
-                         f"{manifest['pipeline']!r}, not {pipeline!r}; retrain it or use that "
-                         "pipeline")
+        raise ModelError(
+            f"{folder}: the model was trained with spaCy pipeline "
+            f"{manifest['pipeline']!r}, not {pipeline!r}; retrain it or use that "
+            "pipeline"
+        )
     model = _new_model(manifest)
     present = manifest["parts"]
     for name, attr in MODEL_PARTS.items():
@@ -229,8 +255,9 @@ def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
     for source in model.new_sources():
         part = source.part
         where = folder / part if part and present.get(part) else None
-        model.sources_[source.name] = _load_part(folder, part or source.name,
-                                                 lambda f, s=source, w=where: s.load_part(w))
+        model.sources_[source.name] = _load_part(
+            folder, part or source.name, lambda f, s=source, w=where: s.load_part(w)
+        )
     return _finish(model, folder, manifest)
 
 
@@ -239,8 +266,7 @@ def _load_part(folder: Path, name: str, load: Any) -> Any:
     try:
         return load(folder / name)
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"{folder}: cannot load {name}/ ({type(exc).__name__}: "
-                         f"{exc})") from exc
+        raise ModelError(f"{folder}: cannot load {name}/ ({type(exc).__name__}: {exc})") from exc
 
 
 def load_pickle_bundle(folder: str | Path) -> Any:
@@ -253,12 +279,16 @@ def load_pickle_bundle(folder: str | Path) -> Any:
     folder = Path(folder)
     manifest = read_manifest(folder)
     if manifest.get("format") != PICKLE_FORMAT:
-        raise ModelError(f"{folder}: not a pickle-based bundle (format "
-                         f"{manifest.get('format')!r}); nothing to convert")
+        raise ModelError(
+            f"{folder}: not a pickle-based bundle (format "
+            f"{manifest.get('format')!r}); nothing to convert"
+        )
     have = _version("scikit-learn")
     if _minor(manifest.get("scikit_learn")) != _minor(have):
-        raise ModelError(f"{folder}: pickled with scikit-learn {manifest.get('scikit_learn')}, "
-                         f"but {have} is installed; convert it with that version")
+        raise ModelError(
+            f"{folder}: pickled with scikit-learn {manifest.get('scikit_learn')}, "
+            f"but {have} is installed; convert it with that version"
+        )
     _check_artifacts(folder, manifest, {f"{n}.joblib" for n in ARTIFACTS})
     model = _new_model(manifest)
     parts = {name: _unpickle_part(folder, name) for name in ARTIFACTS}
@@ -278,8 +308,9 @@ def _unpickle_part(folder: Path, name: str) -> Any:
         with gzip.open(folder / f"{name}.joblib", "rb") as fh:
             part = BundleUnpickler(fh).load()
     except Exception as exc:  # noqa: BLE001 - any unpickling failure is a bad bundle
-        raise ModelError(f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: "
-                         f"{exc})") from exc
+        raise ModelError(
+            f"{folder}: cannot load {name}.joblib ({type(exc).__name__}: {exc})"
+        ) from exc
     if part is not None and hasattr(part, "compile"):
         part.compile()
     return part
@@ -291,28 +322,55 @@ def current_module(module: str) -> str:
     if module in OLD_MODULES:
         return OLD_MODULES[module]
     old = "newstag.model."
-    return "newstag.tagging." + module[len(old):] if module.startswith(old) else module
+    return "newstag.tagging." + module[len(old) :] if module.startswith(old) else module
 
 
 class BundleUnpickler(pickle.Unpickler):
     """A pickle reader for format-1 bundles: classes from their current modules, and only
     from newstag, scikit-learn, numpy, SciPy, joblib and the standard containers."""
 
-    ALLOWED = {"newstag", "sklearn", "numpy", "scipy", "joblib", "collections", "builtins",
-               "copyreg", "_codecs", "functools", "__builtin__", "copy_reg"}  # + Python 2 names
+    ALLOWED = {
+        "newstag",
+        "sklearn",
+        "numpy",
+        "scipy",
+        "joblib",
+        "collections",
+        "builtins",
+        "copyreg",
+        "_codecs",
+        "functools",
+        "__builtin__",
+        "copy_reg",
+    }  # + Python 2 names
     REFUSED = {"eval", "exec", "compile", "open", "__import__", "breakpoint", "input"}
 
     def find_class(self, module: str, name: str) -> Any:
         module = current_module(module)
         if module.split(".")[0] not in self.ALLOWED or (
-                module in ("builtins", "__builtin__") and name in self.REFUSED):
+            module in ("builtins", "__builtin__") and name in self.REFUSED
+        ):
             raise pickle.UnpicklingError(f"{module}.{name} is not part of a model bundle")
         return super().find_class(module, name)
 
 
-NEW_KEYS = ("format", "newstag", "spacy", "parts", "artifacts", "labels", "hyper_parameters",
-            "n_labels", "n_classifier_labels", "threshold", "heldout_metrics", "fit_seconds",
-            "n_docs", "pipeline", "corpus")
+NEW_KEYS = (
+    "format",
+    "newstag",
+    "spacy",
+    "parts",
+    "artifacts",
+    "labels",
+    "hyper_parameters",
+    "n_labels",
+    "n_classifier_labels",
+    "threshold",
+    "heldout_metrics",
+    "fit_seconds",
+    "n_docs",
+    "pipeline",
+    "corpus",
+)
 
 
 def convert_bundle(old: str | Path, new: str | Path) -> Path:
@@ -329,9 +387,12 @@ def convert_bundle(old: str | Path, new: str | Path) -> Path:
     model = load_pickle_bundle(old)
     before = model.manifest_
     keep = {k: v for k, v in before.items() if k not in NEW_KEYS}
-    keep["converted"] = {"from_format": PICKLE_FORMAT, "by_newstag": __version__,
-                         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                         "original_newstag": before.get("newstag")}
+    keep["converted"] = {
+        "from_format": PICKLE_FORMAT,
+        "by_newstag": __version__,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "original_newstag": before.get("newstag"),
+    }
     return save_model(model, new, corpus=before.get("corpus"), extra=keep)
 
 
@@ -341,18 +402,24 @@ def describe(folder: str | Path) -> dict[str, Any]:
     m = read_manifest(folder)
     files = m.get("artifacts") or {}
     return {
-        "path": str(folder), "format": m.get("format"),
-        "storage": "pickles (convert it)" if m.get("format") == PICKLE_FORMAT
-        else "arrays + JSON",
-        "newstag": m.get("newstag"), "created": m.get("created"),
-        "converted": m.get("converted"), "pipeline": m.get("pipeline"),
-        "spacy": m.get("spacy"), "scikit_learn": m.get("scikit_learn"),
-        "corpus": m.get("corpus") or {}, "n_docs": m.get("n_docs"),
-        "n_labels": m.get("n_labels"), "n_classifier_labels": m.get("n_classifier_labels"),
-        "threshold": m.get("threshold"), "heldout_metrics": m.get("heldout_metrics") or {},
+        "path": str(folder),
+        "format": m.get("format"),
+        "storage": "pickles (convert it)" if m.get("format") == PICKLE_FORMAT else "arrays + JSON",
+        "newstag": m.get("newstag"),
+        "created": m.get("created"),
+        "converted": m.get("converted"),
+        "pipeline": m.get("pipeline"),
+        "spacy": m.get("spacy"),
+        "scikit_learn": m.get("scikit_learn"),
+        "corpus": m.get("corpus") or {},
+        "n_docs": m.get("n_docs"),
+        "n_labels": m.get("n_labels"),
+        "n_classifier_labels": m.get("n_classifier_labels"),
+        "threshold": m.get("threshold"),
+        "heldout_metrics": m.get("heldout_metrics") or {},
         "hyper_parameters": m.get("hyper_parameters") or {},
-        "files": len(files), "bytes": sum(int(v.get("bytes", 0)) for v in files.values()
-                                          if isinstance(v, dict)),
+        "files": len(files),
+        "bytes": sum(int(v.get("bytes", 0)) for v in files.values() if isinstance(v, dict)),
         "top_labels": list(m.get("labels") or {})[:10],
         "rules": m.get("rules"),
     }

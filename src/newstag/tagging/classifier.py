@@ -48,10 +48,15 @@ class FeatureBuilder(Estimator):
     (scale of the entity block relative to the text blocks).
     """
 
-    def __init__(self, word_ngrams: tuple[int, int] = (1, 2),
-                 char_ngrams: tuple[int, int] | None = None,
-                 max_word_features: int | None = 200_000, max_char_features: int | None = 100_000,
-                 min_df: int = 2, entity_weight: float = 0.1) -> None:
+    def __init__(
+        self,
+        word_ngrams: tuple[int, int] = (1, 2),
+        char_ngrams: tuple[int, int] | None = None,
+        max_word_features: int | None = 200_000,
+        max_char_features: int | None = 100_000,
+        min_df: int = 2,
+        entity_weight: float = 0.1,
+    ) -> None:
         self.word_ngrams = word_ngrams
         self.char_ngrams = char_ngrams
         self.max_word_features = max_word_features
@@ -69,19 +74,30 @@ class FeatureBuilder(Estimator):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         min_df = self.min_df if len(texts) >= 10 * self.min_df else 1
-        self.word_ = TfidfVectorizer(ngram_range=self.word_ngrams, sublinear_tf=True,
-                                     min_df=min_df, max_features=self.max_word_features,
-                                     dtype=np.float32, strip_accents="unicode")
+        self.word_ = TfidfVectorizer(
+            ngram_range=self.word_ngrams,
+            sublinear_tf=True,
+            min_df=min_df,
+            max_features=self.max_word_features,
+            dtype=np.float32,
+            strip_accents="unicode",
+        )
         blocks = [self.word_.fit_transform(texts)]
         self.char_ = None
         if self.char_ngrams:
-            self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=self.char_ngrams,
-                                         sublinear_tf=True, min_df=min_df,
-                                         max_features=self.max_char_features, dtype=np.float32,
-                                         lowercase=True)
+            self.char_ = TfidfVectorizer(
+                analyzer="char_wb",
+                ngram_range=self.char_ngrams,
+                sublinear_tf=True,
+                min_df=min_df,
+                max_features=self.max_char_features,
+                dtype=np.float32,
+                lowercase=True,
+            )
             blocks.append(self.char_.fit_transform(texts))
-        self.ent_ = TfidfVectorizer(analyzer=_entity_tokens, min_df=1, dtype=np.float32,
-                                    sublinear_tf=True)
+        self.ent_ = TfidfVectorizer(
+            analyzer=_entity_tokens, min_df=1, dtype=np.float32, sublinear_tf=True
+        )
         blocks.append(self.ent_.fit_transform(entity_names) * self.entity_weight)
         self.compile()
         n = len(blocks) - 1
@@ -103,8 +119,9 @@ class FeatureBuilder(Estimator):
 
     def transform(self, texts: Sequence[str], entity_names: Sequence[list[str]]) -> CSR:
         """The feature rows of articles (numpy CSR), as the training matrix was built."""
-        text_blocks = [self.tables_[b].transform(texts) for b in ("word", "char")
-                       if b in self.tables_]
+        text_blocks = [
+            self.tables_[b].transform(texts) for b in ("word", "char") if b in self.tables_
+        ]
         ent = self.tables_["ent"].transform(entity_names)
         scale = 1.0 / np.sqrt(max(len(text_blocks), 1))
         blocks = [(X, lambda d: (d * scale).astype(np.float32)) for X in text_blocks]
@@ -114,10 +131,8 @@ class FeatureBuilder(Estimator):
     def feature_names(self) -> np.ndarray:
         names = [np.asarray(self.tables_["word"].terms, dtype=object)]
         if "char" in self.tables_:
-            names.append(np.asarray([f"“{n}”" for n in self.tables_["char"].terms],
-                                    dtype=object))
-        names.append(np.asarray([f"entity:{n}" for n in self.tables_["ent"].terms],
-                                dtype=object))
+            names.append(np.asarray([f"“{n}”" for n in self.tables_["char"].terms], dtype=object))
+        names.append(np.asarray([f"entity:{n}" for n in self.tables_["ent"].terms], dtype=object))
         return np.concatenate(names)
 
     @property
@@ -126,10 +141,8 @@ class FeatureBuilder(Estimator):
 
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        params = {k: list(v) if isinstance(v, tuple) else v for k, v in
-                  self.init_params().items()}
-        files = [save_json(folder / "meta.json", {"params": params,
-                                                  "blocks": list(self.tables_)})]
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.init_params().items()}
+        files = [save_json(folder / "meta.json", {"params": params, "blocks": list(self.tables_)})]
         for name, table in self.tables_.items():
             files += table.save(folder, name)
         return files
@@ -164,8 +177,9 @@ class LinearOvR(Estimator):
     label; 0 keeps all), ``n_jobs``. ``coef_`` is a numpy :class:`CSR` (labels x features).
     """
 
-    def __init__(self, C: float = 1.0, class_weight: str | None = None, prune: int = 2000,
-                 n_jobs: int = 1) -> None:
+    def __init__(
+        self, C: float = 1.0, class_weight: str | None = None, prune: int = 2000, n_jobs: int = 1
+    ) -> None:
         self.C = C
         self.class_weight = class_weight
         self.prune = prune
@@ -177,18 +191,23 @@ class LinearOvR(Estimator):
 
         Y = sp.csc_matrix(Y)
         cols = [np.asarray(Y[:, j].toarray()).ravel() for j in range(Y.shape[1])]
-        chunks = [list(range(i, len(cols), max(self.n_jobs, 1))) for i in
-                  range(max(self.n_jobs, 1))]
+        chunks = [
+            list(range(i, len(cols), max(self.n_jobs, 1))) for i in range(max(self.n_jobs, 1))
+        ]
         results = Parallel(n_jobs=self.n_jobs, prefer="threads" if self.n_jobs == 1 else None)(
-            delayed(_fit_many)(X, [cols[j] for j in chunk], self.C, self.class_weight,
-                               self.prune) for chunk in chunks)
+            delayed(_fit_many)(X, [cols[j] for j in chunk], self.C, self.class_weight, self.prune)
+            for chunk in chunks
+        )
         rows: list[Any] = [None] * len(cols)
         bias = np.zeros(len(cols), dtype=np.float32)
         for chunk, (ws, bs) in zip(chunks, results, strict=True):
             for j, w, b in zip(chunk, ws, bs, strict=True):
                 rows[j], bias[j] = w, b
-        self.coef_ = sp.vstack(rows, format="csr", dtype=np.float32) if rows else \
-            sp.csr_matrix((0, X.shape[1]), dtype=np.float32)
+        self.coef_ = (
+            sp.vstack(rows, format="csr", dtype=np.float32)
+            if rows
+            else sp.csr_matrix((0, X.shape[1]), dtype=np.float32)
+        )
         self.intercept_ = bias
         self.labels_ = list(labels)
         self.compile()
@@ -230,9 +249,9 @@ class LinearOvR(Estimator):
             labels = np.repeat(np.arange(coef.shape[0], dtype=np.int32), np.diff(coef.indptr))
             indptr = np.zeros(coef.shape[1] + 1, dtype=np.int64)
             np.cumsum(np.bincount(coef.indices, minlength=coef.shape[1]), out=indptr[1:])
-            weights = self._coef_postings = CSR(indptr, labels[order],
-                                                np.asarray(coef.data)[order],
-                                                (coef.shape[1], coef.shape[0]))
+            weights = self._coef_postings = CSR(
+                indptr, labels[order], np.asarray(coef.data)[order], (coef.shape[1], coef.shape[0])
+            )
         return weights
 
     def _decision_scipy(self, X: Any) -> np.ndarray:
@@ -250,10 +269,16 @@ class LinearOvR(Estimator):
 
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"params": self.init_params(),
-                "labels": self.labels_, "shape": list(self.coef_.shape)}
-        return [save_json(folder / "meta.json", meta), *self.coef_.save(folder, "coef"),
-                save_array(folder / "intercept.npy", self.intercept_)]
+        meta = {
+            "params": self.init_params(),
+            "labels": self.labels_,
+            "shape": list(self.coef_.shape),
+        }
+        return [
+            save_json(folder / "meta.json", meta),
+            *self.coef_.save(folder, "coef"),
+            save_array(folder / "intercept.npy", self.intercept_),
+        ]
 
     @classmethod
     def load(cls, folder: Path) -> LinearOvR:
@@ -273,8 +298,9 @@ def transposed(M: Any) -> Any:
     return M.T.tocsr()
 
 
-def _fit_many(X: Any, ys: list[np.ndarray], C: float, class_weight: str | None,
-              prune: int) -> tuple[list[Any], list[float]]:
+def _fit_many(
+    X: Any, ys: list[np.ndarray], C: float, class_weight: str | None, prune: int
+) -> tuple[list[Any], list[float]]:
     import warnings
 
     import scipy.sparse as sp
@@ -289,8 +315,7 @@ def _fit_many(X: Any, ys: list[np.ndarray], C: float, class_weight: str | None,
             continue
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            svm = LinearSVC(C=C, class_weight=class_weight, max_iter=2000,
-                            random_state=0).fit(X, y)
+            svm = LinearSVC(C=C, class_weight=class_weight, max_iter=2000, random_state=0).fit(X, y)
         w = svm.coef_.ravel().astype(np.float32)
         if prune and prune < len(w):
             cut = np.partition(np.abs(w), len(w) - prune)[len(w) - prune]
@@ -330,8 +355,9 @@ class KNNTags(Estimator):
         index = {t: j for j, t in enumerate(self.labels_)}
         r = [i for i, ts in enumerate(tags) for t in ts]
         c = [index[t] for ts in tags for t in ts]
-        self.Y_ = sp.csr_matrix((np.ones(len(r), dtype=np.float32), (r, c)),
-                                shape=(len(tags), len(self.labels_)))
+        self.Y_ = sp.csr_matrix(
+            (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(tags), len(self.labels_))
+        )
         self.compile()
         return self
 
@@ -386,7 +412,7 @@ class KNNTags(Estimator):
         for start in range(0, X.shape[0], chunk):
             # block @ X_.T visits only the training documents that share a term with the
             # block; it adds each document's products in increasing term order in float32
-            sims = (X[start:start + chunk] @ XT).toarray()
+            sims = (X[start : start + chunk] @ XT).toarray()
             top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
             rows = np.repeat(np.arange(sims.shape[0]), k)
             vals = np.take_along_axis(sims, top, axis=1)
@@ -409,11 +435,17 @@ class KNNTags(Estimator):
 
     def save(self, folder: Path) -> list[Path]:
         folder.mkdir(parents=True, exist_ok=True)
-        meta = {"params": self.init_params(), "labels": self.labels_,
-                "postings_shape": list(self.postings_.shape),
-                "tags_shape": list(self.tags_.shape)}
-        return [save_json(folder / "meta.json", meta),
-                *self.postings_.save(folder, "postings"), *self.tags_.save(folder, "tags")]
+        meta = {
+            "params": self.init_params(),
+            "labels": self.labels_,
+            "postings_shape": list(self.postings_.shape),
+            "tags_shape": list(self.tags_.shape),
+        }
+        return [
+            save_json(folder / "meta.json", meta),
+            *self.postings_.save(folder, "postings"),
+            *self.tags_.save(folder, "tags"),
+        ]
 
     @classmethod
     def load(cls, folder: Path) -> KNNTags:

@@ -32,14 +32,48 @@ import numpy as np
 
 from newstag.tagging.estimator import Estimator
 
-FEATURES = ("clf_score", "clf_rank", "has_clf", "knn_score", "knn_rank", "salience", "mentions",
-            "in_headline", "in_lead", "str_quality", "link_conf", "link_support", "via_country",
-            "n_entities", "prior", "is_new", "is_person", "is_place", "is_org", "has_entity",
-            "str_salience", "str_in_headline", "link_weight", "free_link_weight",
-            "shadow_weight", "str_mentions", "country_mentions", "first_pos", "first_of_type",
-            "most_of_type", "type_share", "headline_any", "n_str_tags",
-            "clf_margin", "knn_share", "label_in_headline", "label_mentions", "label_in_lead",
-            "knn_tag_count", "clf_positives")
+FEATURES = (
+    "clf_score",
+    "clf_rank",
+    "has_clf",
+    "knn_score",
+    "knn_rank",
+    "salience",
+    "mentions",
+    "in_headline",
+    "in_lead",
+    "str_quality",
+    "link_conf",
+    "link_support",
+    "via_country",
+    "n_entities",
+    "prior",
+    "is_new",
+    "is_person",
+    "is_place",
+    "is_org",
+    "has_entity",
+    "str_salience",
+    "str_in_headline",
+    "link_weight",
+    "free_link_weight",
+    "shadow_weight",
+    "str_mentions",
+    "country_mentions",
+    "first_pos",
+    "first_of_type",
+    "most_of_type",
+    "type_share",
+    "headline_any",
+    "n_str_tags",
+    "clf_margin",
+    "knn_share",
+    "label_in_headline",
+    "label_mentions",
+    "label_in_lead",
+    "knn_tag_count",
+    "clf_positives",
+)
 """The columns of bundles that do not store theirs (trained before candidate sources)."""
 
 
@@ -65,11 +99,19 @@ class Combiner(Estimator):
     ``n_threads`` (OpenMP threads; 1 avoids oversubscription on shared machines).
     """
 
-    def __init__(self, max_iter: int = 200, learning_rate: float = 0.08,
-                 max_leaf_nodes: int = 31, random_state: int = 0, n_threads: int = 1,
-                 tag_thresholds: bool = True, min_tag_positives: int = 3,
-                 shrink_grid: tuple[float, ...] = (30.0, 10.0, 3.0),
-                 min_gain: float = 0.005, crossfit_repeats: int = 3) -> None:
+    def __init__(
+        self,
+        max_iter: int = 200,
+        learning_rate: float = 0.08,
+        max_leaf_nodes: int = 31,
+        random_state: int = 0,
+        n_threads: int = 1,
+        tag_thresholds: bool = True,
+        min_tag_positives: int = 3,
+        shrink_grid: tuple[float, ...] = (30.0, 10.0, 3.0),
+        min_gain: float = 0.005,
+        crossfit_repeats: int = 3,
+    ) -> None:
         self.max_iter = max_iter
         self.learning_rate = learning_rate
         self.max_leaf_nodes = max_leaf_nodes
@@ -81,9 +123,16 @@ class Combiner(Estimator):
         self.min_gain = min_gain
         self.crossfit_repeats = crossfit_repeats
 
-    def fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
-            n_gold: int, tags: Any = None, gold: dict[int, Any] | None = None,
-            feature_names: Sequence[str] | None = None) -> Combiner:
+    def fit(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        doc_ids: np.ndarray,
+        n_gold: int,
+        tags: Any = None,
+        gold: dict[int, Any] | None = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> Combiner:
         """Fit on candidate rows; ``n_gold`` counts all gold tags (found or not) for recall.
 
         ``tags`` (the candidate tag of each row) and ``gold`` (each held-out article's gold
@@ -102,12 +151,14 @@ class Combiner(Estimator):
         self.shrink_ = None
         self.crossfit_: dict[str, Any] = {}
         if self.tag_thresholds and tags is not None and gold is not None and len(y):
-            self._fit_tag_thresholds(oof, np.asarray(tags, dtype=object), np.asarray(y),
-                                     np.asarray(doc_ids), gold)
+            self._fit_tag_thresholds(
+                oof, np.asarray(tags, dtype=object), np.asarray(y), np.asarray(doc_ids), gold
+            )
         return self
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray, n_gold: int,
-             GroupKFold: Any) -> np.ndarray:
+    def _fit(
+        self, X: np.ndarray, y: np.ndarray, doc_ids: np.ndarray, n_gold: int, GroupKFold: Any
+    ) -> np.ndarray:
         """Fit the model and the global threshold; returns the out-of-fold probabilities."""
         y = np.asarray(y)
         oof = np.zeros(len(y))
@@ -123,8 +174,14 @@ class Combiner(Estimator):
         self.threshold_, self.oof_f1_ = tune_threshold(oof, y, n_gold)
         return oof
 
-    def _fit_tag_thresholds(self, oof: np.ndarray, tags: np.ndarray, y: np.ndarray,
-                            doc_ids: np.ndarray, gold: dict[int, Any]) -> None:
+    def _fit_tag_thresholds(
+        self,
+        oof: np.ndarray,
+        tags: np.ndarray,
+        y: np.ndarray,
+        doc_ids: np.ndarray,
+        gold: dict[int, Any],
+    ) -> None:
         """Choose ``shrink`` by cross-fitting on the held-out rows, then fit on all of them."""
         docs = np.unique(doc_ids)
         rng = np.random.default_rng(self.random_state)
@@ -139,15 +196,28 @@ class Combiner(Estimator):
                     g = {d: gold[d] for d in fit_docs if d in gold}
                     n_fit = sum(len(v) for v in g.values())
                     thr, _ = tune_threshold(oof[fit_rows], y[fit_rows], n_fit)
-                    per_tag = {} if shrink is None else tag_thresholds(
-                        oof[fit_rows], y[fit_rows], tags[fit_rows], g, thr, shrink,
-                        self.min_tag_positives)
-                    scored[~fit_rows] = remap(oof[~fit_rows], tags[~fit_rows], per_tag, thr,
-                                              0.5)
+                    per_tag = (
+                        {}
+                        if shrink is None
+                        else tag_thresholds(
+                            oof[fit_rows],
+                            y[fit_rows],
+                            tags[fit_rows],
+                            g,
+                            thr,
+                            shrink,
+                            self.min_tag_positives,
+                        )
+                    )
+                    scored[~fit_rows] = remap(oof[~fit_rows], tags[~fit_rows], per_tag, thr, 0.5)
                 runs.setdefault("off" if shrink is None else f"{shrink:g}", []).append(
-                    _scores(scored, 0.5, tags, y, doc_ids, gold))
-        results = {k: {m: round(float(np.mean([r[m] for r in v])), 4) for m in v[0]}
-                   for k, v in runs.items()}
+                    _scores(scored, 0.5, tags, y, doc_ids, gold)
+                )
+        results = {
+            k: {m: round(float(np.mean([r[m] for r in v])), 4) for m in v[0]}
+            for k, v in runs.items()
+        }
+
         def gain(k: str) -> float:
             return results[k]["micro_f1"] + results[k]["macro_f1"]
 
@@ -155,8 +225,9 @@ class Combiner(Estimator):
         self.crossfit_ = results
         if best != "off" and gain(best) - gain("off") >= self.min_gain:
             self.shrink_ = float(best)
-            self.tag_thresholds_ = tag_thresholds(oof, y, tags, gold, self.threshold_,
-                                                  self.shrink_, self.min_tag_positives)
+            self.tag_thresholds_ = tag_thresholds(
+                oof, y, tags, gold, self.threshold_, self.shrink_, self.min_tag_positives
+            )
 
     def score(self, X: np.ndarray, tags: Any) -> np.ndarray:
         """Probabilities remapped per tag so that ``threshold_`` is every tag's cut-off."""
@@ -164,16 +235,20 @@ class Combiner(Estimator):
         per_tag = getattr(self, "tag_thresholds_", None)
         if not per_tag or len(p) == 0:
             return p
-        return remap(p, np.asarray(tags, dtype=object), per_tag, self.threshold_,
-                     self.threshold_)
+        return remap(p, np.asarray(tags, dtype=object), per_tag, self.threshold_, self.threshold_)
 
     def _new_model(self) -> Any:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         return HistGradientBoostingClassifier(
-            max_iter=self.max_iter, learning_rate=self.learning_rate,
-            max_leaf_nodes=self.max_leaf_nodes, early_stopping="auto", validation_fraction=0.1,
-            n_iter_no_change=20, random_state=self.random_state)
+            max_iter=self.max_iter,
+            learning_rate=self.learning_rate,
+            max_leaf_nodes=self.max_leaf_nodes,
+            early_stopping="auto",
+            validation_fraction=0.1,
+            n_iter_no_change=20,
+            random_state=self.random_state,
+        )
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -204,9 +279,12 @@ class Combiner(Estimator):
 
         folder.mkdir(parents=True, exist_ok=True)
         params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.init_params().items()}
-        meta = {"params": params, **{k: getattr(self, k, None) for k in self._STATE},
-                "tag_thresholds": getattr(self, "tag_thresholds_", {}),
-                "trees": self.trees_ is not None}
+        meta = {
+            "params": params,
+            **{k: getattr(self, k, None) for k in self._STATE},
+            "tag_thresholds": getattr(self, "tag_thresholds_", {}),
+            "trees": self.trees_ is not None,
+        }
         if self.feature_names_ != FEATURES:  # FEATURES: left out, as bundles before names
             meta["features"] = list(self.feature_names_)
         files = [save_json(folder / "meta.json", meta)]
@@ -219,8 +297,9 @@ class Combiner(Estimator):
         from newstag.tagging.arrays import load_json
 
         meta = load_json(folder / "meta.json")
-        combiner = cls(**{k: tuple(v) if isinstance(v, list) else v
-                          for k, v in meta["params"].items()})
+        combiner = cls(
+            **{k: tuple(v) if isinstance(v, list) else v for k, v in meta["params"].items()}
+        )
         for k in cls._STATE:
             setattr(combiner, k, meta.get(k))
         combiner.tag_thresholds_ = meta.get("tag_thresholds") or {}
@@ -248,11 +327,9 @@ class Trees:
     scikit-learn's ``HistGradientBoostingClassifier`` (numerical features only).
     """
 
-    FIELDS = ("feature", "threshold", "missing_left", "left", "right", "is_leaf", "value",
-              "roots")
+    FIELDS = ("feature", "threshold", "missing_left", "left", "right", "is_leaf", "value", "roots")
 
-    def __init__(self, arrays: dict[str, np.ndarray], baseline: float, n_features: int
-                 ) -> None:
+    def __init__(self, arrays: dict[str, np.ndarray], baseline: float, n_features: int) -> None:
         self.arrays = arrays
         self.baseline = baseline
         self.n_features = n_features
@@ -301,8 +378,10 @@ class Trees:
             if has_nan:  # missing values go where training sent them
                 right = np.where(np.isnan(x), ~a["missing_left"].take(here), right)
             node[active] = children.take(here * 2 + right)
-        values = np.concatenate([np.full((len(X), 1), self.baseline),
-                                 a["value"].take(node).reshape(len(X), n_trees)], axis=1)
+        values = np.concatenate(
+            [np.full((len(X), 1), self.baseline), a["value"].take(node).reshape(len(X), n_trees)],
+            axis=1,
+        )
         return np.cumsum(values, axis=1)[:, -1]  # tree by tree, as scikit-learn adds them
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
@@ -312,9 +391,15 @@ class Trees:
     def save(self, path: Path) -> Path:
         from newstag.tagging.arrays import save_npz
 
-        return save_npz(path, {"baseline": np.array([self.baseline]),
-                               "n_features": np.array([self.n_features]), **self.arrays},
-                        compress=True)
+        return save_npz(
+            path,
+            {
+                "baseline": np.array([self.baseline]),
+                "n_features": np.array([self.n_features]),
+                **self.arrays,
+            },
+            compress=True,
+        )
 
     @classmethod
     def load(cls, path: Path) -> Trees:
@@ -335,9 +420,15 @@ def tune_threshold(p: np.ndarray, y: np.ndarray, n_gold: int) -> tuple[float, fl
     return float(max(p[order][best], 0.05)), float(f1[best])
 
 
-def tag_thresholds(p: np.ndarray, y: np.ndarray, tags: np.ndarray, gold: dict[int, Any],
-                   global_threshold: float, shrink: float, min_positives: int = 3
-                   ) -> dict[str, float]:
+def tag_thresholds(
+    p: np.ndarray,
+    y: np.ndarray,
+    tags: np.ndarray,
+    gold: dict[int, Any],
+    global_threshold: float,
+    shrink: float,
+    min_positives: int = 3,
+) -> dict[str, float]:
     """Per-tag F1-best cut-offs, shrunk toward ``global_threshold`` by ``n / (n + shrink)``.
 
     ``gold`` maps each article to its gold tags (found among the candidates or not), so a
@@ -371,23 +462,35 @@ def tag_thresholds(p: np.ndarray, y: np.ndarray, tags: np.ndarray, gold: dict[in
     return out
 
 
-def remap(p: np.ndarray, tags: np.ndarray, per_tag: dict[str, float], global_threshold: float,
-          target: float) -> np.ndarray:
+def remap(
+    p: np.ndarray,
+    tags: np.ndarray,
+    per_tag: dict[str, float],
+    global_threshold: float,
+    target: float,
+) -> np.ndarray:
     """Map each row's probability monotonically so its tag's cut-off lands on ``target``.
 
     Rows of tags without their own threshold use ``global_threshold``. Piecewise linear:
     [0, t] -> [0, target] and [t, 1] -> [target, 1].
     """
-    t = np.fromiter((per_tag.get(tag, global_threshold) for tag in tags), dtype=np.float64,
-                    count=len(tags))
+    t = np.fromiter(
+        (per_tag.get(tag, global_threshold) for tag in tags), dtype=np.float64, count=len(tags)
+    )
     t = np.clip(t, 1e-6, 1 - 1e-6)
     low = p * target / t
     high = target + (p - t) * (1 - target) / (1 - t)
     return np.where(p <= t, low, high)
 
 
-def _scores(p: np.ndarray, cut: float, tags: np.ndarray, y: np.ndarray, doc_ids: np.ndarray,
-            gold: dict[int, Any]) -> dict[str, float]:
+def _scores(
+    p: np.ndarray,
+    cut: float,
+    tags: np.ndarray,
+    y: np.ndarray,
+    doc_ids: np.ndarray,
+    gold: dict[int, Any],
+) -> dict[str, float]:
     """Micro/macro F1 of ``p >= cut`` and P@5 against every gold tag of the articles."""
     from collections import Counter, defaultdict
 
@@ -397,11 +500,19 @@ def _scores(p: np.ndarray, cut: float, tags: np.ndarray, y: np.ndarray, doc_ids:
     support = Counter(t for d in np.unique(doc_ids).tolist() for t in set(gold.get(d, ())))
     n_tp, n_pred, n_gold = sum(tp.values()), sum(pred.values()), sum(support.values())
     micro = 2 * n_tp / (n_pred + n_gold) if n_pred + n_gold else 0.0
-    macro = float(np.mean([2 * tp[t] / (pred[t] + n) for t, n in support.items()])) \
-        if support else 0.0
+    macro = (
+        float(np.mean([2 * tp[t] / (pred[t] + n) for t, n in support.items()])) if support else 0.0
+    )
     by_doc: dict[Any, list[tuple[float, int]]] = defaultdict(list)
     for d, s, hit in zip(doc_ids.tolist(), p.tolist(), y.tolist(), strict=True):
         by_doc[d].append((s, hit))
-    p5 = float(np.mean([sum(h for _, h in sorted(v, key=lambda x: -x[0])[:5]) / 5
-                        for v in by_doc.values()])) if by_doc else 0.0
+    p5 = (
+        float(
+            np.mean(
+                [sum(h for _, h in sorted(v, key=lambda x: -x[0])[:5]) / 5 for v in by_doc.values()]
+            )
+        )
+        if by_doc
+        else 0.0
+    )
     return {"micro_f1": round(micro, 4), "macro_f1": round(macro, 4), "p_at_5": round(p5, 4)}

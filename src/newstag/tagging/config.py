@@ -51,8 +51,9 @@ def read_config(path: str | Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     extra = sorted(set(data) - {"model", "rules"})
     if extra:
-        raise ConfigError(f"{path}: unknown table or key {extra[0]!r} (the settings go in "
-                          "a [model] table)")
+        raise ConfigError(
+            f"{path}: unknown table or key {extra[0]!r} (the settings go in a [model] table)"
+        )
     table = data.get("model", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{path}: 'model' must be a table ([model])")
@@ -70,8 +71,7 @@ def _checked(path: Path, key: str, value: Any) -> Any:
     """``value`` as the TagModel parameter ``key`` takes it, or a :class:`ConfigError`."""
     params = _parameters()
     if key not in params:
-        raise ConfigError(f"{path}: unknown model parameter {key!r} (known: "
-                          f"{', '.join(params)})")
+        raise ConfigError(f"{path}: unknown model parameter {key!r} (known: {', '.join(params)})")
     default = params[key].default
     if value is False and key in OPTIONAL:
         return None
@@ -85,15 +85,17 @@ def _checked(path: Path, key: str, value: Any) -> Any:
         ok = isinstance(value, (int, float)) and not isinstance(value, bool)
         value = float(value) if ok else value
     elif key == "char_ngrams":
-        ok = isinstance(value, list) and len(value) == 2 and all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value)
+        ok = (
+            isinstance(value, list)
+            and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        )
         value = tuple(value) if ok else value
     else:  # sources
         ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         value = tuple(value) if ok else value
     if not ok:
-        raise ConfigError(f"{path}: {key} = {value!r} is not a valid value (default: "
-                          f"{default!r})")
+        raise ConfigError(f"{path}: {key} = {value!r} is not a valid value (default: {default!r})")
     return value
 
 
@@ -117,6 +119,9 @@ def config_record(path: str | Path, params: dict[str, Any]) -> dict[str, Any]:
     """What a bundle's manifest records of the config it was trained with."""
     path = Path(path)
     text = path.read_bytes()
-    return {"file": path.name, "sha256": hashlib.sha256(text).hexdigest(),
-            "text": text.decode("utf-8"),
-            "model": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}}
+    return {
+        "file": path.name,
+        "sha256": hashlib.sha256(text).hexdigest(),
+        "text": text.decode("utf-8"),
+        "model": {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+    }

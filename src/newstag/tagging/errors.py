@@ -1,6 +1,5 @@
 """The error raised for bundles that are missing, corrupted, tampered or incompatible."""
 
-
 from newstag.errors import NewstagError
 
 

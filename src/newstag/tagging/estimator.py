@@ -46,8 +46,11 @@ class Estimator:
 
     def __repr__(self) -> str:
         defaults = defaults_of(type(self))
-        changed = {k: v for k, v in self.get_params(deep=False).items()
-                   if k not in defaults or defaults[k] != v}
+        changed = {
+            k: v
+            for k, v in self.get_params(deep=False).items()
+            if k not in defaults or defaults[k] != v
+        }
         return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
 
@@ -56,11 +59,17 @@ def _init_parameters(cls: type) -> dict[str, inspect.Parameter]:
     if cls.__init__ is object.__init__:
         return {}
     params = inspect.signature(cls.__init__).parameters.values()
-    return {p.name: p for p in params
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    return {
+        p.name: p
+        for p in params
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
 
 
 def defaults_of(cls: type) -> dict[str, Any]:
     """Each ``__init__`` parameter's default value (parameters without one are left out)."""
-    return {name: p.default for name, p in _init_parameters(cls).items()
-            if p.default is not inspect.Parameter.empty}
+    return {
+        name: p.default
+        for name, p in _init_parameters(cls).items()
+        if p.default is not inspect.Parameter.empty
+    }

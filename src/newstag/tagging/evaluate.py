@@ -41,10 +41,13 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
-def evaluate(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]],
-             ranked: Sequence[Sequence[str]] | None = None,
-             labels: Iterable[str] | None = None, known: Iterable[str] | None = None
-             ) -> Evaluation:
+def evaluate(
+    gold: Sequence[Iterable[str]],
+    predicted: Sequence[Iterable[str]],
+    ranked: Sequence[Sequence[str]] | None = None,
+    labels: Iterable[str] | None = None,
+    known: Iterable[str] | None = None,
+) -> Evaluation:
     """Score ``predicted`` tag sets against ``gold``.
 
     ``ranked`` (best first, beyond the threshold) gives P@k and R@k; without it the
@@ -77,15 +80,28 @@ def evaluate(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]],
     rows = []
     for t in sorted(set(macro_labels) | set(fp)):
         p, r, f = _prf(tp[t], fp[t], fn[t])
-        rows.append({"tag": t, "support": support[t], "predicted": tp[t] + fp[t], "tp": tp[t],
-                     "fp": fp[t], "fn": fn[t], "precision": round(p, 4), "recall": round(r, 4),
-                     "f1": round(f, 4)})
+        rows.append(
+            {
+                "tag": t,
+                "support": support[t],
+                "predicted": tp[t] + fp[t],
+                "tp": tp[t],
+                "fp": fp[t],
+                "fn": fn[t],
+                "precision": round(p, 4),
+                "recall": round(r, 4),
+                "f1": round(f, 4),
+            }
+        )
     in_macro = [row for row in rows if row["tag"] in set(macro_labels)]
     m = len(in_macro) or 1
     metrics: dict[str, Any] = {
-        "n_docs": n_docs, "n_tags": len(support), "n_gold": sum(support.values()),
+        "n_docs": n_docs,
+        "n_tags": len(support),
+        "n_gold": sum(support.values()),
         "n_predicted": sum(len(p) for p in preds),
-        "micro_precision": round(micro_p, 4), "micro_recall": round(micro_r, 4),
+        "micro_precision": round(micro_p, 4),
+        "micro_recall": round(micro_r, 4),
         "micro_f1": round(micro_f, 4),
         "macro_precision": round(sum(r["precision"] for r in in_macro) / m, 4),
         "macro_recall": round(sum(r["recall"] for r in in_macro) / m, 4),
@@ -95,11 +111,20 @@ def evaluate(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]],
     for k in KS:
         hits = [len(set(ranks[i][:k]) & golds[i]) for i in range(n_docs)]
         # P@k over articles with gold tags, dividing by k (the usual definition)
-        metrics[f"p_at_{k}"] = round(sum(hits[i] / k for i in docs_with_gold if n_docs)
-                                     / len(docs_with_gold), 4) if n_docs else 0.0
-        metrics[f"r_at_{k}"] = round(sum(hits[i] / len(golds[i]) for i in docs_with_gold
-                                         if n_docs and golds[i]) / len(docs_with_gold), 4) \
-            if n_docs else 0.0
+        metrics[f"p_at_{k}"] = (
+            round(sum(hits[i] / k for i in docs_with_gold if n_docs) / len(docs_with_gold), 4)
+            if n_docs
+            else 0.0
+        )
+        metrics[f"r_at_{k}"] = (
+            round(
+                sum(hits[i] / len(golds[i]) for i in docs_with_gold if n_docs and golds[i])
+                / len(docs_with_gold),
+                4,
+            )
+            if n_docs
+            else 0.0
+        )
     if known is not None:
         known_set = set(known)
         unseen = sum(n for t, n in support.items() if t not in known_set)
@@ -107,28 +132,35 @@ def evaluate(gold: Sequence[Iterable[str]], predicted: Sequence[Iterable[str]],
     return Evaluation(metrics, rows)
 
 
-def evaluate_model(model: Any, records: Sequence[Any], entities: Sequence[Sequence[Any]],
-                   labels: Iterable[str] | None = None, k_max: int = 10
-                   ) -> tuple[Evaluation, list[list[dict[str, Any]]]]:
+def evaluate_model(
+    model: Any,
+    records: Sequence[Any],
+    entities: Sequence[Sequence[Any]],
+    labels: Iterable[str] | None = None,
+    k_max: int = 10,
+) -> tuple[Evaluation, list[list[dict[str, Any]]]]:
     """Run a TagModel over corpus records with their entities; return scores and rankings."""
     ranked = model.rank_batch([r.text for r in records], entities)
     cut = model.threshold_
     predicted = [[c["tag"] for c in cands if c["score"] >= cut] for cands in ranked]
     order = [[c["tag"] for c in cands[:k_max]] for cands in ranked]
-    ev = evaluate([r.tags for r in records], predicted, order, labels=labels,
-                  known=model.tag_counts_)
+    ev = evaluate(
+        [r.tags for r in records], predicted, order, labels=labels, known=model.tag_counts_
+    )
     return ev, ranked
 
 
-def evaluate_entities(records: Sequence[Any], entities: Sequence[Sequence[Any]],
-                      labels: Iterable[str] | None = None, top_k: int = 10
-                      ) -> tuple[Evaluation, list[list[dict[str, Any]]]]:
+def evaluate_entities(
+    records: Sequence[Any],
+    entities: Sequence[Sequence[Any]],
+    labels: Iterable[str] | None = None,
+    top_k: int = 10,
+) -> tuple[Evaluation, list[list[dict[str, Any]]]]:
     """Score entity-only suggestions (``--model none``): the ``top_k`` tags that
     ``newstag suggest --model none`` gives are the predictions."""
     from newstag.tagging.tagger import entity_suggestions
 
-    ranked = [entity_suggestions([_entity(e) for e in ents], top_k=top_k)
-              for ents in entities]
+    ranked = [entity_suggestions([_entity(e) for e in ents], top_k=top_k) for ents in entities]
     tags = [[c["tag"] for c in cands] for cands in ranked]
     ev = evaluate([r.tags for r in records], tags, tags, labels=labels)
     return ev, ranked
@@ -140,12 +172,21 @@ def _entity(info: Any) -> Any:
 
     if not isinstance(info, dict):
         return info
-    mentions = [Mention(*m) if isinstance(m, list) else Mention(m["text"], m["start"], m["end"])
-                for m in info.get("mentions") or []]
-    return Entity(name=info["name"], type=info.get("type", ""), label=info.get("label", ""),
-                  mentions=mentions, salience=float(info.get("salience", 0.0)),
-                  in_headline=bool(info.get("in_headline")), in_lead=bool(info.get("in_lead")),
-                  country=info.get("country"), aliases=set(info.get("aliases") or []))
+    mentions = [
+        Mention(*m) if isinstance(m, list) else Mention(m["text"], m["start"], m["end"])
+        for m in info.get("mentions") or []
+    ]
+    return Entity(
+        name=info["name"],
+        type=info.get("type", ""),
+        label=info.get("label", ""),
+        mentions=mentions,
+        salience=float(info.get("salience", 0.0)),
+        in_headline=bool(info.get("in_headline")),
+        in_lead=bool(info.get("in_lead")),
+        country=info.get("country"),
+        aliases=set(info.get("aliases") or []),
+    )
 
 
 # -- training-corpus fingerprints -------------------------------------------------------
@@ -169,7 +210,7 @@ def pack_fingerprints(records: Iterable[Any]) -> str:
 def unpack_fingerprints(packed: str) -> set[bytes]:
     """The fingerprints that :func:`pack_fingerprints` stored."""
     raw = base64.b64decode(packed.encode("ascii"))
-    return {raw[i:i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
+    return {raw[i : i + _DIGEST] for i in range(0, len(raw), _DIGEST)}
 
 
 def training_overlap(records: Sequence[Any], manifest: dict[str, Any]) -> float | None:
@@ -202,8 +243,12 @@ def per_tag_title(shown: int, total: int) -> str:
     return f"Per-tag F1 of the {shown} most frequent of {total} gold tags"
 
 
-def plot_evaluation(ev: Evaluation, ranked: Sequence[Sequence[dict[str, Any]]],
-                    gold: Sequence[Iterable[str]], title: str = "") -> Any:
+def plot_evaluation(
+    ev: Evaluation,
+    ranked: Sequence[Sequence[dict[str, Any]]],
+    gold: Sequence[Iterable[str]],
+    title: str = "",
+) -> Any:
     """A matplotlib figure: per-tag F1 of the most frequent gold tags, and the
     precision-recall curve over the score cut-off. ``title`` names the model and corpus."""
     import matplotlib

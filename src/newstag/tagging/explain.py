@@ -32,8 +32,9 @@ def classifier_terms(model: TagModel, tag: str, x: Row, n: int = 5) -> list[dict
     coef = clf.coef_
     lo, hi = coef.indptr[j], coef.indptr[j + 1]
     x_cols, x_vals = x
-    cols, in_x, in_w = np.intersect1d(x_cols, coef.indices[lo:hi], assume_unique=True,
-                                      return_indices=True)
+    cols, in_x, in_w = np.intersect1d(
+        x_cols, coef.indices[lo:hi], assume_unique=True, return_indices=True
+    )
     data = x_vals[in_x] * coef.data[lo:hi][in_w]
     nonzero = data != 0
     data, cols = data[nonzero], cols[nonzero]
@@ -41,12 +42,16 @@ def classifier_terms(model: TagModel, tag: str, x: Row, n: int = 5) -> list[dict
         return []
     order = np.argsort(-data)[:n]
     names = model.term_names()
-    return [{"kind": "term", "text": str(names[cols[o]]), "weight": round(float(data[o]), 4)}
-            for o in order if data[o] > 0]
+    return [
+        {"kind": "term", "text": str(names[cols[o]]), "weight": round(float(data[o]), 4)}
+        for o in order
+        if data[o] > 0
+    ]
 
 
-def entity_mentions(ev: dict[str, Any], by_name: dict[str, dict[str, Any]], tag: str
-                    ) -> list[dict[str, Any]]:
+def entity_mentions(
+    ev: dict[str, Any], by_name: dict[str, dict[str, Any]], tag: str
+) -> list[dict[str, Any]]:
     """Mentions of the (up to 3) strongest entities that point to the tag."""
     strength = ev.get("strength") or {}
     names = sorted(ev["entities"], key=lambda n: -strength.get(n, 1.0))
@@ -64,9 +69,9 @@ def entity_mentions(ev: dict[str, Any], by_name: dict[str, dict[str, Any]], tag:
     return out
 
 
-def candidate_evidence(model: TagModel, cand: dict[str, Any],
-                       by_name: dict[str, dict[str, Any]], x: Row | None
-                       ) -> tuple[list[dict[str, Any]], bool]:
+def candidate_evidence(
+    model: TagModel, cand: dict[str, Any], by_name: dict[str, dict[str, Any]], x: Row | None
+) -> tuple[list[dict[str, Any]], bool]:
     """A candidate's evidence, and whether the classifier's terms are part of it."""
     evidence: list[dict[str, Any]] = []
     has_terms = False
@@ -79,8 +84,9 @@ def candidate_evidence(model: TagModel, cand: dict[str, Any],
     return evidence, has_terms
 
 
-def tag_dict(model: TagModel, cand: dict[str, Any], by_name: dict[str, dict[str, Any]],
-             x: Row | None) -> dict[str, Any]:
+def tag_dict(
+    model: TagModel, cand: dict[str, Any], by_name: dict[str, dict[str, Any]], x: Row | None
+) -> dict[str, Any]:
     """The public tag dict of a chosen candidate (``x``: the article's feature row, when
     the classifier's terms explain it)."""
     tag, ev, new = cand["tag"], cand["ev"], cand["new"]
@@ -92,8 +98,13 @@ def tag_dict(model: TagModel, cand: dict[str, Any], by_name: dict[str, dict[str,
     else:
         source = "classifier"
     etype = ev.get("entity_type") if new and ev else model.tag_types_.get(tag, "topic")
-    out = {"tag": tag, "type": TYPE_OF_ENTITY.get(etype or "", "topic"),
-           "score": round(float(cand["score"]), 4), "source": source, "evidence": evidence}
+    out = {
+        "tag": tag,
+        "type": TYPE_OF_ENTITY.get(etype or "", "topic"),
+        "score": round(float(cand["score"]), 4),
+        "source": source,
+        "evidence": evidence,
+    }
     if new:
         out["new"] = True
     return out

@@ -111,16 +111,26 @@ class Rules:
             return False
         if tag.get("new") and (not self.new_tags or tag.get("type") not in self.new_tag_types):
             return False
-        return tag.get("type") not in self.deny_types and tag.get("level") not in \
-            self.deny_levels
+        return tag.get("type") not in self.deny_types and tag.get("level") not in self.deny_levels
 
 
-KEYS = {"new_tags", "new_tag_types", "vocabulary", "vocabulary_file", "deny", "deny_types",
-        "deny_levels", "spellings", "max_per_type", "max_per_level"}
+KEYS = {
+    "new_tags",
+    "new_tag_types",
+    "vocabulary",
+    "vocabulary_file",
+    "deny",
+    "deny_types",
+    "deny_levels",
+    "spellings",
+    "max_per_type",
+    "max_per_level",
+}
 
 
-def _strings(data: dict[str, Any], key: str, source: str,
-             allowed: tuple[str, ...] | None = None) -> list[str]:
+def _strings(
+    data: dict[str, Any], key: str, source: str, allowed: tuple[str, ...] | None = None
+) -> list[str]:
     value = data.get(key, [])
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise RulesError(f"{source}: {key} must be a list of strings")
@@ -130,8 +140,7 @@ def _strings(data: dict[str, Any], key: str, source: str,
     return value
 
 
-def _caps(data: dict[str, Any], key: str, source: str, allowed: tuple[str, ...]
-          ) -> dict[str, int]:
+def _caps(data: dict[str, Any], key: str, source: str, allowed: tuple[str, ...]) -> dict[str, int]:
     value = data.get(key, {})
     if not isinstance(value, dict):
         raise RulesError(f"{source}: [{key}] must be a table")
@@ -157,26 +166,35 @@ def _vocabulary(data: dict[str, Any], path: Path | None, source: str) -> frozens
     if path is not None:
         file = data.get("vocabulary_file", "")
         try:
-            words += [w.strip() for w in path.read_text(encoding="utf-8").splitlines()
-                      if w.strip() and not w.startswith("#")]
+            words += [
+                w.strip()
+                for w in path.read_text(encoding="utf-8").splitlines()
+                if w.strip() and not w.startswith("#")
+            ]
         except OSError as exc:
             raise RulesError(f"{source}: vocabulary_file {file}: {exc.strerror}") from exc
     return frozenset(w.casefold() for w in words)
 
 
-def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None = None,
-                vocabulary_file: Path | None = None) -> Rules:
+def parse_rules(
+    data: dict[str, Any],
+    source: str = "<rules>",
+    base: Path | None = None,
+    vocabulary_file: Path | None = None,
+) -> Rules:
     """Rules from a parsed TOML table; ``base`` resolves a relative ``vocabulary_file``;
     ``vocabulary_file`` (a bundle's copy) replaces the file the table names."""
     unknown = sorted(set(data) - KEYS)
     if unknown:
-        raise RulesError(f"{source}: unknown setting {unknown[0]!r} "
-                         f"(known: {', '.join(sorted(KEYS))})")
+        raise RulesError(
+            f"{source}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(KEYS))})"
+        )
     if not isinstance(data.get("new_tags", True), bool):
         raise RulesError(f"{source}: new_tags must be true or false")
     spellings = data.get("spellings", {})
     if not isinstance(spellings, dict) or not all(
-            isinstance(v, str) and v.strip() for v in spellings.values()):
+        isinstance(v, str) and v.strip() for v in spellings.values()
+    ):
         raise RulesError(f"{source}: [spellings] must map tag forms to house forms (strings)")
     vocab_path = _vocabulary_path(data, base or Path("."), source)
     if vocab_path is not None and vocabulary_file is not None:
@@ -184,7 +202,8 @@ def parse_rules(data: dict[str, Any], source: str = "<rules>", base: Path | None
     return Rules(
         new_tags=data.get("new_tags", True),
         new_tag_types=tuple(_strings(data, "new_tag_types", source, TYPES))
-        if "new_tag_types" in data else TYPES,
+        if "new_tag_types" in data
+        else TYPES,
         vocabulary=_vocabulary(data, vocab_path, source),
         deny=frozenset(d.casefold() for d in _strings(data, "deny", source)),
         deny_types=frozenset(_strings(data, "deny_types", source, TYPES)),

@@ -31,8 +31,9 @@ def label_forms(tag: str, aliases: Iterable[str] = ()) -> tuple[str, ...]:
     return tuple(forms)
 
 
-def tag_label_forms(tags: Iterable[str], aliases: dict[str, Sequence[str]] | None = None
-                    ) -> dict[str, tuple[str, ...]]:
+def tag_label_forms(
+    tags: Iterable[str], aliases: dict[str, Sequence[str]] | None = None
+) -> dict[str, tuple[str, ...]]:
     """:func:`label_forms` of every tag (with its aliases, if any), by tag."""
     return {t: label_forms(t, (aliases or {}).get(t, ())) for t in sorted(tags)}
 

@@ -156,8 +156,9 @@ def tag_country(tag: str) -> str | None:
 
 def _first_body_start(entity: dict[str, Any], body_start: int) -> int | None:
     """Offset of the entity's first mention in the body (after the headline), if any."""
-    starts = [m[1] if isinstance(m, (list, tuple)) else m["start"]
-              for m in entity.get("mentions") or []]
+    starts = [
+        m[1] if isinstance(m, (list, tuple)) else m["start"] for m in entity.get("mentions") or []
+    ]
     body = [s for s in starts if s >= body_start]
     return min(body) - body_start if body else None
 
@@ -177,7 +178,8 @@ def _in_headline(forms: set[str], headline: str) -> bool:
         while pos >= 0:
             end = pos + len(form)
             if (pos == 0 or not headline[pos - 1].isalnum()) and (
-                    end == len(headline) or not headline[end].isalnum()):
+                end == len(headline) or not headline[end].isalnum()
+            ):
                 return True
             pos = headline.find(form, pos + 1)
     return False
@@ -185,15 +187,36 @@ def _in_headline(forms: set[str], headline: str) -> bool:
 
 def _new_evidence(entity: dict[str, Any]) -> LinkEvidence:
     """The evidence of a tag before its first entity is added (:func:`_add_hit`)."""
-    return {"str_quality": 0.0, "link_conf": 0.0, "link_support": 0, "salience": 0.0,
-            "mentions": 0, "in_headline": False, "in_lead": False, "via_country": True,
-            "n_entities": 0, "entity_type": entity.get("type", ""), "entities": [],
-            "strength": {}, "str_salience": 0.0, "str_in_headline": False,
-            "link_weight": 0.0, "free_link_weight": 0.0, "shadow_weight": 0.0}
+    return {
+        "str_quality": 0.0,
+        "link_conf": 0.0,
+        "link_support": 0,
+        "salience": 0.0,
+        "mentions": 0,
+        "in_headline": False,
+        "in_lead": False,
+        "via_country": True,
+        "n_entities": 0,
+        "entity_type": entity.get("type", ""),
+        "entities": [],
+        "strength": {},
+        "str_salience": 0.0,
+        "str_in_headline": False,
+        "link_weight": 0.0,
+        "free_link_weight": 0.0,
+        "shadow_weight": 0.0,
+    }
 
 
-def _add_hit(c: Any, entity: dict[str, Any], how: str, quality: float, conf: float,
-             support: int, shadowed: bool) -> None:
+def _add_hit(
+    c: Any,
+    entity: dict[str, Any],
+    how: str,
+    quality: float,
+    conf: float,
+    support: int,
+    shadowed: bool,
+) -> None:
     """Add one entity's string match (``quality``) or link (``conf``, ``support``) to a
     tag's evidence ``c``; ``shadowed``: the entity names another tag by string."""
     salience = float(entity.get("salience", 0.0))
@@ -239,10 +262,16 @@ class TagLinker(Estimator):
     no other tag shares, with quality ``surname_quality``).
     """
 
-    def __init__(self, min_support: int = 2, min_confidence: float = 0.1,
-                 max_links: int = 8, alias_quality: float = 0.95,
-                 country_forms: bool = True, surnames: bool = True,
-                 surname_quality: float = 0.7) -> None:
+    def __init__(
+        self,
+        min_support: int = 2,
+        min_confidence: float = 0.1,
+        max_links: int = 8,
+        alias_quality: float = 0.95,
+        country_forms: bool = True,
+        surnames: bool = True,
+        surname_quality: float = 0.7,
+    ) -> None:
         self.min_support = min_support
         self.min_confidence = min_confidence
         self.max_links = max_links
@@ -251,9 +280,12 @@ class TagLinker(Estimator):
         self.surnames = surnames
         self.surname_quality = surname_quality
 
-    def fit(self, entities: Sequence[Sequence[dict[str, Any]]],
-            tags: Sequence[Sequence[str]],
-            aliases: dict[str, Sequence[str]] | None = None) -> TagLinker:
+    def fit(
+        self,
+        entities: Sequence[Sequence[dict[str, Any]]],
+        tags: Sequence[Sequence[str]],
+        aliases: dict[str, Sequence[str]] | None = None,
+    ) -> TagLinker:
         """Learn links; ``aliases`` maps tags to other names they are written as.
 
         Aliases of tags that no training article carries are ignored (the linker only
@@ -289,8 +321,7 @@ class TagLinker(Estimator):
                         continue
                     if key not in self.string_index_ or self.string_index_[key][1] < q:
                         self.string_index_[key] = (tag, q)
-        self.surname_index_ = self._surnames(entities, tags, tag_counts) \
-            if self.surnames else {}
+        self.surname_index_ = self._surnames(entities, tags, tag_counts) if self.surnames else {}
         key_docs: Counter[str] = Counter()
         pair_docs: Counter[tuple[str, str]] = Counter()
         for ents, ts in zip(entities, tags, strict=True):
@@ -306,14 +337,19 @@ class TagLinker(Estimator):
             conf = n / key_docs[k]
             if conf >= self.min_confidence:
                 links[k].append((t, conf, n))
-        self.links_ = {k: sorted(v, key=lambda x: (-x[1], -x[2], x[0]))[: self.max_links]
-                       for k, v in links.items()}
+        self.links_ = {
+            k: sorted(v, key=lambda x: (-x[1], -x[2], x[0]))[: self.max_links]
+            for k, v in links.items()
+        }
         self.key_docs_ = {k: n for k, n in key_docs.items() if k in self.links_}
         return self
 
-    def _surnames(self, entities: Sequence[Sequence[dict[str, Any]]],
-                  tags: Sequence[Sequence[str]], tag_counts: Counter[str]
-                  ) -> dict[str, tuple[str, bool]]:
+    def _surnames(
+        self,
+        entities: Sequence[Sequence[dict[str, Any]]],
+        tags: Sequence[Sequence[str]],
+        tag_counts: Counter[str],
+    ) -> dict[str, tuple[str, bool]]:
         """Surname -> (person tag, the tag is the bare surname) for unambiguous surnames.
 
         A tag is a person's when most training entities that name it by string are people.
@@ -364,16 +400,22 @@ class TagLinker(Estimator):
 
     def known(self, entity: dict[str, Any]) -> bool:
         """True if the entity matches a known tag by string or a learned link."""
-        return any(k in self.string_index_ or k in self.links_ for k, _, _ in entity_keys(entity)) \
+        return (
+            any(k in self.string_index_ or k in self.links_ for k, _, _ in entity_keys(entity))
             or self.surname_tag(entity) is not None
+        )
 
     def named_tags(self, entity: dict[str, Any]) -> set[str]:
         """Tags the entity's own name or aliases match by string (not via its country)."""
-        return {self.string_index_[k][0] for k, _, how in entity_keys(entity)
-                if how != "country" and k in self.string_index_}
+        return {
+            self.string_index_[k][0]
+            for k, _, how in entity_keys(entity)
+            if how != "country" and k in self.string_index_
+        }
 
-    def candidates(self, entities: Sequence[dict[str, Any]],
-                   headline: str | None = None) -> dict[str, LinkEvidence]:
+    def candidates(
+        self, entities: Sequence[dict[str, Any]], headline: str | None = None
+    ) -> dict[str, LinkEvidence]:
         """Tags the entities point to, each with aggregated evidence features.
 
         ``headline`` (the article's headline) enables the case-blind headline feature and
@@ -393,14 +435,22 @@ class TagLinker(Estimator):
                         c = out[tag] = _new_evidence(entity)
                     if quality > 0:
                         matched[tag].setdefault(n_entity, how)
-                    _add_hit(c, entity, how, quality, conf, support,
-                             shadowed=bool(named) and tag not in named)
+                    _add_hit(
+                        c,
+                        entity,
+                        how,
+                        quality,
+                        conf,
+                        support,
+                        shadowed=bool(named) and tag not in named,
+                    )
         if matched:
             self._mention_features(out, matched, entities, headline)
         return out
 
-    def _hits(self, key: str, key_quality: float, how: str, surname: str | None
-              ) -> list[tuple[str, float, float, int]]:
+    def _hits(
+        self, key: str, key_quality: float, how: str, surname: str | None
+    ) -> list[tuple[str, float, float, int]]:
         """``(tag, string quality, link confidence, support)`` of one entity key: its string
         match (or the entity's surname tag), then its co-occurrence links."""
         hits: list[tuple[str, float, float, int]] = []
@@ -414,8 +464,12 @@ class TagLinker(Estimator):
         return hits
 
     @staticmethod
-    def _mention_features(out: dict[str, dict[str, Any]], matched: dict[str, dict[int, str]],
-                          entities: Sequence[dict[str, Any]], headline: str | None) -> None:
+    def _mention_features(
+        out: dict[str, dict[str, Any]],
+        matched: dict[str, dict[int, str]],
+        entities: Sequence[dict[str, Any]],
+        headline: str | None,
+    ) -> None:
         """Where and how much the entities that name each tag (by string) are mentioned."""
         body_start = len(headline) + 2 if headline else 0
         first: dict[str, tuple[int, int]] = {}  # type -> (offset, entity) first in the body
@@ -448,8 +502,11 @@ class TagLinker(Estimator):
                     c["first_of_type"] = True
                 if count and count == most[etype]:
                     c["most_of_type"] = True
-                if low_headline and not c.get("headline_any") \
-                        and _in_headline(_headline_forms(e), low_headline):
+                if (
+                    low_headline
+                    and not c.get("headline_any")
+                    and _in_headline(_headline_forms(e), low_headline)
+                ):
                     c["headline_any"] = True
 
     def prior(self, tag: str) -> float:
@@ -471,13 +528,20 @@ class TagLinker(Estimator):
         tags = sorted({t for links in self.links_.values() for t, _, _ in links})
         # getattr with the default: bundles pickled before a setting existed
         params = {k: getattr(self, k, v) for k, v in defaults_of(TagLinker).items()}
-        state = {"params": params,
-                 "tag_counts": self.tag_counts_, "n_docs": self.n_docs_,
-                 "string_index": self.string_index_, "aliases": getattr(self, "aliases_", {}),
-                 "surname_index": getattr(self, "surname_index_", {}),
-                 "link_keys": keys, "link_tags": tags}
-        return [save_json(folder / "linker.json.gz", state),
-                LinkTable.build(self.links_, self.key_docs_, tags).save(folder / "links.npz")]
+        state = {
+            "params": params,
+            "tag_counts": self.tag_counts_,
+            "n_docs": self.n_docs_,
+            "string_index": self.string_index_,
+            "aliases": getattr(self, "aliases_", {}),
+            "surname_index": getattr(self, "surname_index_", {}),
+            "link_keys": keys,
+            "link_tags": tags,
+        }
+        return [
+            save_json(folder / "linker.json.gz", state),
+            LinkTable.build(self.links_, self.key_docs_, tags).save(folder / "links.npz"),
+        ]
 
     @classmethod
     def load(cls, folder: Any) -> TagLinker:
@@ -518,7 +582,8 @@ class LinkTable(Mapping):
             "tag": np.asarray([index[t] for t, _, _ in flat], dtype=np.int32),
             "confidence": np.asarray([c for _, c, _ in flat], dtype=np.float64),
             "support": np.asarray([n for _, _, n in flat], dtype=np.int32),
-            "key_docs": np.asarray([key_docs.get(k, 0) for k in keys], dtype=np.int32)}
+            "key_docs": np.asarray([key_docs.get(k, 0) for k in keys], dtype=np.int32),
+        }
         return cls(keys, tags, columns)
 
     def save(self, path: Any) -> Any:
@@ -531,8 +596,7 @@ class LinkTable(Mapping):
         import numpy as np
 
         with np.load(path, allow_pickle=False) as z:
-            columns = {k: z[k] for k in ("offsets", "tag", "confidence", "support",
-                                         "key_docs")}
+            columns = {k: z[k] for k in ("offsets", "tag", "confidence", "support", "key_docs")}
         if len(columns["offsets"]) != len(keys) + 1:
             raise ValueError("links.npz does not match the link keys")
         return cls(keys, tags, columns)
@@ -547,9 +611,14 @@ class LinkTable(Mapping):
             c = self._columns
             lo, hi = int(c["offsets"][i]), int(c["offsets"][i + 1])
             found = self._cache[key] = [
-                (self._tags[t], conf, n) for t, conf, n in zip(
-                    c["tag"][lo:hi].tolist(), c["confidence"][lo:hi].tolist(),
-                    c["support"][lo:hi].tolist(), strict=True)]
+                (self._tags[t], conf, n)
+                for t, conf, n in zip(
+                    c["tag"][lo:hi].tolist(),
+                    c["confidence"][lo:hi].tolist(),
+                    c["support"][lo:hi].tolist(),
+                    strict=True,
+                )
+            ]
         return found
 
     def __contains__(self, key: object) -> bool:

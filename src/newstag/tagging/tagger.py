@@ -29,8 +29,9 @@ ROLL_UP_WEIGHT = 0.5
 """How much a city's salience supports its country's tag (noisy-or)."""
 
 
-def entity_suggestions(entities: list[Entity], top_k: int = 10,
-                       min_score: float = 0.0) -> list[dict[str, Any]]:
+def entity_suggestions(
+    entities: list[Entity], top_k: int = 10, min_score: float = 0.0
+) -> list[dict[str, Any]]:
     """Tags from salient entities: people, organisations, places (cities roll up to countries)."""
     by_name = {e.name: e for e in entities}
     tags: dict[str, dict[str, Any]] = {}
@@ -41,7 +42,10 @@ def entity_suggestions(entities: list[Entity], top_k: int = 10,
         if entity.type == "place" and entity.country and entity.country != entity.name:
             score *= CITY_WEIGHT
         tags[entity.name] = {
-            "tag": entity.name, "type": entity.type, "score": score, "source": "entity",
+            "tag": entity.name,
+            "type": entity.type,
+            "score": score,
+            "source": "entity",
             "evidence": [{"kind": "mention", **m.to_dict()} for m in entity.mentions],
         }
     for entity in entities:  # roll places up to their country
@@ -51,12 +55,17 @@ def entity_suggestions(entities: list[Entity], top_k: int = 10,
         tag = tags.get(country)
         if tag is None:
             own = by_name.get(country)
-            tag = tags[country] = {"tag": country, "type": "place",
-                                   "score": own.salience if own else 0.0,
-                                   "source": "entity", "evidence": []}
+            tag = tags[country] = {
+                "tag": country,
+                "type": "place",
+                "score": own.salience if own else 0.0,
+                "source": "entity",
+                "evidence": [],
+            }
         tag["score"] = 1 - (1 - tag["score"]) * (1 - ROLL_UP_WEIGHT * entity.salience)
-        tag["evidence"] += [{"kind": "mention", **m.to_dict(), "via": entity.name}
-                            for m in entity.mentions]
+        tag["evidence"] += [
+            {"kind": "mention", **m.to_dict(), "via": entity.name} for m in entity.mentions
+        ]
     ranked = sorted(tags.values(), key=lambda t: (-t["score"], t["tag"]))
     for tag in ranked:
         tag["score"] = round(min(1.0, tag["score"]), 4)
@@ -66,16 +75,25 @@ def entity_suggestions(entities: list[Entity], top_k: int = 10,
 class Tagger:
     """Suggest tags for articles, with a trained model or from entities alone."""
 
-    def __init__(self, model: TagModel | None = None,
-                 extractor: EntityExtractor | None = None, rules: Rules | None = None) -> None:
+    def __init__(
+        self,
+        model: TagModel | None = None,
+        extractor: EntityExtractor | None = None,
+        rules: Rules | None = None,
+    ) -> None:
         self.model = model
         self.extractor = extractor or EntityExtractor(
-            pipeline_for_bundle(getattr(model, "pipeline", None)))
+            pipeline_for_bundle(getattr(model, "pipeline", None))
+        )
         self.rules = rules
 
     @classmethod
-    def load(cls, model: str | Path | None = "default", pipeline: str | None = None,
-             rules: str | Path | Rules | None = None) -> Tagger:
+    def load(
+        cls,
+        model: str | Path | None = "default",
+        pipeline: str | None = None,
+        rules: str | Path | Rules | None = None,
+    ) -> Tagger:
         """Load a tagger. ``model``: a bundle directory, ``"default"``/``None`` for the shipped
         model (a :class:`ModelError` when it is not installed), or ``"none"`` for entities only.
         ``rules``: house rules, a TOML file (:mod:`newstag.tagging.house_rules`) or parsed;
@@ -90,19 +108,25 @@ class Tagger:
 
             shipped = model is None or str(model) == "default"
             if shipped and not (path / "manifest.json").exists():
-                raise ModelError(f"{path}: the shipped model is not installed there; set "
-                                 "NEWSTAG_DEFAULT_MODEL to a model folder, or use --model none "
-                                 "for entity tags")
+                raise ModelError(
+                    f"{path}: the shipped model is not installed there; set "
+                    "NEWSTAG_DEFAULT_MODEL to a model folder, or use --model none "
+                    "for entity tags"
+                )
             bundle = load_model(path)
-            if pipeline and pipeline not in (bundle.pipeline,
-                                             pipeline_for_bundle(bundle.pipeline)):
+            if pipeline and pipeline not in (bundle.pipeline, pipeline_for_bundle(bundle.pipeline)):
                 raise ModelError(
                     f"{path}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
-                    f"not {pipeline!r}; retrain it or drop --pipeline")
-        house = effective_rules(rules, path if bundle is not None else None,
-                                getattr(bundle, "manifest_", None))
-        return cls(bundle, EntityExtractor(
-            pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))), house)
+                    f"not {pipeline!r}; retrain it or drop --pipeline"
+                )
+        house = effective_rules(
+            rules, path if bundle is not None else None, getattr(bundle, "manifest_", None)
+        )
+        return cls(
+            bundle,
+            EntityExtractor(pipeline or pipeline_for_bundle(getattr(bundle, "pipeline", None))),
+            house,
+        )
 
     @property
     def mode(self) -> str:
@@ -111,15 +135,21 @@ class Tagger:
     def entities(self, article: Article | str | dict[str, Any]) -> list[Entity]:
         return self.extractor.extract(to_article(article))
 
-    def suggest(self, article: Article | str | dict[str, Any], top_k: int = 10,
-                min_score: float = 0.0) -> dict[str, Any]:
+    def suggest(
+        self, article: Article | str | dict[str, Any], top_k: int = 10, min_score: float = 0.0
+    ) -> dict[str, Any]:
         """Ranked suggestions for one article, as the public JSON contract."""
         article = to_article(article)
         return self._results([(article, self.extractor.extract(article))], top_k, min_score)[0]
 
-    def suggest_many(self, articles: Iterable[Article | str | dict[str, Any]], top_k: int = 10,
-                     min_score: float = 0.0, n_process: int = 1,
-                     batch_size: int = 64) -> Iterator[dict[str, Any]]:
+    def suggest_many(
+        self,
+        articles: Iterable[Article | str | dict[str, Any]],
+        top_k: int = 10,
+        min_score: float = 0.0,
+        n_process: int = 1,
+        batch_size: int = 64,
+    ) -> Iterator[dict[str, Any]]:
         """Suggestions for many articles, in order; ``n_process`` > 1 runs spaCy on more cores.
 
         ``articles`` may be a stream: results come out as they are ready, ``batch_size`` at
@@ -131,22 +161,28 @@ class Tagger:
         for chunk in _batches(pairs, batch_size):
             yield from self._results(chunk, top_k, min_score)
 
-    def _results(self, chunk: list[tuple[Article, list[Entity]]], top_k: int,
-                 min_score: float) -> list[dict[str, Any]]:
+    def _results(
+        self, chunk: list[tuple[Article, list[Entity]]], top_k: int, min_score: float
+    ) -> list[dict[str, Any]]:
         from newstag.tagging.assemble import assemble_batch
 
         if not chunk:
             return []
         # the model scores a batch at once; the story's entities and the rules join after
-        tag_lists = assemble_batch(self.model, chunk, top_k=top_k, min_score=min_score,
-                                   rules=self.rules)
+        tag_lists = assemble_batch(
+            self.model, chunk, top_k=top_k, min_score=min_score, rules=self.rules
+        )
         return [self._result(a, e, tags) for (a, e), tags in zip(chunk, tag_lists, strict=True)]
 
-    def _result(self, article: Article, entities: list[Entity],
-                tags: list[dict[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {"title": article.title, "tags": tags,
-                                  "entities": [e.to_dict() for e in entities],
-                                  "warnings": list(article.warnings)}
+    def _result(
+        self, article: Article, entities: list[Entity], tags: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {
+            "title": article.title,
+            "tags": tags,
+            "entities": [e.to_dict() for e in entities],
+            "warnings": list(article.warnings),
+        }
         if article.id is not None:
             result["id"] = article.id
         return result
@@ -164,8 +200,9 @@ class Tagger:
         return entities_frame(self, df, **kwargs)
 
 
-def _batches(pairs: Iterable[tuple[Article, list[Entity]]],
-             size: int) -> Iterator[list[tuple[Article, list[Entity]]]]:
+def _batches(
+    pairs: Iterable[tuple[Article, list[Entity]]], size: int
+) -> Iterator[list[tuple[Article, list[Entity]]]]:
     """Consecutive lists of ``size`` pairs (the last may be shorter)."""
     pairs = iter(pairs)
     while chunk := list(islice(pairs, size)):

@@ -54,8 +54,10 @@ def _names(ents: Sequence[dict[str, Any]]) -> list[str]:
 
 def _infos(entities: Sequence[Sequence[Any]]) -> list[list[dict[str, Any]]]:
     """Entity info dicts (:func:`entity_info`) of each article; info dicts pass as they are."""
-    return [[e if isinstance(e, dict) and "aliases" in e else entity_info(e) for e in es]
-            for es in entities]
+    return [
+        [e if isinstance(e, dict) and "aliases" in e else entity_info(e) for e in es]
+        for es in entities
+    ]
 
 
 class TagModel(Estimator):
@@ -81,16 +83,30 @@ class TagModel(Estimator):
     deterministic: the same corpus and parameters give the same model.
     """
 
-    def __init__(self, min_tag_count: int = 1, min_clf_count: int = 1, C: float = 1.0,
-                 max_clf_labels: int = 300, knn_k: int = 20,
-                 char_ngrams: tuple[int, int] | None = None,
-                 max_word_features: int | None = 200_000,
-                 max_char_features: int | None = 100_000, entity_weight: float = 0.1,
-                 n_candidates: int = 15, folds: int = 5, new_min_salience: float = 0.3,
-                 link_min_support: int = 2, prune: int = 2000, n_jobs: int = 1,
-                 random_state: int = 0, tag_thresholds: bool = True,
-                 country_links: bool = True, surname_links: bool = True,
-                 sources: tuple[str, ...] = DEFAULT_SOURCES, fold_split: str = "random") -> None:
+    def __init__(
+        self,
+        min_tag_count: int = 1,
+        min_clf_count: int = 1,
+        C: float = 1.0,
+        max_clf_labels: int = 300,
+        knn_k: int = 20,
+        char_ngrams: tuple[int, int] | None = None,
+        max_word_features: int | None = 200_000,
+        max_char_features: int | None = 100_000,
+        entity_weight: float = 0.1,
+        n_candidates: int = 15,
+        folds: int = 5,
+        new_min_salience: float = 0.3,
+        link_min_support: int = 2,
+        prune: int = 2000,
+        n_jobs: int = 1,
+        random_state: int = 0,
+        tag_thresholds: bool = True,
+        country_links: bool = True,
+        surname_links: bool = True,
+        sources: tuple[str, ...] = DEFAULT_SOURCES,
+        fold_split: str = "random",
+    ) -> None:
         self.min_tag_count = min_tag_count
         self.min_clf_count = min_clf_count
         self.C = C
@@ -150,10 +166,15 @@ class TagModel(Estimator):
 
     # ------------------------------------------------------------------ training
 
-    def fit(self, texts: Sequence[str], entities: Sequence[Sequence[Any]],
-            tags: Sequence[Sequence[str]], pipeline: str = "",
-            aliases: dict[str, Sequence[str]] | None = None,
-            dates: Sequence[str | None] | None = None) -> TagModel:
+    def fit(
+        self,
+        texts: Sequence[str],
+        entities: Sequence[Sequence[Any]],
+        tags: Sequence[Sequence[str]],
+        pipeline: str = "",
+        aliases: dict[str, Sequence[str]] | None = None,
+        dates: Sequence[str | None] | None = None,
+    ) -> TagModel:
         """Fit on parallel lists of texts, entities (objects or dicts) and tag lists.
 
         ``aliases`` maps tags to other names the tag is written as (synonyms, full names).
@@ -171,11 +192,16 @@ class TagModel(Estimator):
             raise ValueError("no tag has enough articles to learn from")
         self.pipeline_ = pipeline
         self.features_ = FeatureBuilder(
-            char_ngrams=self.char_ngrams, max_word_features=self.max_word_features,
-            max_char_features=self.max_char_features, entity_weight=self.entity_weight)
+            char_ngrams=self.char_ngrams,
+            max_word_features=self.max_word_features,
+            max_char_features=self.max_char_features,
+            entity_weight=self.entity_weight,
+        )
         X = self.features_.fit_transform(list(texts), [_names(e) for e in ents])
-        log.info(f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
-            f"({time.perf_counter() - t0:.1f}s)")
+        log.info(
+            f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
+            f"({time.perf_counter() - t0:.1f}s)"
+        )
         data = TrainingSet(X, ents, tags, aliases, known)
         self._fit_combiner(data, texts, t0, dates)
         self.sources_ = self._fit_sources(data)
@@ -188,8 +214,13 @@ class TagModel(Estimator):
     def _fit_sources(self, data: TrainingSet) -> dict[str, CandidateSource]:
         return {s.name: s.fit(data) for s in self.new_sources()}
 
-    def _fit_combiner(self, data: TrainingSet, texts: Sequence[str], t0: float,
-                      dates: Sequence[str | None] | None = None) -> None:
+    def _fit_combiner(
+        self,
+        data: TrainingSet,
+        texts: Sequence[str],
+        t0: float,
+        dates: Sequence[str | None] | None = None,
+    ) -> None:
         """Candidate rows of held-out folds (sources fitted on the other folds) -> combiner."""
         from newstag.tagging.combiner import Combiner
         from newstag.tagging.heldout import HeldoutRows
@@ -199,16 +230,24 @@ class TagModel(Estimator):
         n = len(data.tags)
         k = min(self.folds, n)
         for f, (tr, te) in enumerate(self._folds(n, k, dates)):
-            sources = self._fit_sources(TrainingSet(
-                data.X[tr], [data.entities[i] for i in tr], [data.tags[i] for i in tr],
-                data.aliases, data.vocabulary))
+            sources = self._fit_sources(
+                TrainingSet(
+                    data.X[tr],
+                    [data.entities[i] for i in tr],
+                    [data.tags[i] for i in tr],
+                    data.aliases,
+                    data.vocabulary,
+                )
+            )
             batch = Batch([texts[i] for i in te], [data.entities[i] for i in te], data.X[te])
             for i, cands in zip(te, self._candidate_lists(sources, batch, names), strict=True):
                 rows.add(int(i), data.tags[i], cands)
-            log.info(f"fold {f + 1}/{k}: {len(rows):,} candidate rows "
-                f"({time.perf_counter() - t0:.1f}s)")
-        self.combiner_ = Combiner(random_state=self.random_state,
-                                  tag_thresholds=self.tag_thresholds)
+            log.info(
+                f"fold {f + 1}/{k}: {len(rows):,} candidate rows ({time.perf_counter() - t0:.1f}s)"
+            )
+        self.combiner_ = Combiner(
+            random_state=self.random_state, tag_thresholds=self.tag_thresholds
+        )
         rows.fit(self.combiner_, names)
         self.threshold_ = self.combiner_.threshold_
         self.heldout_ = rows.report(self.combiner_, k)
@@ -220,19 +259,20 @@ class TagModel(Estimator):
         if self.fold_split == "date":
             from newstag.tagging.folds import date_folds
 
-            return date_folds(list(dates) if dates is not None else [None] * n, k,
-                              self.random_state)
+            return date_folds(
+                list(dates) if dates is not None else [None] * n, k, self.random_state
+            )
         if self.fold_split != "random":
             raise ValueError(f"fold_split must be 'random' or 'date', not {self.fold_split!r}")
         from sklearn.model_selection import KFold
 
-        return KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(
-            np.arange(n))
+        return KFold(n_splits=k, shuffle=True, random_state=self.random_state).split(np.arange(n))
 
     # ------------------------------------------------------------------ candidates
 
-    def _candidate_lists(self, sources: dict[str, CandidateSource], batch: Batch,
-                         names: Sequence[str]) -> list[dict[str, dict[str, Any]]]:
+    def _candidate_lists(
+        self, sources: dict[str, CandidateSource], batch: Batch, names: Sequence[str]
+    ) -> list[dict[str, dict[str, Any]]]:
         """Each article's candidate tags with their feature rows (in ``names`` order)."""
         from newstag.tagging.combiner import feature_vector
 
@@ -243,18 +283,25 @@ class TagModel(Estimator):
             cands: dict[str, dict[str, Any]] = {}
             proposed = set().union(*(s.propose(st) for s, st in views))
             for tag in sorted(proposed):  # sorted: reproducible rows
-                cands[tag] = {"x": feature_vector(self._features(views, tag, False), names),
-                              "ev": self._detail(views, tag), "new": False}
+                cands[tag] = {
+                    "x": feature_vector(self._features(views, tag, False), names),
+                    "ev": self._detail(views, tag),
+                    "new": False,
+                }
             for s, st in views:
                 for tag, ev in s.new_tags(st, set(cands)).items():
-                    cands[tag] = {"x": feature_vector(self._features(views, tag, True), names),
-                                  "ev": ev, "new": True}
+                    cands[tag] = {
+                        "x": feature_vector(self._features(views, tag, True), names),
+                        "ev": ev,
+                        "new": True,
+                    }
             out.append(cands)
         return out
 
     @staticmethod
-    def _features(views: list[tuple[CandidateSource, Any]], tag: str, new: bool
-                  ) -> dict[str, float]:
+    def _features(
+        views: list[tuple[CandidateSource, Any]], tag: str, new: bool
+    ) -> dict[str, float]:
         merged: dict[str, float] = {}
         for source, state in views:
             merged.update(source.features(state, tag, new))
@@ -268,8 +315,9 @@ class TagModel(Estimator):
                 return detail
         return None
 
-    def _tag_types(self, ents: Sequence[list[dict[str, Any]]],
-                   tags: Sequence[list[str]]) -> dict[str, str]:
+    def _tag_types(
+        self, ents: Sequence[list[dict[str, Any]]], tags: Sequence[list[str]]
+    ) -> dict[str, str]:
         """person/place/organisation for tags that name such entities, else topic."""
         votes: dict[str, Counter[str]] = {}
         index = self.linker_.string_index_
@@ -294,13 +342,15 @@ class TagModel(Estimator):
     def labels(self) -> list[str]:
         return sorted(self.tag_counts_)
 
-    def rank_batch(self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
-                   ) -> list[list[dict[str, Any]]]:
+    def rank_batch(
+        self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
+    ) -> list[list[dict[str, Any]]]:
         """All scored candidates for each article, best first (no threshold)."""
         return self.rank_articles(texts, _infos(entities))[0]
 
-    def rank_articles(self, texts: Sequence[str], ents: Sequence[Sequence[dict[str, Any]]]
-                      ) -> tuple[list[list[dict[str, Any]]], Any]:
+    def rank_articles(
+        self, texts: Sequence[str], ents: Sequence[Sequence[dict[str, Any]]]
+    ) -> tuple[list[list[dict[str, Any]]], Any]:
         """:meth:`rank_batch` of entity infos, with the articles' feature matrix (rows for
         :meth:`explain` and :meth:`term_names`).
 
@@ -308,8 +358,9 @@ class TagModel(Estimator):
         ``row`` (the article's row in the matrix).
         """
         X = self.features_.transform(list(texts), [_names(e) for e in ents])
-        cand_lists = self._candidate_lists(self.sources_, Batch(texts, ents, X),
-                                           self.combiner_.feature_names_)
+        cand_lists = self._candidate_lists(
+            self.sources_, Batch(texts, ents, X), self.combiner_.feature_names_
+        )
         rows = [c["x"] for cands in cand_lists for c in cands.values()]
         row_tags = [t for cands in cand_lists for t in cands]
         probs = self.combiner_.score(np.asarray(rows), row_tags) if rows else np.zeros(0)
@@ -317,27 +368,51 @@ class TagModel(Estimator):
         pos = 0
         for i, cands in enumerate(cand_lists):
             tags = list(cands)
-            p = probs[pos:pos + len(tags)]
+            p = probs[pos : pos + len(tags)]
             pos += len(tags)
             ranked = sorted(zip(tags, p, strict=True), key=lambda x: (-x[1], x[0]))
-            out.append([{"tag": t, "score": float(s), "ev": cands[t]["ev"],
-                         "new": cands[t]["new"], "row": i} for t, s in ranked])
+            out.append(
+                [
+                    {
+                        "tag": t,
+                        "score": float(s),
+                        "ev": cands[t]["ev"],
+                        "new": cands[t]["new"],
+                        "row": i,
+                    }
+                    for t, s in ranked
+                ]
+            )
         return out, X
 
-    def candidates(self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
-                   ) -> list[dict[str, dict[str, Any]]]:
+    def candidates(
+        self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
+    ) -> list[dict[str, dict[str, Any]]]:
         """Each article's candidate tags, unscored: ``features`` (name -> value, from every
         source), ``ev`` (entity evidence) and ``new``."""
         ents = _infos(entities)
         X = self.features_.transform(list(texts), [_names(e) for e in ents])
         names = self.combiner_.feature_names_
-        return [{tag: {"features": dict(zip(names, c["x"], strict=True)), "ev": c["ev"],
-                       "new": c["new"]} for tag, c in cands.items()}
-                for cands in self._candidate_lists(self.sources_, Batch(texts, ents, X), names)]
+        return [
+            {
+                tag: {
+                    "features": dict(zip(names, c["x"], strict=True)),
+                    "ev": c["ev"],
+                    "new": c["new"],
+                }
+                for tag, c in cands.items()
+            }
+            for cands in self._candidate_lists(self.sources_, Batch(texts, ents, X), names)
+        ]
 
-    def suggest_batch(self, articles: Sequence[Any], entities: Sequence[Sequence[Any]],
-                      top_k: int = 10, min_score: float = 0.0,
-                      explain: bool = True) -> list[list[dict[str, Any]]]:
+    def suggest_batch(
+        self,
+        articles: Sequence[Any],
+        entities: Sequence[Sequence[Any]],
+        top_k: int = 10,
+        min_score: float = 0.0,
+        explain: bool = True,
+    ) -> list[list[dict[str, Any]]]:
         """Tag dicts (public contract) for each article: thresholded, ranked, explained."""
         from newstag.tagging.explain import tag_dict
 
@@ -356,13 +431,18 @@ class TagModel(Estimator):
             results.append([tag_dict(self, c, by_name, row) for c in chosen])
         return results
 
-    def suggest(self, article: Any, entities: Sequence[Any], top_k: int = 10,
-                min_score: float = 0.0) -> list[dict[str, Any]]:
+    def suggest(
+        self, article: Any, entities: Sequence[Any], top_k: int = 10, min_score: float = 0.0
+    ) -> list[dict[str, Any]]:
         """Suggestions for one article (``Article`` or text) given its entities."""
         return self.suggest_batch([article], [entities], top_k=top_k, min_score=min_score)[0]
 
-    def explain(self, cand: dict[str, Any], by_name: dict[str, dict[str, Any]],
-                x: tuple[np.ndarray, np.ndarray] | None) -> list[dict[str, Any]]:
+    def explain(
+        self,
+        cand: dict[str, Any],
+        by_name: dict[str, dict[str, Any]],
+        x: tuple[np.ndarray, np.ndarray] | None,
+    ) -> list[dict[str, Any]]:
         """Evidence of a ranked candidate: the classifier's terms in the article (``x``: its
         feature columns and values) and its entities' mentions (``by_name``: entity infos)."""
         from newstag.tagging.explain import candidate_evidence

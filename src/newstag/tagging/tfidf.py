@@ -40,7 +40,7 @@ def word_ngrams(tokens: list[str], ngram_range: tuple[int, int]) -> list[str]:
         return tokens
     out = list(tokens) if min_n == 1 else []
     for n in range(max(min_n, 2), min(max_n + 1, len(tokens) + 1)):
-        out += [" ".join(tokens[i:i + n]) for i in range(len(tokens) - n + 1)]
+        out += [" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
     return out
 
 
@@ -55,7 +55,7 @@ def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
             out.append(w[:n])
             while offset + n < len(w):
                 offset += 1
-                out.append(w[offset:offset + n])
+                out.append(w[offset : offset + n])
             if offset == 0:  # a short word counts once
                 break
     return out
@@ -81,10 +81,17 @@ class TfidfTable:
     def from_sklearn(cls, vec: Any, analyzer: str | None = None) -> TfidfTable:
         """The table of a fitted ``TfidfVectorizer``; ``analyzer`` names a callable one."""
         name = analyzer or vec.analyzer
-        settings = {"analyzer": name, "ngram_range": list(vec.ngram_range),
-                    "lowercase": bool(vec.lowercase), "strip_accents": vec.strip_accents,
-                    "token_pattern": vec.token_pattern, "sublinear_tf": bool(vec.sublinear_tf),
-                    "norm": vec.norm, "use_idf": bool(vec.use_idf), "dtype": "float32"}
+        settings = {
+            "analyzer": name,
+            "ngram_range": list(vec.ngram_range),
+            "lowercase": bool(vec.lowercase),
+            "strip_accents": vec.strip_accents,
+            "token_pattern": vec.token_pattern,
+            "sublinear_tf": bool(vec.sublinear_tf),
+            "norm": vec.norm,
+            "use_idf": bool(vec.use_idf),
+            "dtype": "float32",
+        }
         vocab = vec.vocabulary_
         terms = [""] * len(vocab)
         for term, j in vocab.items():
@@ -163,8 +170,10 @@ class TfidfTable:
         ``name.terms.txt.gz``, one a line (or split by U+001F when a term holds a line
         break; JSON if one holds both)."""
         sep = next((c for c in ("\n", "\x1f") if not any(c in t for t in self.terms)), None)
-        files = [save_json(folder / f"{name}.json", {**self.settings, "terms_separator": sep}),
-                 save_array(folder / f"{name}.idf.npy", self.idf)]
+        files = [
+            save_json(folder / f"{name}.json", {**self.settings, "terms_separator": sep}),
+            save_array(folder / f"{name}.idf.npy", self.idf),
+        ]
         if sep is None:
             return [*files, save_json(folder / f"{name}.terms.json.gz", self.terms)]
         path = folder / f"{name}.terms.txt.gz"

@@ -95,8 +95,7 @@ class Channel(BaseEstimator):
         """Query vectors of indexed rows (their stored vectors)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex
-                    ) -> Any:
+    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex) -> Any:
         """Query vectors of new texts (``entities``: their entity names)."""
         raise NotImplementedError  # pragma: no cover - abstract
 
@@ -108,8 +107,9 @@ class Channel(BaseEstimator):
         """Similarities of the rows ``cand`` (positions) with the first ``m`` of them."""
         raise NotImplementedError  # pragma: no cover - abstract
 
-    def candidate_scores(self, cand: Any, comps: dict[str, Any], q: dict[str, Any],
-                         weights: dict[str, float]) -> Any:
+    def candidate_scores(
+        self, cand: Any, comps: dict[str, Any], q: dict[str, Any], weights: dict[str, float]
+    ) -> Any:
         """The query's similarity with each candidate (from its fused channel scores)."""
         import numpy as np
 
@@ -135,8 +135,9 @@ class Channel(BaseEstimator):
         return []
 
     @classmethod
-    def load(cls, src: Path, manifest: dict[str, Any], params: dict[str, Any],
-             index: RelatedIndex) -> Channel | None:
+    def load(
+        cls, src: Path, manifest: dict[str, Any], params: dict[str, Any], index: RelatedIndex
+    ) -> Channel | None:
         """The channel of a saved index (its rows are in ``index.store``), or None when the
         index does not have it. By default the rows are vectorised again (no file needed)."""
         if not cls.wanted(params):

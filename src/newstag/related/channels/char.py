@@ -17,5 +17,10 @@ class CharChannel(TfidfChannel):
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True,
-                               dtype=np.float32, min_df=self.min_df)
+        return TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=(2, 4),
+            sublinear_tf=True,
+            dtype=np.float32,
+            min_df=self.min_df,
+        )

@@ -48,8 +48,7 @@ class DenseChannel(Channel):
     def query_ids(self, pos: list[int], index: RelatedIndex) -> Any:
         return self.vectors_[pos]
 
-    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex
-                    ) -> Any:
+    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex) -> Any:
         return self.embed(texts)
 
     def similarities(self, queries: Any, index: RelatedIndex) -> Any:
@@ -71,8 +70,9 @@ class DenseChannel(Channel):
         return [self.file]
 
     @classmethod
-    def load(cls, src: Path, manifest: dict[str, Any], params: dict[str, Any],
-             index: RelatedIndex) -> Channel | None:
+    def load(
+        cls, src: Path, manifest: dict[str, Any], params: dict[str, Any], index: RelatedIndex
+    ) -> Channel | None:
         """The channel when the index has its vectors file (whatever its parameters say)."""
         import numpy as np
 

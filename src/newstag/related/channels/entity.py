@@ -30,8 +30,13 @@ def extractor(pipeline: str | None) -> Any:
     return _EXTRACTORS[pipeline]
 
 
-def extract_entities(headlines: list[str], leads: list[str], fields: str = "headline",
-                     pipeline: str | None = None, n_process: int = 1) -> list[list[list[str]]]:
+def extract_entities(
+    headlines: list[str],
+    leads: list[str],
+    fields: str = "headline",
+    pipeline: str | None = None,
+    n_process: int = 1,
+) -> list[list[list[str]]]:
     """Canonical entities of each headline (+ lead with ``headline+lead``), as ``[name, type]``."""
     if not headlines:
         return []
@@ -39,12 +44,17 @@ def extract_entities(headlines: list[str], leads: list[str], fields: str = "head
 
     ex = extractor(pipeline)
     use_lead = fields == "headline+lead"
-    articles = [Article(title=h, body=(lead if use_lead else "")) for h, lead in
-                zip(headlines, leads, strict=True)]
+    articles = [
+        Article(title=h, body=(lead if use_lead else ""))
+        for h, lead in zip(headlines, leads, strict=True)
+    ]
     n_process = n_process if len(articles) >= 2000 else 1
     out = []
-    found = [ex.extract(articles[0])] if len(articles) == 1 else \
-        ex.extract_many(articles, batch_size=256, n_process=n_process)
+    found = (
+        [ex.extract(articles[0])]
+        if len(articles) == 1
+        else ex.extract_many(articles, batch_size=256, n_process=n_process)
+    )
     for ents in found:
         seen: dict[str, list[str]] = {}
         for e in ents:
@@ -64,8 +74,9 @@ class EntityChannel(Channel):
     name = "entity"
     timing = "entities"
 
-    def __init__(self, fields: str = "headline", pipeline: str | None = None,
-                 n_process: int = 1) -> None:
+    def __init__(
+        self, fields: str = "headline", pipeline: str | None = None, n_process: int = 1
+    ) -> None:
         self.fields = fields
         self.pipeline = pipeline
         self.n_process = n_process
@@ -76,8 +87,11 @@ class EntityChannel(Channel):
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> Channel:
-        return cls(fields=params.get("fields", "headline"), pipeline=params.get("pipeline"),
-                   n_process=params.get("n_process", 1))
+        return cls(
+            fields=params.get("fields", "headline"),
+            pipeline=params.get("pipeline"),
+            n_process=params.get("n_process", 1),
+        )
 
     def extract(self, headlines: list[str], leads: list[str]) -> list[list[list[str]]]:
         """Entities of headlines (and leads) with this channel's settings."""
@@ -98,8 +112,9 @@ class EntityChannel(Channel):
         for r in rows:
             if r.id in known:
                 r.entities = known[r.id]
-        for r, ents in zip(todo, self.extract([r.headline for r in todo],
-                                              [r.lead for r in todo]), strict=True):
+        for r, ents in zip(
+            todo, self.extract([r.headline for r in todo], [r.lead for r in todo]), strict=True
+        ):
             r.entities = ents
         self._count(rows)
 
@@ -150,7 +165,7 @@ class EntityChannel(Channel):
         df = np.zeros(m, dtype=np.float32)
         df[: len(self.df_)] = np.maximum(self.df_, 0)
         idf = (np.log((1 + n_alive) / (1 + df)) + 1.0).astype(np.float32)
-        w2 = idf ** 2
+        w2 = idf**2
         norms = np.sqrt(np.asarray(ent @ w2).ravel())
         norms[norms == 0] = 1.0
         self.prepared_ = {"entT": ent.T.tocsr(), "ent": ent, "w2": w2, "norm": norms}
@@ -159,11 +174,11 @@ class EntityChannel(Channel):
     # -- querying ----------------------------------------------------------------------
 
     def query_ids(self, pos: list[int], index: RelatedIndex) -> Any:
-        return self.query_texts([], [[n for n, _ in index.store.rows[p].entities] for p in pos],
-                                index)
+        return self.query_texts(
+            [], [[n for n, _ in index.store.rows[p].entities] for p in pos], index
+        )
 
-    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex
-                    ) -> Any:
+    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex) -> Any:
         """One 0/1 row over the entity keys per query (its entity names)."""
         import numpy as np
 
@@ -175,8 +190,9 @@ class EntityChannel(Channel):
     def _vector(self, names: list[str], m: int) -> Any:
         import numpy as np
 
-        idx = sorted({self.vocab_[k] for k in row_keys([[n, ""] for n in names])
-                      if k in self.vocab_})
+        idx = sorted(
+            {self.vocab_[k] for k in row_keys([[n, ""] for n in names]) if k in self.vocab_}
+        )
         q = np.zeros(m, dtype=np.float32)
         q[idx] = 1.0
         return q
@@ -205,8 +221,9 @@ class EntityChannel(Channel):
     # -- persistence (the entities live on the rows) -------------------------------------
 
     @classmethod
-    def load(cls, src: Path, manifest: dict[str, Any], params: dict[str, Any],
-             index: RelatedIndex) -> Channel | None:
+    def load(
+        cls, src: Path, manifest: dict[str, Any], params: dict[str, Any], index: RelatedIndex
+    ) -> Channel | None:
         """Rebuild the vocabulary and frequencies from the stored rows (no extraction)."""
         if not cls.wanted(params):
             return None

@@ -73,8 +73,10 @@ class TfidfChannel(Channel):
     def prepared(self) -> dict[str, Any]:
         """Query-time structures: the rows transposed (postings) and the analyzer."""
         if getattr(self, "prepared_", None) is None:
-            self.prepared_ = {"postings": self.rows_.T.tocsr(),
-                              "analyzer": self.vec_.build_analyzer()}
+            self.prepared_ = {
+                "postings": self.rows_.T.tocsr(),
+                "analyzer": self.vec_.build_analyzer(),
+            }
         return self.prepared_
 
     # -- querying ------------------------------------------------------------------
@@ -82,8 +84,7 @@ class TfidfChannel(Channel):
     def query_ids(self, pos: list[int], index: RelatedIndex) -> Any:
         return self.rows_[pos]
 
-    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex
-                    ) -> Any:
+    def query_texts(self, texts: list[str], entities: list[list[str]], index: RelatedIndex) -> Any:
         """TF-IDF rows like ``TfidfVectorizer.transform`` without its per-call overhead."""
         import numpy as np
         import scipy.sparse as sp
@@ -102,13 +103,19 @@ class TfidfChannel(Channel):
             if vec.sublinear_tf:
                 vals = 1.0 + np.log(vals)
             vals = vals * idf[cols]
-            norm = float(np.sqrt((vals ** 2).sum()))
+            norm = float(np.sqrt((vals**2).sum()))
             indices.append(cols)
             data.append(vals / norm if norm else vals)
             indptr.append(indptr[-1] + len(cols))
-        return sp.csr_matrix((np.concatenate(data) if data else [],
-                              np.concatenate(indices) if indices else [], indptr),
-                             shape=(len(texts), len(vocab)), dtype=np.float32)
+        return sp.csr_matrix(
+            (
+                np.concatenate(data) if data else [],
+                np.concatenate(indices) if indices else [],
+                indptr,
+            ),
+            shape=(len(texts), len(vocab)),
+            dtype=np.float32,
+        )
 
     def similarities(self, queries: Any, index: RelatedIndex) -> Any:
         """Cosines of TF-IDF query rows with every row.
@@ -149,8 +156,9 @@ class TfidfChannel(Channel):
         return files + [f"{self.name}.npz"]
 
     @classmethod
-    def load(cls, src: Path, manifest: dict[str, Any], params: dict[str, Any],
-             index: RelatedIndex) -> Channel | None:
+    def load(
+        cls, src: Path, manifest: dict[str, Any], params: dict[str, Any], index: RelatedIndex
+    ) -> Channel | None:
         from newstag.related.vectorizers import load_npz, load_vectorizer
 
         channel = cls.from_params(params)
@@ -173,8 +181,11 @@ def dense_rows(x: Any, pos: Any) -> tuple[Any, Any]:
     starts, ends = x.indptr[pos], x.indptr[np.asarray(pos) + 1]
     lens = ends - starts
     row = np.repeat(np.arange(len(lens)), lens)
-    offs = np.arange(int(lens.sum())) - np.repeat(np.cumsum(lens) - lens, lens) + \
-        np.repeat(starts, lens)
+    offs = (
+        np.arange(int(lens.sum()))
+        - np.repeat(np.cumsum(lens) - lens, lens)
+        + np.repeat(starts, lens)
+    )
     cols, inv = np.unique(x.indices[offs], return_inverse=True)
     dense = np.zeros((len(lens), len(cols)), dtype=np.float32)
     np.add.at(dense, (row, inv), x.data[offs])

@@ -50,12 +50,15 @@ class MiniLMChannel(DenseChannel):
 
         encoder = minilm_onnx.load()
         if encoder is None:  # pragma: no cover - the model ships with the package
-            raise RelatedError("the MiniLM model (newstag/data/minilm-int8.onnx) is missing: "
-                               "reinstall newstag or rebuild the index with minilm off")
+            raise RelatedError(
+                "the MiniLM model (newstag/data/minilm-int8.onnx) is missing: "
+                "reinstall newstag or rebuild the index with minilm off"
+            )
         return encoder.embed(texts)
 
-    def candidate_scores(self, cand: Any, comps: dict[str, Any], q: dict[str, Any],
-                         weights: dict[str, float]) -> Any:
+    def candidate_scores(
+        self, cand: Any, comps: dict[str, Any], q: dict[str, Any], weights: dict[str, float]
+    ) -> Any:
         """From the fusion's scores, or from the query vector when the mode gives no weight
         to this channel (it was not scored)."""
         import numpy as np
@@ -72,8 +75,10 @@ class MiniLMChannel(DenseChannel):
         if found is None:  # pragma: no cover - the model ships with the package
             return None
         if found != manifest.get("minilm_model"):
-            raise RelatedError(f"{src}: built with another MiniLM model than this "
-                               "newstag's; rebuild the index with `newstag index build`")
+            raise RelatedError(
+                f"{src}: built with another MiniLM model than this "
+                "newstag's; rebuild the index with `newstag index build`"
+            )
         self.fingerprint_ = found
         return self
 

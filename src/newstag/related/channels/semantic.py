@@ -54,10 +54,12 @@ class SemanticChannel(DenseChannel):
 
         self.model_ = manifest.get("semantic_model")
         if self.model_ != semantic_model():
-            raise RelatedError(f"{src}: its sentence embeddings are {self.model_}, "
-                               f"this newstag computes {semantic_model()}; rebuild the index "
-                               "with `newstag index build --semantic` (NEWSTAG_MINILM_ADAPTER="
-                               "off selects the plain MiniLM)")
+            raise RelatedError(
+                f"{src}: its sentence embeddings are {self.model_}, "
+                f"this newstag computes {semantic_model()}; rebuild the index "
+                "with `newstag index build --semantic` (NEWSTAG_MINILM_ADAPTER="
+                "off selects the plain MiniLM)"
+            )
         return self
 
     def model_name(self) -> str:

@@ -26,8 +26,9 @@ class WordChannel(TfidfChannel):
         import numpy as np
         from sklearn.feature_extraction.text import TfidfVectorizer
 
-        return TfidfVectorizer(analyzer=word_terms, sublinear_tf=True, dtype=np.float32,
-                               min_df=self.min_df)
+        return TfidfVectorizer(
+            analyzer=word_terms, sublinear_tf=True, dtype=np.float32, min_df=self.min_df
+        )
 
     def extras(self, cand: Any, q: dict[str, Any], index: RelatedIndex) -> list[Any]:
         """Shared word terms, the candidate's word count and its difference with the query's,
@@ -44,8 +45,9 @@ class WordChannel(TfidfChannel):
             q_terms = {vocab[t] for t in word_terms(q["_text"]) if t in vocab}
             q_text = q["_text"]
         indptr, indices = self.rows_.indptr, self.rows_.indices
-        shared = [len(q_terms.intersection(indices[indptr[c]:indptr[c + 1]].tolist()))
-                  for c in cand]
+        shared = [
+            len(q_terms.intersection(indices[indptr[c] : indptr[c + 1]].tolist())) for c in cand
+        ]
         n_c = np.diff(indptr)[cand].astype(np.float64)
         q_nums = set(NUMBER.findall(q_text))
         known = self.prepared().setdefault("numbers", {})  # numbers of each row, as queries go
@@ -55,6 +57,10 @@ class WordChannel(TfidfChannel):
             if nums is None:
                 nums = known[c] = frozenset(NUMBER.findall(store.text(c)))
             c_nums.append(nums)
-        return [np.array(shared, dtype=np.float64), n_c, n_c - len(q_terms),
-                np.array([len(q_nums & n) for n in c_nums], dtype=np.float64),
-                np.array([bool(q_nums) and bool(n - q_nums) for n in c_nums], dtype=np.float64)]
+        return [
+            np.array(shared, dtype=np.float64),
+            n_c,
+            n_c - len(q_terms),
+            np.array([len(q_nums & n) for n in c_nums], dtype=np.float64),
+            np.array([bool(q_nums) and bool(n - q_nums) for n in c_nums], dtype=np.float64),
+        ]

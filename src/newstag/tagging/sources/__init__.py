@@ -18,8 +18,17 @@ from newstag.tagging.sources.base import (
     source_class,
 )
 
-BUILT_IN = (classifier.ClassifierSource, knn.KNNSource, labels.LabelSource,
-            linker.LinkerSource)
+BUILT_IN = (classifier.ClassifierSource, knn.KNNSource, labels.LabelSource, linker.LinkerSource)
 
-__all__ = ["BUILT_IN", "DEFAULT_SOURCES", "SOURCES", "Batch", "CandidateSource", "Features",
-           "TrainingSet", "feature_order", "register_source", "source_class"]
+__all__ = [
+    "BUILT_IN",
+    "DEFAULT_SOURCES",
+    "SOURCES",
+    "Batch",
+    "CandidateSource",
+    "Features",
+    "TrainingSet",
+    "feature_order",
+    "register_source",
+    "source_class",
+]

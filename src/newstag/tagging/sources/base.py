@@ -124,8 +124,9 @@ def source_class(name: str) -> type[CandidateSource]:
     try:
         return SOURCES[name]
     except KeyError:
-        raise ValueError(f"unknown candidate source {name!r} (known: "
-                         f"{', '.join(sorted(SOURCES))})") from None
+        raise ValueError(
+            f"unknown candidate source {name!r} (known: {', '.join(sorted(SOURCES))})"
+        ) from None
 
 
 def feature_order(sources: Sequence[CandidateSource]) -> tuple[str, ...]:
@@ -137,9 +138,9 @@ def feature_order(sources: Sequence[CandidateSource]) -> tuple[str, ...]:
     for source in sources:
         for feature in source.FEATURES:
             if feature in names:
-                raise ValueError(f"feature {feature!r} of source {source.name!r} is "
-                                 "another source's already")
+                raise ValueError(
+                    f"feature {feature!r} of source {source.name!r} is another source's already"
+                )
             names.append(feature)
     legacy = {n: i for i, n in enumerate(FEATURES)}
-    return tuple(sorted(names, key=lambda n: (n not in legacy, legacy.get(n, 0),
-                                              names.index(n))))
+    return tuple(sorted(names, key=lambda n: (n not in legacy, legacy.get(n, 0), names.index(n))))

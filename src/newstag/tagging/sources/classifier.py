@@ -34,8 +34,9 @@ class ClassifierFeatures(TypedDict):
 class ClassifierState:
     """One article's scores: the top ``n_candidates`` tags with (score, rank)."""
 
-    def __init__(self, scores: np.ndarray | None, labels: list[str], index: dict[str, int],
-                 n_candidates: int) -> None:
+    def __init__(
+        self, scores: np.ndarray | None, labels: list[str], index: dict[str, int], n_candidates: int
+    ) -> None:
         self.scores = scores
         self.index = index
         self.top: dict[str, tuple[float, int]] = {}
@@ -70,8 +71,15 @@ class ClassifierSource(CandidateSource):
     part = "classifier"
     FEATURES = tuple(ClassifierFeatures.__annotations__)
 
-    def __init__(self, C: float = 1.0, max_clf_labels: int = 300, min_clf_count: int = 1,
-                 prune: int = 2000, n_jobs: int = 1, n_candidates: int = 15) -> None:
+    def __init__(
+        self,
+        C: float = 1.0,
+        max_clf_labels: int = 300,
+        min_clf_count: int = 1,
+        prune: int = 2000,
+        n_jobs: int = 1,
+        n_candidates: int = 15,
+    ) -> None:
         self.C = C
         self.max_clf_labels = max_clf_labels
         self.min_clf_count = min_clf_count
@@ -85,17 +93,23 @@ class ClassifierSource(CandidateSource):
         from newstag.tagging.classifier import LinearOvR
 
         counts = Counter(t for ts in data.tags for t in ts)
-        labels = sorted(t for t, c in counts.most_common(self.max_clf_labels)
-                        if c >= self.min_clf_count)
+        labels = sorted(
+            t for t, c in counts.most_common(self.max_clf_labels) if c >= self.min_clf_count
+        )
         self.clf_ = None
         if labels:
             index = {t: j for j, t in enumerate(labels)}
             pairs = [(i, index[t]) for i, ts in enumerate(data.tags) for t in ts if t in index]
-            Y = sp.csc_matrix((np.ones(len(pairs), dtype=np.int8),
-                               ([i for i, _ in pairs], [j for _, j in pairs])),
-                              shape=(data.X.shape[0], len(labels)))
+            Y = sp.csc_matrix(
+                (
+                    np.ones(len(pairs), dtype=np.int8),
+                    ([i for i, _ in pairs], [j for _, j in pairs]),
+                ),
+                shape=(data.X.shape[0], len(labels)),
+            )
             self.clf_ = LinearOvR(C=self.C, prune=self.prune, n_jobs=self.n_jobs).fit(
-                data.X, Y, labels)
+                data.X, Y, labels
+            )
         return self
 
     def scan(self, batch: Batch) -> list[ClassifierState]:
@@ -115,7 +129,8 @@ class ClassifierSource(CandidateSource):
             "clf_score": NO_SCORE if score is None else score,
             "clf_rank": math.log1p(rank) if rank is not None else FAR_RANK,
             "has_clf": float(score is not None),
-            "clf_margin": score - state.best if score is not None and state.best is not None
+            "clf_margin": score - state.best
+            if score is not None and state.best is not None
             else 2 * NO_SCORE,
             "clf_positives": math.log1p(state.positives),
         }

@@ -61,8 +61,14 @@ class KNNSource(CandidateSource):
         out = []
         for i in range(len(batch.texts)):
             lo, hi = votes.indptr[i], votes.indptr[i + 1]
-            out.append(KNNState({labels[j]: float(v) for j, v in zip(
-                votes.indices[lo:hi], votes.data[lo:hi], strict=True)}))
+            out.append(
+                KNNState(
+                    {
+                        labels[j]: float(v)
+                        for j, v in zip(votes.indices[lo:hi], votes.data[lo:hi], strict=True)
+                    }
+                )
+            )
         return out
 
     def propose(self, state: KNNState) -> list[str]:

@@ -24,8 +24,9 @@ class LabelSource(CandidateSource):
     FEATURES = tuple(LabelFeatures.__annotations__)
 
     def fit(self, data: TrainingSet) -> LabelSource:
-        vocabulary = data.vocabulary if data.vocabulary is not None else \
-            {t for ts in data.tags for t in ts}
+        vocabulary = (
+            data.vocabulary if data.vocabulary is not None else {t for ts in data.tags for t in ts}
+        )
         self.forms_ = tag_label_forms(vocabulary, data.aliases)
         return self
 

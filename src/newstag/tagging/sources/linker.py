@@ -48,8 +48,7 @@ class LinkerFeatures(TypedDict):
     n_str_tags: float
 
 
-def evidence_features(ev: LinkEvidence | None, prior: float, is_new: bool
-                      ) -> LinkerFeatures:
+def evidence_features(ev: LinkEvidence | None, prior: float, is_new: bool) -> LinkerFeatures:
     """The features of a candidate's entity evidence (``None``: no entity points to it).
 
     Keys the linker may leave out read as zero; a key it never writes raises ``KeyError``.
@@ -112,8 +111,13 @@ class LinkerSource(CandidateSource):
     part = "linker"
     FEATURES = tuple(LinkerFeatures.__annotations__)
 
-    def __init__(self, link_min_support: int = 2, country_links: bool = True,
-                 surname_links: bool = True, new_min_salience: float = 0.3) -> None:
+    def __init__(
+        self,
+        link_min_support: int = 2,
+        country_links: bool = True,
+        surname_links: bool = True,
+        new_min_salience: float = 0.3,
+    ) -> None:
         self.link_min_support = link_min_support
         self.country_links = country_links
         self.surname_links = surname_links
@@ -122,10 +126,11 @@ class LinkerSource(CandidateSource):
     def fit(self, data: TrainingSet) -> LinkerSource:
         from newstag.tagging.linker import TagLinker
 
-        self.linker_ = TagLinker(min_support=self.link_min_support,
-                                 country_forms=self.country_links,
-                                 surnames=self.surname_links).fit(data.entities, data.tags,
-                                                                  aliases=data.aliases)
+        self.linker_ = TagLinker(
+            min_support=self.link_min_support,
+            country_forms=self.country_links,
+            surnames=self.surname_links,
+        ).fit(data.entities, data.tags, aliases=data.aliases)
         return self
 
     def scan(self, batch: Batch) -> list[LinkerState]:
@@ -146,10 +151,18 @@ class LinkerSource(CandidateSource):
             if e["name"] in taken or e["name"] in state.new or self.linker_.known(e):
                 continue
             state.new[e["name"]] = {
-                "salience": e["salience"], "mentions": e.get("count", 0),
-                "in_headline": e.get("in_headline"), "in_lead": e.get("in_lead"),
-                "str_quality": 0.0, "link_conf": 0.0, "link_support": 0, "via_country": False,
-                "n_entities": 1, "entity_type": e.get("type", ""), "entities": [e["name"]]}
+                "salience": e["salience"],
+                "mentions": e.get("count", 0),
+                "in_headline": e.get("in_headline"),
+                "in_lead": e.get("in_lead"),
+                "str_quality": 0.0,
+                "link_conf": 0.0,
+                "link_support": 0,
+                "via_country": False,
+                "n_entities": 1,
+                "entity_type": e.get("type", ""),
+                "entities": [e["name"]],
+            }
         return state.new
 
     def features(self, state: LinkerState, tag: str, new: bool) -> LinkerFeatures:
