@@ -22,9 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from newstag import settings
 from newstag.encoders import adapter, weights
-from newstag.encoders.minilm_onnx import DIM, MAX_TOKENS, TOKENIZER
+from newstag.encoders.minilm_onnx import DIM, TOKENIZER, load_tokenizer, session_options
 from newstag.paths import PACKAGE_DATA
 
 GRAPH = PACKAGE_DATA / "minilm-graph.onnx"
@@ -70,22 +69,16 @@ class FullMiniLM:
         tokenizer: Path = TOKENIZER,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         spec = json.loads(mapping.read_text(encoding="utf-8"))
         source = weights.minilm_dir() / spec["weights"]
         self._arrays = filled_weights(spec["initializers"], source, adapter_path)
         # onnxruntime uses these buffers in place: they live as long as the session
         self._values = [ort.OrtValue.ortvalue_from_numpy(a) for a in self._arrays.values()]
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or settings.current().onnx_threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        opts = session_options(threads)
         opts.add_external_initializers(list(self._arrays), self._values)
         self.session = ort.InferenceSession(str(graph), opts, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(tokenizer))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.tokenizer = load_tokenizer(tokenizer)
         self.dim = DIM
 
     def _batches(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +29,28 @@ MODEL = PACKAGE_DATA / "minilm-int8.onnx"
 TOKENIZER = PACKAGE_DATA / "minilm-tokenizer.json"
 MAX_TOKENS = 256  # all-MiniLM-L6-v2's max_seq_length in sentence-transformers
 DIM = 384
+
+
+def session_options(threads: int | None = None) -> Any:
+    """onnxruntime options of newstag's MiniLM encoders: ``threads`` intra-op threads (default
+    ``NEWSTAG_ONNX_THREADS``), one inter-op thread, warnings off."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads or settings.current().onnx_threads
+    opts.inter_op_num_threads = 1
+    opts.log_severity_level = 3
+    return opts
+
+
+def load_tokenizer(path: str | Path = TOKENIZER) -> Any:
+    """MiniLM's WordPiece tokenizer: no padding, truncated at :data:`MAX_TOKENS`."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(MAX_TOKENS)
+    return tokenizer
 
 
 class OnnxMiniLM:
@@ -44,16 +67,11 @@ class OnnxMiniLM:
         threads: int | None = None,
     ) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads or settings.current().onnx_threads
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
-        self.session = ort.InferenceSession(str(model), opts, providers=["CPUExecutionProvider"])
-        self.tokenizer = Tokenizer.from_file(str(tokenizer))
-        self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(MAX_TOKENS)
+        self.session = ort.InferenceSession(
+            str(model), session_options(threads), providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = load_tokenizer(tokenizer)
         self.dim = DIM
         self.fingerprint = fingerprint(str(model))
 
