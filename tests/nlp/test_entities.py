@@ -37,6 +37,13 @@ def test_gazetteer_maps_names_codes_demonyms_and_cities():
     assert gaz.country("Nowhereland") is None
 
 
+def test_us_states_are_not_towns_abroad_of_the_same_name():
+    gaz = gazetteer.load()
+    for state in ("Arizona", "Florida", "Virginia", "Colorado", "Montana", "Oklahoma"):
+        assert gaz.place(state) == (state, "United States", 0), state
+    assert gaz.place("New York")[0] == "New York City"  # the corrections file keeps the city
+
+
 def test_clean_mention_strips_possessive_title_and_the():
     gaz = gazetteer.load()
     assert clean_mention("North Korea's", 10, "GPE", gaz) == ("North Korea", 10)

@@ -45,6 +45,7 @@ def test_strip_edge_punctuation(gaz):
 
 def test_strip_possessive(gaz):
     assert strip_possessive("North Korea's", ctx(gaz, "GPE")) == "North Korea"
+    assert strip_possessive("David Chang‘s", ctx(gaz, "PERSON")) == "David Chang"  # a misused quote
     assert strip_possessive("Putin’s", ctx(gaz)) == "Putin"
     assert strip_possessive("Paris", ctx(gaz, "GPE")) == "Paris"
 

@@ -20,9 +20,11 @@ from importlib import metadata
 from newstag.paths import PACKAGE_DATA
 
 _DATA = PACKAGE_DATA / "places.json"
-TABLES_VERSION = 3
+TABLES_VERSION = 5
 """Bump when :func:`build` changes, so stale disk caches are rebuilt."""
 MIN_ALIAS_POPULATION = 250_000
+ALIAS_OVER_NAME = 50
+"""A big city's old name wins over a town's own name when the town is this much smaller."""
 _NAME_OK = re.compile(r"^[A-Z][A-Za-z .'\-]{2,}$")
 
 
@@ -208,7 +210,8 @@ def build() -> Gazetteer:
         gaz.countries.setdefault(key(name), name)
         gaz.country_names.add(name)
     # Primary names first; alternative names (transliterations, old names such as "Kiev")
-    # only for big cities and never over another city's primary name.
+    # only for big cities, and over another city's primary name only when that city is
+    # tiny beside it ("Calcutta" is Kolkata, not the South African village).
     cities = sorted(geo.get_cities().values(), key=lambda c: -c["population"])
     for primary in (True, False):
         for city in cities:
@@ -223,17 +226,35 @@ def build() -> Gazetteer:
                 else [
                     a
                     for a in city.get("alternatenames", [])
-                    if _NAME_OK.match(a) and (big or a == folded)
+                    if _NAME_OK.match(a) and (big or a == folded) and _alias_ok(a, folded)
                 ]
             )
             for form in forms:
                 k = key(form)
-                if k not in gaz.countries and k not in gaz.places:
+                taken = gaz.places.get(k)
+                if k not in gaz.countries and (
+                    taken is None or taken[2] * ALIAS_OVER_NAME < city["population"]
+                ):
                     gaz.places[k] = (city["name"], country, city["population"])
+    # A US state's name is the state, not a town abroad ("Florida", Cuba) or at home
+    # ("Delaware", Ohio); only the cities the corrections file names keep it ("New York").
+    keep_city = {key(name) for name in fixes["city_over_state"]}
     for state in geo.get_us_states().values():
-        gaz.places.setdefault(key(state["name"]), (state["name"], "United States", 0))
+        k = key(state["name"])
+        if k not in keep_city or k not in gaz.places:
+            gaz.places[k] = (state["name"], "United States", 0)
     _add_name_parts(gaz)
     return gaz
+
+
+def _alias_ok(alias: str, name: str) -> bool:
+    """An alternative name is a spelling or an old name ("Kiev", "Bombay"), not a
+    translation or nickname of several words ("White House" for Casablanca)."""
+    from difflib import SequenceMatcher
+
+    if " " not in alias:
+        return True
+    return SequenceMatcher(None, alias.lower(), name.lower()).ratio() >= 0.5
 
 
 def _fold(name: str) -> str:

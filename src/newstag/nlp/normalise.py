@@ -37,7 +37,7 @@ MIN_PLACE_POPULATION = 40_000
 clubs and firms are named after their city, "Northampton", "Houston")."""
 _THE_LABELS = ("GPE", "LOC", "ORG", "NORP")
 _EDGE = re.compile(r"^[\W_]+|[\W_]+$")
-_POSSESSIVE = re.compile(r"(['’]s|s['’]|['’])$")
+_POSSESSIVE = re.compile(r"(['’‘]s|s['’‘]|['’‘])$")
 _ABBREVIATION_END = re.compile(r"\b\w\.\w$")
 
 
