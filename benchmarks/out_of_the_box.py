@@ -14,6 +14,15 @@ names). recall@10: gold people/places found in the top 10 (micro); precision@10:
 10's tags typed person/place, the share that is a gold keyword of that article.
 
     OMP_NUM_THREADS=1 nice .venv/bin/python benchmarks/out_of_the_box.py
+
+``--corpus wikinews-later`` asks the same of whole articles: Wikinews 2013-2015 (889), gold
+from their categories less continents, scored for a model trained on Wikinews before 2013
+(the shipped model has read these articles):
+
+    nice .venv/bin/python benchmarks/wikinews.py --no-baseline --save-model /tmp/wn-2012
+    nice .venv/bin/python scripts/tag_info.py --model /tmp/wn-2012 --before 2013
+    nice .venv/bin/python benchmarks/out_of_the_box.py --corpus wikinews-later \
+        --model /tmp/wn-2012
 """
 
 from __future__ import annotations
@@ -132,23 +141,15 @@ def score(
     return {k: round(v, 4) if isinstance(v, float) else v for k, v in out.items()}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    ap.add_argument("--limit", type=int, default=0, help="Only the first N articles.")
-    args = ap.parse_args()
-    from newstag.nlp import gazetteer
+def nyt_articles(limit: int) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """NYT April 2018: headline + snippet, the editors' keywords."""
     from newstag.paths import shared_data
-    from newstag.tagging.assemble import tag_info
-    from newstag.tagging.tagger import Tagger
 
     folder = shared_data("nyt-2018-04")
     if folder is None:
         sys.exit("needs ../shared/data/nyt-2018-04")
     records = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
-    if args.limit:
-        records = records[: args.limit]
+    records = records[:limit] if limit else records
     articles = [
         {
             "title": r["headline"],
@@ -158,20 +159,63 @@ def main() -> None:
         }
         for r in records
     ]
+    return articles, [r["keywords"] for r in records]
+
+
+def wikinews_later_articles(limit: int) -> tuple[list[dict[str, Any]], list[list[str]]]:
+    """Wikinews 2013-2015 (whole articles), continents left out of the gold: the categories
+    a news site keeps."""
+    from newstag.io.corpus import read_corpus
+    from newstag.paths import shared_data
+
+    folder = shared_data("wikinews")
+    if folder is None:
+        sys.exit("needs ../shared/data/wikinews")
+    records = [
+        r
+        for r in read_corpus(str(folder / "wikinews_en_part*.jsonl.gz"))
+        if r.date and r.date >= "2013"
+    ]
+    records = records[:limit] if limit else records
+    articles = [{"title": r.title, "body": r.body, "id": r.id, "date": r.date} for r in records]
+    return articles, [[t for t in r.tags if t not in CONTINENTS] for r in records]
+
+
+CORPORA = {"nyt": nyt_articles, "wikinews-later": wikinews_later_articles}
+CONTINENTS = {"Africa", "Asia", "Europe", "North America", "South America", "Oceania"}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--limit", type=int, default=0, help="Only the first N articles.")
+    ap.add_argument("--corpus", choices=sorted(CORPORA), default="nyt")
+    ap.add_argument(
+        "--model",
+        default="default",
+        help="The model (for wikinews-later: one trained on Wikinews before 2013).",
+    )
+    args = ap.parse_args()
+    from newstag.nlp import gazetteer
+    from newstag.tagging.assemble import tag_info
+    from newstag.tagging.tagger import Tagger
+
+    articles, keywords = CORPORA[args.corpus](args.limit)
     gaz = gazetteer.load()
-    model = Tagger.load("default")
-    vocab = {t: v["type"] for t, v in tag_info(model.model).get("tags", {}).items()}
+    model = Tagger.load(args.model)
+    vocab = {t: v["type"] for t, v in tag_info(Tagger.load("default").model)["tags"].items()}
     sets = {
-        "all": [gold_of(r["keywords"], gaz, vocab) for r in records],
+        "all": [gold_of(kws, gaz, vocab) for kws in keywords],
         "named in the text": [
-            gold_of(r["keywords"], gaz, vocab, f"{r['headline']}\n{r.get('snippet') or ''}")
-            for r in records
+            gold_of(kws, gaz, vocab, f"{a['title']}\n{a['body']}")
+            for kws, a in zip(keywords, articles, strict=True)
         ],
     }
     modes = {
         "entity-only (--model none)": Tagger.load("none"),
         "shipped model": model,
-        "shipped model + rules/general-news.toml": Tagger.load("default", rules=RULES),
+        "shipped model + rules/general-news.toml": Tagger.load(args.model, rules=RULES),
     }
     rows = []
     for name, tagger in modes.items():
@@ -191,8 +235,9 @@ def main() -> None:
             print(row, flush=True)
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)
-    (out / "out_of_the_box.json").write_text(json.dumps(rows, indent=1) + "\n")
-    print(f"\n{len(records)} articles (dev set)\n")
+    name = "out_of_the_box" if args.corpus == "nyt" else f"out_of_the_box_{args.corpus}"
+    (out / f"{name}.json").write_text(json.dumps(rows, indent=1) + "\n")
+    print(f"\n{len(articles)} articles of {args.corpus}\n")
     print(
         "| gold | mode | people+places R@10 | people R@10 | places R@10 | people+places P@10 "
         "| people P@10 | places P@10 | R@10 vs entity-only | new tags / article |"

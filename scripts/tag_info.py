@@ -193,6 +193,9 @@ def main() -> None:
         default=None,
         help="JSONL.gz glob (default: the Wikinews parts in ../shared/data).",
     )
+    ap.add_argument(
+        "--before", default=None, help="Only articles dated before this (a model's training span)."
+    )
     args = ap.parse_args()
     from newstag.paths import shared_data
 
@@ -204,7 +207,10 @@ def main() -> None:
         pattern = str(folder / "wikinews_en_part*.jsonl.gz")
     model = Path(args.model)
     manifest = json.loads((model / "manifest.json").read_text())
-    info = build(read_records(pattern), manifest)
+    records = read_records(pattern)
+    if args.before:
+        records = [r for r in records if (r.get("date") or "9999") < args.before]
+    info = build(records, manifest)
     path = model / "tag_info.json"
     path.write_text(json.dumps(info, ensure_ascii=False, separators=(",", ":")) + "\n")
     kinds = Counter(v["type"] for v in info["tags"].values())

@@ -12,13 +12,17 @@ from newstag.io.article import read_article
 from newstag.paths import default_model_dir
 from newstag.tagging.assemble import (
     article_year,
+    central_by_name,
     evidence_type,
+    headline_overreach,
     period_prior,
     person_compatible,
     place_compatible,
+    short_form_tag,
     tag_info,
     tag_place_country,
 )
+from newstag.tagging.names import first_name_gender, honorific_gender, name_variants
 from newstag.tagging.tagger import Tagger
 from tests.conftest import SAMPLE
 
@@ -181,3 +185,84 @@ def test_evidence_is_mentions_and_words(tagger, name):
             assert not FEATURE_NAME.match(ev["text"]), ev
         if tag["source"].startswith("classifier"):
             assert any(ev["kind"] == "term" for ev in tag["evidence"]), tag
+
+
+SENATE = {
+    "title": "Senate leaders trade blame over the budget",
+    "body": "Senate Majority Leader Chuck Schumer of New York said on Tuesday that the budget "
+    "would pass. Mr. Clark, a staff member, was also present. Schumer spoke in Washington.",
+}
+BAYERN = {
+    "title": "Kane scores twice as Bayern beat Dortmund",
+    "body": "Harry Kane scored twice as Bayern beat Borussia Dortmund 4-0 on Saturday. Thomas "
+    "Tuchel said his side had been patient. Dortmund coach Edin Terzic said Bayern were "
+    "too strong.",
+}
+
+
+def test_a_nickname_names_the_same_person(tagger):
+    chuck = {"name": "Chuck Schumer", "type": "person", "aliases": ["Chuck Schumer"]}
+    assert person_compatible("Charles Schumer", chuck, tagger.model)
+    assert not person_compatible("Charles Kennedy", chuck, tagger.model)
+    assert "charles schumer" in name_variants("Chuck Schumer")
+    assert "chuck schumer" in name_variants("Charles Schumer")
+
+
+def test_an_honorific_must_agree_with_the_first_name(tagger):
+    text = "Lawyers said Mr. Clark had left."
+    start = text.index("Clark")
+    mentions = [["Clark", start, start + 5]]
+    assert honorific_gender(mentions, text) == "male"
+    assert first_name_gender("Helen Clark") == "female"
+    assert first_name_gender("Clark, Helen") == "female"
+    clark = {"name": "Clark", "type": "person", "aliases": [], "gender": "male"}
+    assert not person_compatible("Helen Clark", clark, tagger.model)
+    tags = {t["tag"] for t in tags_of(tagger, SENATE, 30)}
+    assert "Helen Clark" not in tags
+
+
+def test_a_club_by_its_short_name_is_the_vocabulary_club(tagger):
+    assert short_form_tag("Bayern", tagger.model) == "FC Bayern München"
+    assert short_form_tag("FC", tagger.model) is None  # too short to decide
+    by_name = {t["tag"]: t for t in tags_of(tagger, BAYERN, 30)}
+    assert by_name["FC Bayern München"]["type"] == "organisation"
+    assert {"Bayern"} == {e["text"] for e in by_name["FC Bayern München"]["evidence"]}
+
+
+def test_a_name_typed_two_ways_keeps_its_central_entity():
+    infos = [
+        {"name": "Bayern", "type": "organisation", "salience": 0.39},
+        {"name": "Bayern", "type": "person", "salience": 0.19},
+    ]
+    assert central_by_name(infos)["Bayern"]["type"] == "organisation"
+    assert central_by_name(infos[::-1])["Bayern"]["type"] == "organisation"
+
+
+def test_a_title_case_headline_word_run_into_a_name(tagger):
+    headline = "Trump Foresees National Guard Securing Border"
+    article = {
+        "title": headline,
+        "body": "President Trump plans to deploy the National Guard, the White House said.",
+        "date": "2018-04-04",
+    }
+    over = {
+        "name": "Trump Foresees",
+        "type": "person",
+        "mentions": [["Trump Foresees", 0, 14], ["Trump", len(headline) + 11, len(headline) + 16]],
+    }
+    assert headline_overreach(over, len(headline)) == "Trump"
+    barbara = {**over, "name": "Barbara Bush", "mentions": [["Barbara Bush", 0, 12]]}
+    assert headline_overreach(barbara, len(headline)) is None
+    tags = [t["tag"] for t in tags_of(tagger, article)]
+    assert "Donald Trump" in tags and "Trump Foresees" not in tags, tags
+    assert "Casablanca" not in tags and "Morocco" not in tags, tags  # "White House"
+
+
+def test_a_headline_word_is_no_vocabulary_tag(tagger):
+    article = {
+        "title": "Gasps in Courtroom as Hannity Is Named as Cohen's Secret Client",
+        "body": "Lawyers for Mr. Cohen had sought to keep Mr. Hannity's identity a secret.",
+    }
+    tags = {t["tag"]: t for t in tags_of(tagger, article, 30)}
+    assert "Gasps" not in tags
+    assert tags["Cohen"].get("new") and tags["Hannity"].get("new")

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from newstag.tagging.linker import _PAREN, name_key, norm, tag_forms
+from newstag.tagging.names import first_name_gender, honorific_gender, name_variants
 
 if TYPE_CHECKING:  # pragma: no cover
     from newstag.io.article import Article
@@ -237,12 +238,16 @@ def _same_spelling(a: str, b: str) -> bool:
 
 
 def person_compatible(tag: str, info: dict[str, Any], model: TagModel) -> bool:
-    """A person mention carries the tag's identity: its full name is one of the tag's forms,
-    or it is a surname alone that the vocabulary gives to this tag only."""
+    """A person mention carries the tag's identity: its full name is one of the tag's forms
+    (a first name may be its nickname), or it is a surname alone that the vocabulary gives to
+    this tag only; an honorific's gender must not contradict the tag's first name."""
+    gender = info.get("gender")
+    if gender and first_name_gender(tag) not in (None, gender):
+        return False  # "Mr. Clark" is not "Helen Clark"
     forms = {k for k, _ in tag_forms(tag)}
     names = [info["name"], *(a for a in info.get("aliases") or [] if len(a.split()) > 1)]
-    if any(name_key(n) in forms for n in names):
-        return True
+    if any(variant in forms for n in names for variant in name_variants(n)):
+        return True  # its full name, or with a nickname ("Chuck Schumer")
     linker = model.linker_
     return len(info["name"].split()) == 1 and linker.surname_tag(info) == tag
 
@@ -296,6 +301,55 @@ def bare_index(model: TagModel) -> dict[str, list[str]]:
     return index
 
 
+_ORG_WORDS: weakref.WeakKeyDictionary[Any, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
+def short_form_tag(name: str, model: TagModel) -> str | None:
+    """The one organisation tag of the vocabulary whose name holds all the words of a short
+    form ("Bayern" -> "FC Bayern München", "Tottenham" -> "Tottenham Hotspur"), else None."""
+    index = _ORG_WORDS.get(model)
+    if index is None:
+        index = {}
+        for tag in model.tag_counts_:
+            if recorded_type(model, tag) not in ("person", "place"):  # or mistyped topic
+                for word in _tokens(_PAREN.sub("", tag)):
+                    index.setdefault(word, set()).add(tag)
+        _ORG_WORDS[model] = index
+    words = _tokens(name)
+    if not words or any(len(w) < 4 for w in words):
+        return None
+    tags = set.intersection(*(index.get(w, set()) for w in words))
+    return next(iter(tags)) if len(tags) == 1 else None
+
+
+def headline_overreach(info: dict[str, Any], headline_end: int) -> str | None:
+    """The name a person goes by when NER ran it into the next word of a Title Case headline
+    ("Trump Foresees", the body saying "Trump"): the body's name that begins the headline's
+    and is no first name; else ``None``."""
+    words = info["name"].split()
+    if info.get("type") != "person" or headline_end <= 0 or len(words) < 2:
+        return None
+    mentions = info.get("mentions", [])
+    if any(text == info["name"] and start >= headline_end for text, start, _ in mentions):
+        return None  # the body writes the full name too
+    for text, start, _ in mentions:
+        short = text.split()
+        if (
+            start >= headline_end
+            and len(short) < len(words)
+            and words[: len(short)] == short
+            and short[0].lower() not in _gaz().first_names
+        ):
+            return text
+    return None
+
+
+def as_named(info: dict[str, Any]) -> dict[str, Any]:
+    """The entity under the name its body uses, when a headline overreached."""
+    body = info.get("body_name")
+    return {**info, "name": body, "aliases": [body]} if body else info
+
+
 def resolve_places(infos: list[dict[str, Any]]) -> None:
     """A country's name that is also a place elsewhere (Georgia, the US state) means that
     place when the article's other places lie there and none in the country."""
@@ -316,6 +370,7 @@ def identity_tag(
     info: dict[str, Any], model: TagModel, candidates: dict[str, dict[str, Any]]
 ) -> str | None:
     """The vocabulary tag this entity *is*, or ``None`` (then it may be a new tag)."""
+    info = as_named(info)
     linker = model.linker_
     etype = info.get("type")
     names = [info["name"]]
@@ -323,7 +378,9 @@ def identity_tag(
         a for a in info.get("aliases") or [] if etype != "person" or len(a.split()) > 1
     ]  # "Kim" alone does not decide
     for name in names:
-        hit = linker.string_index_.get(name_key(name))
+        own = name_key(name)
+        keys = [own, *sorted(name_variants(name) - {own})] if etype == "person" else [own]
+        hit = next(filter(None, map(linker.string_index_.get, keys)), None)
         if (
             hit
             and (etype != "person" or person_compatible(hit[0], info, model))
@@ -337,11 +394,16 @@ def identity_tag(
     if etype == "person":
         surname = linker.surname_tag(info)
         return surname if surname and person_compatible(surname, info, model) else None
+    if etype == "organisation":
+        short = short_form_tag(info["name"], model)
+        if short and place_compatible(short, info):
+            return short
     own = _tokens(info["name"])
     for tag, cand in candidates.items():  # "Bayern" -> "FC Bayern München"
         ev = cand.get("ev") or {}
         if (
-            info["name"] in (ev.get("entities") or [])
+            not cand.get("new")  # the model's echo of an entity is no vocabulary tag
+            and info["name"] in (ev.get("entities") or [])
             and own
             and own <= _tokens(tag)
             and recorded_type(model, tag) != "person"
@@ -408,6 +470,17 @@ def top_words(model: TagModel, x: tuple[Any, Any] | None, n: int = 3) -> list[di
 # ---------------------------------------------------------------- assembly
 
 
+def central_by_name(infos: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Name -> its most central entity (NER may type one name two ways: "Bayern" the club
+    and, once, a person)."""
+    out: dict[str, dict[str, Any]] = {}
+    for info in infos:
+        seen = out.get(info["name"])
+        if seen is None or info.get("salience", 0.0) > seen.get("salience", 0.0):
+            out[info["name"]] = info
+    return out
+
+
 def _model_drafts(
     model: TagModel,
     ranked: list[dict[str, Any]],
@@ -418,8 +491,8 @@ def _model_drafts(
     """Drafts of the model's candidates that pass the identity check, period-weighted."""
     info = tag_info(model)
     rows = info.get("tags", {})
-    by_name = {i["name"]: i for i in infos}
-    people = [i for i in infos if i.get("type") == "person"]
+    by_name = central_by_name(infos)
+    people = [as_named(i) for i in infos if i.get("type") == "person"]
     drafts: dict[str, Draft] = {}
     for cand in ranked:
         tag = cand["tag"]
@@ -453,7 +526,7 @@ def _add_entities(
     """Entity centrality onto the tags the entities are; unknown salient ones as new tags."""
     from newstag.tagging.tagger import entity_suggestions
 
-    by_name = {i["name"]: i for i in infos}
+    by_name = central_by_name(infos)
     candidates = {c["tag"]: c for c in ranked}
     for etag in entity_suggestions(entities, top_k=10_000):
         name = etag["tag"]
@@ -467,7 +540,7 @@ def _add_entities(
         target = identity_tag(info, model, candidates) if model is not None else None
         draft = drafts.get(target) if target else None
         if draft is None:
-            tag = target or name
+            tag = target or info.get("body_name") or name
             if (
                 target is None
                 and tag in drafts
@@ -551,6 +624,9 @@ def assemble(
     infos = [entity_info(e) for e in entities]
     for info, e in zip(infos, entities, strict=True):
         info["label"] = e.label
+        if info.get("type") == "person":
+            info["gender"] = honorific_gender(info.get("mentions", []), article.text)
+            info["body_name"] = headline_overreach(info, article.headline_end)
     resolve_places(infos)
     year = article_year(article, today)
     drafts = _model_drafts(model, ranked, infos, year, x) if model is not None else {}

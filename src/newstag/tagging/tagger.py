@@ -33,9 +33,12 @@ def entity_suggestions(
     entities: list[Entity], top_k: int = 10, min_score: float = 0.0
 ) -> list[dict[str, Any]]:
     """Tags from salient entities: people, organisations, places (cities roll up to countries)."""
-    by_name = {e.name: e for e in entities}
+    by_name: dict[str, Entity] = {}
+    for entity in entities:  # one name typed two ways: the more central entity
+        if entity.name not in by_name or entity.salience > by_name[entity.name].salience:
+            by_name[entity.name] = entity
     tags: dict[str, dict[str, Any]] = {}
-    for entity in entities:
+    for entity in by_name.values():
         if entity.type == "group":
             continue
         score = entity.salience
