@@ -102,6 +102,15 @@ def test_clean_page_finds_headline_story_and_dropped_lines():
     assert [(d.line, d.reason) for d in page.dropped] == [(1, "page prompt"), (5, "page prompt")]
 
 
+def test_a_title_case_headline_without_function_words_is_no_tag_line():
+    headline = "Rishi Sunak Calls Early General Election"
+    story = "British Prime Minister Rishi Sunak on Wednesday called a general election for July 4."
+    assert classify_line(headline)[1] == "tag line"  # alone it reads as site tags
+    page = _page(f"{headline}\n{story}\nPolitics Elections Rishi Sunak Keir Starmer Labour")
+    assert page.title == headline and page.body == story
+    assert [d.reason for d in page.dropped] == ["tag line"]  # the tags after the story go
+
+
 def test_without_a_headline_every_story_line_stays_in_the_body():
     page = _page(STORY, has_headline=False)
     assert page.title == "" and page.body.startswith("Storm Hits Coast\n\nA storm hit")

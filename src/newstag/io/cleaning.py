@@ -254,6 +254,7 @@ def clean_page(
     ``has_headline=False`` (a body whose headline arrived as a field) no line becomes
     the headline: every story line stays in the body.
     """
+    kinds = _headline_not_tags(kinds)
     start, end = _story_span(kinds, lines)
     keep = set(_head(kinds, start)) | {
         j for j in range(start, end) if kinds[j][0] in (PROSE, HEADING, DATA)
@@ -272,6 +273,20 @@ def clean_page(
         body="\n\n".join(lines[j][1] for j in sorted(keep)),
         dropped=dropped,
     )
+
+
+def _headline_not_tags(kinds: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A run-on "tag line" right above the first paragraph, with no heading or prose above
+    it, is the headline: Title Case without function words ("Rishi Sunak Calls Early General
+    Election"). Site tag lines come after the story or below its headline."""
+    first = next((j for j, (kind, _) in enumerate(kinds) if kind == PROSE), 0)
+    if (
+        first > 0
+        and kinds[first - 1] == (TOPICS, "tag line")
+        and all(kind not in (HEADING, PROSE) for kind, _ in kinds[: first - 1])
+    ):
+        kinds = [*kinds[: first - 1], (HEADING, ""), *kinds[first:]]
+    return kinds
 
 
 def _head(kinds: list[tuple[str, str]], start: int) -> list[int]:

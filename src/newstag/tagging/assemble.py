@@ -48,6 +48,8 @@ _FEATURE = re.compile(r"^[a-z_]+:")
 """An internal feature name ("entity:Italy"), not a word of the article."""
 NEW_MIN_SALIENCE = 0.2
 """How central an unknown entity must be to come back as a new tag."""
+NEW_MIN_PERSON_PLACE = 0.2
+"""The same for an unknown person or place."""
 MAX_MENTIONS = 6
 """Mentions shown as a tag's evidence, its most central entity's first."""
 ENTITY_MIN = 0.25
@@ -586,7 +588,8 @@ def _new_tag_evidence(info: dict[str, Any], headline_end: int) -> bool:
     """Enough to make a new tag: central, and more than a headline's capitalised words
     (mentioned twice or in the body, a place the gazetteer knows, or a person with a known
     first name)."""
-    if info.get("salience", 0.0) < NEW_MIN_SALIENCE:
+    people_places = info.get("type") in ("person", "place")
+    if info.get("salience", 0.0) < (NEW_MIN_PERSON_PLACE if people_places else NEW_MIN_SALIENCE):
         return False
     mentions = info.get("mentions", [])
     if len(mentions) > 1 or any(start > headline_end for _, start, _ in mentions):
