@@ -109,6 +109,9 @@ def test_a_title_case_headline_without_function_words_is_no_tag_line():
     page = _page(f"{headline}\n{story}\nPolitics Elections Rishi Sunak Keir Starmer Labour")
     assert page.title == headline and page.body == story
     assert [d.reason for d in page.dropped] == ["tag line"]  # the tags after the story go
+    headline = "Sudan Blocks Migrants’ Path, Aiding Europe"
+    assert classify_line(headline)[1] == "topic list"
+    assert _page(f"{headline}\n{story}").title == headline
 
 
 def test_without_a_headline_every_story_line_stays_in_the_body():

@@ -276,13 +276,14 @@ def clean_page(
 
 
 def _headline_not_tags(kinds: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A run-on "tag line" right above the first paragraph, with no heading or prose above
-    it, is the headline: Title Case without function words ("Rishi Sunak Calls Early General
-    Election"). Site tag lines come after the story or below its headline."""
+    """A "tag line" or "topic list" right above the first paragraph, with no heading or prose
+    above it, is the headline: Title Case without function words ("Rishi Sunak Calls Early
+    General Election") or with commas ("Sudan Blocks Migrants' Path, Aiding Europe"). Site
+    tags come after the story or below its headline."""
     first = next((j for j, (kind, _) in enumerate(kinds) if kind == PROSE), 0)
     if (
         first > 0
-        and kinds[first - 1] == (TOPICS, "tag line")
+        and kinds[first - 1] in ((TOPICS, "tag line"), (TOPICS, "topic list"))
         and all(kind not in (HEADING, PROSE) for kind, _ in kinds[: first - 1])
     ):
         kinds = [*kinds[: first - 1], (HEADING, ""), *kinds[first:]]
