@@ -8,6 +8,9 @@ cleaner of ``--before`` (a git revision; default: main before issue 17's cleanin
 and of the working tree, in one run. These stories were used to develop the rules: they
 are a development set, not a held-out test.
 
+NYT headlines (Title Case) as plain text with their snippet: does the headline stay the
+headline?
+
 On our furniture samples (``data/sample/*.txt``, story lines listed below by number) the
 share of furniture lines dropped should stay 1.0, and the share of story lines kept 1.0.
 
@@ -153,6 +156,36 @@ def reuters_rows(stories: list[list[str]], cleaners: dict[str, ModuleType]) -> N
     )
 
 
+def nyt_headline_rows(before: ModuleType) -> None:
+    """Title Case headlines (NYT April 2018, headline + snippet as plain text): the share
+    whose headline stays the headline, before, after, and after without the rule that a
+    tag-like line right above the first paragraph is the headline (an ablation)."""
+    import json
+
+    from newstag.io import article, cleaning
+    from newstag.paths import shared_data
+
+    folder = shared_data("nyt-2018-04")
+    if folder is None:
+        print("\nNYT headlines: skipped (needs ../shared/data/nyt-2018-04)")
+        return
+    records = [json.loads(line) for line in (folder / "articles.jsonl").open(encoding="utf-8")]
+    pairs = [(r["headline"].strip(), r["snippet"]) for r in records if r.get("snippet")]
+
+    def share(cleaner: ModuleType) -> float:
+        return sum(kept_lines(cleaner, [h, s])[1] == h for h, s in pairs) / len(pairs)
+
+    print(f"\nNYT headlines ({len(pairs):,} headline + snippet texts): headline kept")
+    print(f"before   {share(before):.4f}")
+    print(f"after    {share(article):.4f}")
+    rule = cleaning._headline_not_tags
+    cleaning._headline_not_tags = lambda kinds: kinds
+    try:
+        print(f"after without the headline-position rule {share(article):.4f}")
+    finally:
+        cleaning._headline_not_tags = rule
+
+
 def furniture_rows(cleaners: dict[str, ModuleType]) -> None:
     print("\nFurniture samples (data/sample): share of furniture lines dropped, story lines kept")
     for name, cleaner in cleaners.items():
@@ -182,6 +215,7 @@ def main() -> None:
     cleaners = {"before": load_cleaner(args.before), "after": load_cleaner(None)}
     reuters_rows(list(reuters_stories(args.n)), cleaners)
     furniture_rows(cleaners)
+    nyt_headline_rows(cleaners["before"])
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ class Command:
     line: int  # line where it starts
     text: str  # as written, continuation lines joined
     skip: str | None  # the marker's reason, when it has one
+    output: str | None = None  # the output a console block shows under it (README: checked)
 
 
 def _blocks(lines: list[str]) -> list[tuple[str, int, list[str]]]:
@@ -80,6 +81,21 @@ def _commands_of(lang: str, start: int, body: list[str]) -> list[tuple[int, str]
     return out
 
 
+def _shown_output(lang: str, start: int, body: list[str], line: int) -> str | None:
+    """The lines a console block shows under the command at ``line`` (up to the next
+    ``$ ``), or ``None`` when it shows none."""
+    if lang != "console":
+        return None
+    shown = []
+    for raw in body[line - start + 1 :]:
+        if raw.startswith("$ "):
+            break
+        shown.append(raw.rstrip())
+    while shown and not shown[-1]:
+        shown.pop()
+    return "\n".join(shown) if shown else None
+
+
 def document_commands(document: Path) -> list[Command]:
     """The ``newstag`` commands of one document's sh and console blocks, in order."""
     found = []
@@ -90,7 +106,8 @@ def document_commands(document: Path) -> list[Command]:
             if not NEWSTAG.search(text):
                 continue
             marker = MARKER.search(text)
-            found.append(Command(document, line, text, marker.group(1) if marker else None))
+            output = _shown_output(lang, start, body, line)
+            found.append(Command(document, line, text, marker.group(1) if marker else None, output))
     return found
 
 
@@ -188,6 +205,10 @@ def test_document_command_runs(
         f"{where}: {command.text}\nexit {proc.returncode}\n{proc.stderr[-2000:]}"
     )
     assert "Traceback" not in proc.stderr
+    printed = "\n".join(line.rstrip() for line in proc.stdout.strip("\n").splitlines())
+    if command.output is not None and command.document == README and printed:
+        # what the README shows a command printing is what it prints (stderr's timings aside)
+        assert printed == command.output, f"{where}: the shown output is stale:\n{printed}"
 
 
 def test_readme_starts_with_the_set_up_and_says_how_to_get_newstag_on_path(tmp_path) -> None:
