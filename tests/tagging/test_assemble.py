@@ -11,6 +11,8 @@ import pytest
 from newstag.io.article import read_article
 from newstag.paths import default_model_dir
 from newstag.tagging.assemble import (
+    BROAD_PLACE_WEIGHT,
+    Draft,
     article_year,
     central_by_name,
     evidence_type,
@@ -266,3 +268,11 @@ def test_a_headline_word_is_no_vocabulary_tag(tagger):
     tags = {t["tag"]: t for t in tags_of(tagger, article, 30)}
     assert "Gasps" not in tags
     assert tags["Cohen"].get("new") and tags["Hannity"].get("new")
+
+
+def test_a_continent_the_story_never_names_ranks_below_named_places():
+    asia = Draft(tag="Asia", type="place", p=0.9, level="continent")
+    korea = Draft(tag="North Korea", type="place", p=0.0, e=0.3, mentioned=True, level="country")
+    assert asia.score == pytest.approx(0.9 / 2 * BROAD_PLACE_WEIGHT) and asia.score < korea.score
+    named = Draft(tag="Asia", type="place", p=0.9, e=0.2, mentioned=True, level="continent")
+    assert named.score == pytest.approx((0.9 + 0.2) / 2)  # a continent it names competes
