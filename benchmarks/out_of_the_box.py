@@ -212,10 +212,11 @@ def main() -> None:
             for kws, a in zip(keywords, articles, strict=True)
         ],
     }
+    label = "shipped model" if args.model == "default" else f"model {args.model}"
     modes = {
         "entity-only (--model none)": Tagger.load("none"),
-        "shipped model": model,
-        "shipped model + rules/general-news.toml": Tagger.load(args.model, rules=RULES),
+        label: model,
+        f"{label} + rules/general-news.toml": Tagger.load(args.model, rules=RULES),
     }
     rows = []
     for name, tagger in modes.items():
