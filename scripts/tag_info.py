@@ -8,7 +8,8 @@ name alone: the gazetteer (countries, places, continents), how the tag's name is
 its own articles (mostly lower case: a topic such as "Energy"), the countries its articles
 carry (a region spans several), and the bundle's entity-vote types, checked against the
 gazetteer's first names (a "person" whose first word is no first name but a place, such as
-"Tottenham Hotspur", is an organisation).
+"Tottenham Hotspur", or a single word that is no first name, such as "Facebook", is an
+organisation).
 
     nice .venv/bin/python scripts/tag_info.py            # or: make tag-info
 """
@@ -124,7 +125,9 @@ def type_and_level(
     words = bare(tag).split()
     if voted == "person":
         first_name = bool(words) and words[0].lower() in gaz.first_names
-        if not first_name and any(len(w) > 3 and place_level(w, gaz, conts) for w in words):
+        if not first_name and (
+            len(words) < 2 or any(len(w) > 3 and place_level(w, gaz, conts) for w in words)
+        ):  # one word that is no first name ("Facebook", "Coldplay") names no person
             return "organisation", None
         return "person", None
     if voted == "place":
