@@ -2,6 +2,7 @@
 
 The baseline (TF-IDF + LinearSVC, C=1) learns the tags with >= 2 training articles;
 newstag's model learns every training tag. Every test tag is counted (unseen = miss).
+Two rows: the model alone, and the public path (the top 10 tags ``newstag suggest`` prints).
 
     nice .venv/bin/python benchmarks/nyt.py
 """
@@ -15,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_common import baseline, ours, peak_rss_mb, report, score  # noqa: E402
+from train_common import baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
 
 from newstag.io.corpus import read_corpus, split_by_date  # noqa: E402
 from newstag.paths import shared_data  # noqa: E402
@@ -24,6 +25,13 @@ from newstag.paths import shared_data  # noqa: E402
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--out", default="nyt", help="Name of the results file.")
+    ap.add_argument(
+        "--reuse-model",
+        default=None,
+        help="A folder: load the model from it if an earlier run saved one there, else "
+        "train and save it there (to compare suggestion code without retraining).",
+    )
     args = ap.parse_args()
     folder = shared_data("nyt-2018-04")
     if folder is None:
@@ -34,10 +42,11 @@ def main() -> None:
     t0 = time.perf_counter()
     base = baseline(train, test, min_count=2, Cs=(1.0,))
     print(f"  baseline ({time.perf_counter() - t0:.0f}s)", flush=True)
-    mine = ours(train, test, n_process=args.jobs, n_jobs=1)
+    mine = ours(train, test, n_process=args.jobs, reuse=args.reuse_model, n_jobs=1)
     known = mine["model"].tag_counts_
     row = {
         "what": "NYT 2018-04",
+        "path": "model",
         "ours": score(test, mine, None, known),
         "baseline": score(test, base, None, known),
         "ours_train_s": mine["train_seconds"],
@@ -47,7 +56,13 @@ def main() -> None:
         "peak_rss_mb": peak_rss_mb(),
     }
     print(row, flush=True)
-    report("nyt", [row], "nice .venv/bin/python benchmarks/nyt.py")
+    public = public_row(row, mine, score(test, mine["public"], None, known))
+    print(public["what"], public["ours"], flush=True)
+    report(
+        args.out,
+        [row, public],
+        "nice .venv/bin/python benchmarks/" + " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+    )
 
 
 if __name__ == "__main__":

@@ -4,9 +4,12 @@ The baseline (TF-IDF + LinearSVC, C=1) learns the tags with >= 5 training articl
 newstag's model is trained with the default model's settings, read from
 ``configs/default-model.toml`` (every tag with >= 2 training articles, SVMs for the 100 most
 frequent tags, 2 held-out folds); ``--max-clf-labels`` and ``--folds`` override them.
-Every test tag is counted (unseen = miss). ``--fold-split random,date`` trains once per
-way of cutting the combiner's held-out folds (random, or contiguous date blocks) in the same
-run; ``--train-limit N`` keeps the latest N training articles (quicker runs).
+Every test tag is counted (unseen = miss). Each model gets two rows: the model alone (its
+ranking and threshold) and the public path (the top 10 tags ``newstag suggest`` prints, the
+story's entities assembled with the model's tags), both scored the same way.
+``--fold-split random,date`` trains once per way of cutting the combiner's held-out folds
+(random, or contiguous date blocks) in the same run; ``--train-limit N`` keeps the latest N
+training articles (quicker runs).
 
     nice .venv/bin/python benchmarks/wikinews.py
     nice .venv/bin/python benchmarks/wikinews.py --no-baseline --fold-split random,date \
@@ -23,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_common import baseline, ours, peak_rss_mb, report, score  # noqa: E402
+from train_common import baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
 
 from newstag.io.corpus import read_corpus  # noqa: E402
 from newstag.paths import REPO_ROOT, shared_data  # noqa: E402
@@ -56,6 +59,12 @@ def main() -> None:
         "--train-limit", type=int, default=None, help="Keep only the latest N training articles."
     )
     ap.add_argument("--out", default="wikinews", help="Name of the results file.")
+    ap.add_argument(
+        "--reuse-model",
+        default=None,
+        help="A folder: load the model from it if an earlier run saved one there, else "
+        "train and save it there (to compare suggestion code without retraining).",
+    )
     args = ap.parse_args()
     folder = shared_data("wikinews")
     if folder is None:
@@ -83,12 +92,14 @@ def main() -> None:
     for split in splits:
         if split:
             params["fold_split"] = split
-        mine = ours(train, test, n_process=args.jobs, out=args.save_model, **params)
+        reuse = f"{args.reuse_model}-{split}" if args.reuse_model and split else args.reuse_model
+        mine = ours(train, test, n_process=args.jobs, out=args.save_model, reuse=reuse, **params)
         known = mine["model"].tag_counts_
         row = {
             "what": f"Wikinews temporal ({split or 'random'} folds)",
             "ours": score(test, mine, None, known),
             "baseline": score(test, base, None, known) if base else None,
+            "path": "model",
             "fold_split": split or "random",
             "n_train": len(train),
             "n_test": len(test),
@@ -103,6 +114,8 @@ def main() -> None:
         }
         print(row, flush=True)
         rows.append(row)
+        rows.append(public_row(row, mine, score(test, mine["public"], None, known)))
+        print(rows[-1]["what"], rows[-1]["ours"], flush=True)
     report(
         args.out,
         rows,

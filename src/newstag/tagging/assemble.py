@@ -18,6 +18,13 @@ and organisations. Here the two meet (after the model's scores come out):
 * **types** come from the evidence: the linked entity's type checked against the
   gazetteer, else the tag's recorded type;
 * **evidence** is human: mentions and words, never feature names;
+* **the archive's own ways** -- what a model records of its training archive decides how
+  far entities reach: new tags only of the kinds the archive used (:func:`type_shares`:
+  no new places for an archive of topics, no new cities for one of countries), the
+  archive's codes kept as written ("west-germany"), a surname mention joining the model's
+  confident namesake ("Trump" -> "Trump, Donald J"), the model's next topics when fewer than
+  the archive's typical number of tags would show, and a selective archive's low score for a
+  mentioned place respected;
 * **house rules** (:mod:`newstag.tagging.house_rules`) have the last word.
 """
 
@@ -64,6 +71,16 @@ PERIOD_DECAY = 3.0
 """Years over which the period prior falls by a factor e beyond the grace."""
 OUT_OF_USE_EXPECTED = 3.0
 """Uses a tag's own rate predicts after its last use (0 seen) that mark it out of use."""
+FILL_TO_TYPICAL = True
+"""Show the model's best tags below its threshold when fewer than the archive's typical
+number of tags per article would be shown (see :func:`_fill`)."""
+SELECTIVE_TAGS = 2
+"""An archive that gives an article at most this many tags on average is selective: it
+tags the story's main entity, not every one mentioned, and its model has learned which."""
+NEW_TYPE_SHARE = 0.05
+"""A model makes new tags of a type (person, place, organisation) only when at least this
+share of its training tag uses were tags of that type: an archive tagged by topic (Reuters
+categories) or by people only does not want every story's places as new tags."""
 
 
 @dataclass
@@ -232,6 +249,50 @@ def recorded_type(model: TagModel, tag: str) -> str:
     if row:
         return row["type"]
     return model.tag_types_.get(tag, "topic") if hasattr(model, "tag_types_") else "topic"
+
+
+_SHARES: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
+
+
+def type_shares(model: TagModel) -> dict[str, float]:
+    """The share of the model's training tag uses per recorded type ("person": 0.11 when one
+    tag use in nine named a person)."""
+    shares = _SHARES.get(model)
+    if shares is None:
+        counts = model.tag_counts_
+        total = sum(counts.values()) or 1
+        shares = {}
+        for tag, n in counts.items():
+            kind = recorded_type(model, tag)
+            shares[kind] = shares.get(kind, 0.0) + n / total
+            if kind == "place" and place_kind(tag) == "locality":
+                shares["locality"] = shares.get("locality", 0.0) + n / total
+        _SHARES[model] = shares
+    return shares
+
+
+def is_code(tag: str) -> bool:
+    """A tag written in lower case ("argentina", "west-germany") is the archive's code for
+    the thing, not a spelling of its name: the story's spelling does not replace it."""
+    return tag == tag.lower() and any(c.isalpha() for c in tag)
+
+
+def makes_new_tags(model: TagModel | None, kind: str) -> bool:
+    """Whether new tags of this kind are wanted: always without a model (entity tags), else
+    when the model's vocabulary holds enough tags of the kind (``NEW_TYPE_SHARE``); the kind
+    "locality" (a place within a country: a city, a state) by its own share, as an archive
+    may tag countries only."""
+    return model is None or type_shares(model).get(kind, 0.0) >= NEW_TYPE_SHARE
+
+
+def place_kind(name: str) -> str:
+    """A place tag's kind: "place" for a country (or a place the gazetteer does not put
+    in one), "locality" for a place within a country."""
+    gaz = _gaz()
+    bare = _PAREN.sub("", name).strip()
+    if gaz.country(bare) or gaz.country(bare.replace("-", " ")):
+        return "place"
+    return "locality" if gaz.place(bare) or gaz.place(bare.split(",")[0]) else "place"
 
 
 # ---------------------------------------------------------------- identity
@@ -411,8 +472,7 @@ def identity_tag(
     for tag, cand in candidates.items():  # "Bayern" -> "FC Bayern München"
         ev = cand.get("ev") or {}
         if (
-            not cand.get("new")  # the model's echo of an entity is no vocabulary tag
-            and info["name"] in (ev.get("entities") or [])
+            info["name"] in (ev.get("entities") or [])
             and own
             and own <= _tokens(tag)
             and recorded_type(model, tag) != "person"
@@ -420,6 +480,50 @@ def identity_tag(
         ):
             return tag
     return None
+
+
+def is_full_name(tag: str) -> bool:
+    """A tag written as a person's full name ("Kim Jong-il", "Trump, Donald J"), which a
+    mention can confirm; a one-word code ("cotton", typed person by a namesake) cannot be."""
+    return len(name_key(_PAREN.sub("", tag).strip()).split()) > 1
+
+
+def surname_key(tag: str) -> str:
+    """A person tag's surname ("Trump, Donald J" -> "trump", "Donald Trump" -> "trump")."""
+    bare = _PAREN.sub("", tag).strip()
+    last = bare.split(",")[0] if bare.count(",") == 1 else (bare.split() or [""])[-1]
+    return name_key(last)
+
+
+def surname_only(tag: str, people: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The person entity that names this tag's person by surname alone ("Trump"), when no
+    other full name in the article shares the surname: the mention is compatible with every
+    namesake of the vocabulary, and the model's confidence (not the mention) chooses one."""
+    key = surname_key(tag)
+    if not key:
+        return None
+    alone = [p for p in people if len(p["name"].split()) == 1 and name_key(p["name"]) == key]
+    others = [p for p in people if len(p["name"].split()) > 1 and surname_key(p["name"]) == key]
+    return alone[0] if alone and not others else None
+
+
+def surname_draft(info: dict[str, Any], drafts: dict[str, Draft], threshold: float) -> str | None:
+    """The model's confident person tag an entity names by surname ("Trump" -> "Trump,
+    Donald J" when the model suggests it; "Barber Conable" -> a surname tag "conable"),
+    else ``None``."""
+    if info.get("type") != "person" or not info["name"].split():
+        return None
+    alone = len(info["name"].split()) == 1
+    key = name_key(info["name"].split()[-1])
+    hits = [
+        d.tag
+        for d in drafts.values()
+        if d.type == "person"
+        and d.p >= threshold
+        and surname_key(d.tag) == key
+        and (alone or not is_full_name(d.tag))  # "Barber Conable" -> the tag "conable"
+    ]
+    return hits[0] if len(hits) == 1 else None
 
 
 # ---------------------------------------------------------------- evidence
@@ -508,7 +612,13 @@ def _model_drafts(
         if cand["new"]:
             continue  # new tags come from the entities themselves
         kind = recorded_type(model, tag)
-        if kind == "person" and not any(person_compatible(tag, p, model) for p in people):
+        if (
+            kind == "person"
+            and is_full_name(tag)
+            and not is_code(tag)
+            and not any(person_compatible(tag, p, model) for p in people)
+            and not (cand["score"] >= model.threshold_ and surname_only(tag, people))
+        ):
             continue  # no mention carries this person's identity
         bare = name_key(_PAREN.sub("", tag).strip())
         if kind == "place" and any(
@@ -536,7 +646,7 @@ def _add_entities(
     from newstag.tagging.tagger import entity_suggestions
 
     by_name = central_by_name(infos)
-    candidates = {c["tag"]: c for c in ranked}
+    candidates = {c["tag"]: c for c in ranked if not c["new"]}  # vocabulary tags only
     for etag in entity_suggestions(entities, top_k=10_000):
         name = etag["tag"]
         info = by_name.get(name) or {
@@ -547,6 +657,8 @@ def _add_entities(
             "country": name,
         }
         target = identity_tag(info, model, candidates) if model is not None else None
+        if target is None and model is not None:
+            target = surname_draft(info, drafts, model.threshold_)
         draft = drafts.get(target) if target else None
         if draft is None:
             tag = target or info.get("body_name") or name
@@ -568,22 +680,77 @@ def _add_entities(
                 ):
                     continue
                 kind = evidence_type(info) if by_name.get(name) else "place"
+                if not known and not makes_new_tags(model, kind):
+                    continue  # the archive does not tag this kind of thing
+                if (
+                    not known
+                    and kind == "place"
+                    and info.get("country") not in (None, name)
+                    and not makes_new_tags(model, "locality")
+                ):
+                    continue  # a city, in an archive that tags countries
                 draft = drafts[tag] = Draft(tag=tag, type=kind, new=not known and model is not None)
         draft.e = max(draft.e, etag["score"])
         if by_name.get(name) and not draft.mentioned:  # the most central entity types it
             draft.type = _merged_type(draft, info)
         draft.mentioned = True
-        if by_name.get(name) and draft.tag != name and _same_spelling(draft.tag, name):
+        if (
+            by_name.get(name)
+            and draft.tag != name
+            and not is_code(draft.tag)
+            and _same_spelling(draft.tag, name)
+        ):
             draft.model_tag, draft.tag = draft.tag, name  # the story's spelling
         room = MAX_MENTIONS - sum(ev["kind"] == "mention" for ev in draft.evidence)
         draft.evidence += identity_first(etag["evidence"], name)[: max(room, 0)]
 
 
-def _keep(draft: Draft, threshold: float) -> bool:
+def typical_tags(model: TagModel) -> int:
+    """How many tags the archive gave an article, on average (rounded)."""
+    n_docs = getattr(model, "n_docs_", 0) or 0
+    return round(sum(model.tag_counts_.values()) / n_docs) if n_docs else 0
+
+
+def _fill(
+    kept: list[Draft], drafts: dict[str, Draft], typical: int, threshold: float, min_score: float
+) -> list[Draft]:
+    """The model's next best vocabulary topics and organisations, below its threshold but
+    within half of it, when fewer than the archive's typical number of tags are shown (after
+    the confident ones)."""
+    room = typical - len(kept)
+    if room <= 0:
+        return []
+    shown = {id(d) for d in kept}
+    rest = [
+        d
+        for d in drafts.values()
+        if id(d) not in shown
+        and not d.new
+        and d.type not in ("person", "place")  # the story's entities name those
+        and d.p >= threshold / 2
+        and d.score >= min_score
+    ]
+    rest.sort(key=lambda d: (-d.p, d.tag))
+    return rest[:room]
+
+
+def _archive_kinds(drafts: dict[str, Draft], model: TagModel | None) -> None:
+    """Entity centrality counts for the kinds of tag the archive uses: where the model's
+    vocabulary holds few tags of a type (``makes_new_tags``), its score alone decides a
+    vocabulary tag of that type (Reuters' "can" is no reason to show the topic "can")."""
+    for draft in drafts.values():
+        if not draft.new and not makes_new_tags(model, draft.type):
+            draft.e = 0.0
+
+
+def _keep(draft: Draft, threshold: float, selective: bool = False) -> bool:
     """Shown: the model suggests it, or the story mentions it (people and places always;
-    others centrally enough)."""
+    others centrally enough). For a ``selective`` archive a vocabulary tag the model scored
+    low despite the mention needs the mean of model and entity to reach the threshold."""
     if draft.p >= threshold:
         return True
+    if selective and draft.mentioned and not draft.new and draft.p + draft.e < 2 * threshold:
+        return False  # the archive would not have tagged this mention
     return (
         draft.mentioned
         and draft.e > 0
@@ -641,9 +808,13 @@ def assemble(
     year = article_year(article, today)
     drafts = _model_drafts(model, ranked, infos, year, x) if model is not None else {}
     _add_entities(drafts, model, entities, infos, ranked, article.headline_end)
+    _archive_kinds(drafts, model)
     threshold = model.threshold_ if model is not None else 0.0
-    kept = [d for d in drafts.values() if _keep(d, threshold) and d.score >= min_score]
+    selective = model is not None and typical_tags(model) <= SELECTIVE_TAGS
+    kept = [d for d in drafts.values() if _keep(d, threshold, selective) and d.score >= min_score]
     kept.sort(key=lambda d: (-d.score, d.tag))
+    if FILL_TO_TYPICAL and model is not None:
+        kept += _fill(kept, drafts, typical_tags(model), threshold, min_score)
     if rules is None:
         kept = kept[:top_k]
     for draft in kept:

@@ -150,6 +150,55 @@ def evaluate_model(
     return ev, ranked
 
 
+def suggested_tags(
+    model: Any,
+    records: Sequence[Any],
+    entities: Sequence[Sequence[Any]],
+    top_k: int = 10,
+    rules: Any = None,
+    batch_size: int = 64,
+) -> list[list[dict[str, Any]]]:
+    """The tag dicts ``newstag suggest`` returns for each record (the model's tags and the
+    story's own entities assembled, house rules last), from the records' entities.
+
+    ``rules``: house rules as :func:`newstag.tagging.bundle_rules.effective_rules` takes
+    them (``None``: the bundle's own, if any)."""
+    from newstag.io.article import Article
+    from newstag.tagging.assemble import assemble_batch
+    from newstag.tagging.bundle_rules import effective_rules
+
+    house = effective_rules(rules, getattr(model, "path_", None), getattr(model, "manifest_", None))
+    pairs = [
+        (
+            Article(title=r.title, body=r.body, date=getattr(r, "date", None)),
+            [_entity(e) for e in ents],
+        )
+        for r, ents in zip(records, entities, strict=True)
+    ]
+    out: list[list[dict[str, Any]]] = []
+    for start in range(0, len(pairs), batch_size):
+        chunk = pairs[start : start + batch_size]
+        out += assemble_batch(model, chunk, top_k=top_k, rules=house)
+    return out
+
+
+def evaluate_suggestions(
+    model: Any,
+    records: Sequence[Any],
+    entities: Sequence[Sequence[Any]],
+    labels: Iterable[str] | None = None,
+    top_k: int = 10,
+    rules: Any = None,
+) -> tuple[Evaluation, list[list[dict[str, Any]]]]:
+    """Score what ``newstag suggest`` returns (:func:`suggested_tags`): every tag shown is
+    a prediction, in the order shown (P@k, R@k)."""
+    ranked = suggested_tags(model, records, entities, top_k=top_k, rules=rules)
+    tags = [[c["tag"] for c in cands] for cands in ranked]
+    known = model.tag_counts_ if model is not None else None
+    ev = evaluate([r.tags for r in records], tags, tags, labels=labels, known=known)
+    return ev, ranked
+
+
 def evaluate_entities(
     records: Sequence[Any],
     entities: Sequence[Sequence[Any]],
