@@ -5,6 +5,8 @@ newstag's model learns every training tag. Every test tag is counted (unseen = m
 Two rows: the model alone, and the public path (the top 10 tags ``newstag suggest`` prints).
 
     nice .venv/bin/python benchmarks/nyt.py
+    nice .venv/bin/python benchmarks/nyt.py --fold-split date \
+        --sources classifier,knn,linker,labels,period --out nyt-period
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_common import baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
+from train_common import (  # noqa: E402
+    add_time_args,
+    baseline,
+    ours,
+    peak_rss_mb,
+    public_row,
+    report,
+    score,
+    time_params,
+)
 
 from newstag.io.corpus import read_corpus, split_by_date  # noqa: E402
 from newstag.paths import shared_data  # noqa: E402
@@ -32,6 +43,7 @@ def main() -> None:
         help="A folder: load the model from it if an earlier run saved one there, else "
         "train and save it there (to compare suggestion code without retraining).",
     )
+    add_time_args(ap)
     args = ap.parse_args()
     folder = shared_data("nyt-2018-04")
     if folder is None:
@@ -42,7 +54,9 @@ def main() -> None:
     t0 = time.perf_counter()
     base = baseline(train, test, min_count=2, Cs=(1.0,))
     print(f"  baseline ({time.perf_counter() - t0:.0f}s)", flush=True)
-    mine = ours(train, test, n_process=args.jobs, reuse=args.reuse_model, n_jobs=1)
+    mine = ours(
+        train, test, n_process=args.jobs, reuse=args.reuse_model, n_jobs=1, **time_params(args)
+    )
     known = mine["model"].tag_counts_
     row = {
         "what": "NYT 2018-04",
@@ -54,6 +68,7 @@ def main() -> None:
         "rank_docs_per_s": mine["rank_docs_per_s"],
         "suggest_docs_per_s": mine["suggest_docs_per_s"],
         "peak_rss_mb": peak_rss_mb(),
+        **time_params(args),
     }
     print(row, flush=True)
     public = public_row(row, mine, score(test, mine["public"], None, known))

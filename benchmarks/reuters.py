@@ -15,6 +15,8 @@ Each field gets two rows: the model alone, and the public path (the top 10 tags 
 suggest`` prints, scored on the same labels).
 
     nice .venv/bin/python benchmarks/reuters.py [--fields topics places people]
+    nice .venv/bin/python benchmarks/reuters.py --fold-split date \
+        --sources classifier,knn,linker,labels,period --out reuters-period
 """
 
 from __future__ import annotations
@@ -28,7 +30,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_common import baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
+from train_common import (  # noqa: E402
+    add_time_args,
+    baseline,
+    ours,
+    peak_rss_mb,
+    public_row,
+    report,
+    score,
+    time_params,
+)
 
 from newstag.io.corpus import (  # noqa: E402
     read_corpus,
@@ -77,6 +88,7 @@ def main() -> None:
         help="A folder: load the model from it if an earlier run saved one there, else "
         "train and save it there (to compare suggestion code without retraining).",
     )
+    add_time_args(ap)
     args = ap.parse_args()
     folder = shared_data("reuters21578")
     if folder is None:
@@ -120,6 +132,7 @@ def main() -> None:
             aliases=aliases,
             tag_thresholds=not args.no_tag_thresholds,
             use_cache=not args.no_entity_cache,
+            **time_params(args),
         )
         known = mine["model"].tag_counts_
         rows.append(
@@ -141,6 +154,7 @@ def main() -> None:
                 "entity_seconds": mine.get("entity_seconds"),
                 "heldout": mine["model"].heldout_,
                 "load_average": list(os.getloadavg()),
+                **time_params(args),
             }
         )
         print(rows[-1], flush=True)

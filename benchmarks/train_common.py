@@ -37,6 +37,26 @@ def print_log(name: str) -> Iterator[None]:
         logger.setLevel(old)
 
 
+def add_time_args(ap: Any) -> None:
+    """``--fold-split`` and ``--sources``: train the model with date folds or other sources."""
+    ap.add_argument("--fold-split", default=None, help="Combiner folds: random or date.")
+    ap.add_argument(
+        "--sources",
+        default=None,
+        help="Comma-separated candidate sources (e.g. classifier,knn,linker,labels,period).",
+    )
+
+
+def time_params(args: Any) -> dict[str, Any]:
+    """The TagModel parameters :func:`add_time_args` set (none when not given)."""
+    params: dict[str, Any] = {}
+    if args.fold_split:
+        params["fold_split"] = args.fold_split
+    if args.sources:
+        params["sources"] = tuple(args.sources.split(","))
+    return params
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -142,11 +162,13 @@ def ours(
     ranked: list[list[dict[str, Any]]] = []
     for _ in range(3):
         t1 = time.perf_counter()
-        ranked = model.rank_batch([r.text for r in test], ents)
+        ranked = model.rank_batch([r.text for r in test], ents, [r.date for r in test])
         times.append(time.perf_counter() - t1)
     t1 = time.perf_counter()
     sample = min(len(test), 300)
-    model.suggest_batch([r.text for r in test[:sample]], ents[:sample])
+    model.suggest_batch(
+        [r.text for r in test[:sample]], ents[:sample], dates=[r.date for r in test[:sample]]
+    )
     explain_s = time.perf_counter() - t1
     cut = model.threshold_
     t1 = time.perf_counter()

@@ -9,7 +9,8 @@ ranking and threshold) and the public path (the top 10 tags ``newstag suggest`` 
 story's entities assembled with the model's tags), both scored the same way.
 ``--fold-split random,date`` trains once per way of cutting the combiner's held-out folds
 (random, or contiguous date blocks) in the same run; ``--train-limit N`` keeps the latest N
-training articles (quicker runs).
+training articles (quicker runs); ``--sources`` overrides the config's candidate sources
+(``...,labels,period`` adds the tags' periods of use).
 
     nice .venv/bin/python benchmarks/wikinews.py
     nice .venv/bin/python benchmarks/wikinews.py --no-baseline --fold-split random,date \
@@ -58,6 +59,11 @@ def main() -> None:
     ap.add_argument(
         "--train-limit", type=int, default=None, help="Keep only the latest N training articles."
     )
+    ap.add_argument(
+        "--sources",
+        default=None,
+        help="Comma-separated candidate sources (e.g. add 'period'); default: the config's.",
+    )
     ap.add_argument("--out", default="wikinews", help="Name of the results file.")
     ap.add_argument(
         "--reuse-model",
@@ -85,6 +91,7 @@ def main() -> None:
         "max_clf_labels": args.max_clf_labels,
         "folds": args.folds,
         "tag_thresholds": False if args.no_tag_thresholds else None,
+        "sources": tuple(args.sources.split(",")) if args.sources else None,
     }
     params.update({k: v for k, v in overrides.items() if v is not None})
     splits = args.fold_split.split(",") if args.fold_split else [params.get("fold_split")]
@@ -101,6 +108,7 @@ def main() -> None:
             "baseline": score(test, base, None, known) if base else None,
             "path": "model",
             "fold_split": split or "random",
+            "sources": list(params.get("sources") or []),
             "n_train": len(train),
             "n_test": len(test),
             "ours_train_s": mine["train_seconds"],

@@ -52,6 +52,12 @@ RULES_OPTION = typer.Option(
     envvar="NEWSTAG_RULES",
     help="House rules file (TOML): allow, deny, cap, spell tags.",
 )
+DATE_OPTION = typer.Option(
+    None,
+    "--date",
+    help="Date of the articles that carry none (ISO 8601, e.g. 2023-08-12; default: today). "
+    "Models trained with the period source score tags against it.",
+)
 
 
 class _Inputs:
@@ -173,10 +179,12 @@ def suggest(
     max_bytes: int | None = MAX_BYTES_OPTION,
     n_process: int = N_PROCESS_OPTION,
     rules: Optional[Path] = RULES_OPTION,  # noqa: UP045 (typer needs Optional on 3.10)
+    date: Optional[str] = DATE_OPTION,  # noqa: UP045
 ) -> None:
     """Suggest ranked tags for news articles, with the evidence for each."""
     if not files and not jsonl:
         raise fail("give one or more article files, - for stdin, or --jsonl")
+    _check_date(date)
     inputs = _Inputs(files or [], jsonl, max_bytes)
     tagger = _load_tagger(model, pipeline, rules)
     done = 0
@@ -185,7 +193,10 @@ def suggest(
     articles, processes = _worker_count(inputs, n_process)
     shown: deque[Article] = deque()
     results = tagger.suggest_many(
-        _remember(articles, shown), top_k=top_k, min_score=min_score, n_process=processes
+        _remember(_dated(articles, date), shown),
+        top_k=top_k,
+        min_score=min_score,
+        n_process=processes,
     )
     from concurrent.futures.process import BrokenProcessPool
 
@@ -204,6 +215,22 @@ def suggest(
             "try fewer processes (-j)"
         ) from None
     inputs.finish(done)
+
+
+def _check_date(date: str | None) -> None:
+    """A ``--date`` that cannot be read fails before any work."""
+    from newstag.tagging.folds import date_key
+
+    if date is not None and date_key(date) is None:
+        raise fail(f"--date {date!r}: not a date (use ISO 8601, e.g. 2023-08-12)")
+
+
+def _dated(articles: Iterator[Article], date: str | None) -> Iterator[Article]:
+    """The articles, those without a date of their own dated ``date`` (when given)."""
+    for article in articles:
+        if date and not article.date:
+            article.date = date
+        yield article
 
 
 def _remember(articles: Iterator[Article], seen: deque[Article]) -> Iterator[Article]:

@@ -52,6 +52,19 @@ def _names(ents: Sequence[dict[str, Any]]) -> list[str]:
     return [e["name"] for e in ents]
 
 
+def _pick(dates: Sequence[str | None] | None, index: Any) -> list[str | None] | None:
+    """The dates of the articles at ``index`` (None without dates)."""
+    return [dates[i] for i in index] if dates is not None else None
+
+
+def _latest(dates: Sequence[str | None] | None) -> str | None:
+    """The latest readable date (ISO): undated held-out articles count as of then."""
+    from newstag.tagging.folds import date_key
+
+    keys = [k for k in map(date_key, dates or ()) if k is not None]
+    return max(keys).isoformat() if keys else None
+
+
 def _infos(entities: Sequence[Sequence[Any]]) -> list[list[dict[str, Any]]]:
     """Entity info dicts (:func:`entity_info`) of each article; info dicts pass as they are."""
     return [
@@ -179,7 +192,7 @@ class TagModel(Estimator):
 
         ``aliases`` maps tags to other names the tag is written as (synonyms, full names).
         ``dates`` (the articles' dates, or None) place the held-out folds when
-        ``fold_split="date"``.
+        ``fold_split="date"`` and date the tags' use for the ``period`` source.
         """
         from newstag.tagging.classifier import FeatureBuilder
 
@@ -202,7 +215,7 @@ class TagModel(Estimator):
             f"features: {X.shape[0]:,} articles x {X.shape[1]:,} features "
             f"({time.perf_counter() - t0:.1f}s)"
         )
-        data = TrainingSet(X, ents, tags, aliases, known)
+        data = TrainingSet(X, ents, tags, aliases, known, list(dates) if dates else None)
         self._fit_combiner(data, texts, t0, dates)
         self.sources_ = self._fit_sources(data)
         self.tag_counts_ = dict(Counter(t for ts in tags for t in ts))
@@ -237,9 +250,16 @@ class TagModel(Estimator):
                     [data.tags[i] for i in tr],
                     data.aliases,
                     data.vocabulary,
+                    _pick(data.dates, tr),
                 )
             )
-            batch = Batch([texts[i] for i in te], [data.entities[i] for i in te], data.X[te])
+            batch = Batch(
+                [texts[i] for i in te],
+                [data.entities[i] for i in te],
+                data.X[te],
+                _pick(data.dates, te),
+                _latest(_pick(data.dates, tr)),
+            )
             for i, cands in zip(te, self._candidate_lists(sources, batch, names), strict=True):
                 rows.add(int(i), data.tags[i], cands)
             log.info(
@@ -343,13 +363,22 @@ class TagModel(Estimator):
         return sorted(self.tag_counts_)
 
     def rank_batch(
-        self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
+        self,
+        texts: Sequence[str],
+        entities: Sequence[Sequence[Any]],
+        dates: Sequence[str | None] | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """All scored candidates for each article, best first (no threshold)."""
-        return self.rank_articles(texts, _infos(entities))[0]
+        """All scored candidates for each article, best first (no threshold).
+
+        ``dates``: the articles' dates (None, or None entries: today), for models that
+        learned when tags were in use (the ``period`` source); others ignore them."""
+        return self.rank_articles(texts, _infos(entities), dates)[0]
 
     def rank_articles(
-        self, texts: Sequence[str], ents: Sequence[Sequence[dict[str, Any]]]
+        self,
+        texts: Sequence[str],
+        ents: Sequence[Sequence[dict[str, Any]]],
+        dates: Sequence[str | None] | None = None,
     ) -> tuple[list[list[dict[str, Any]]], Any]:
         """:meth:`rank_batch` of entity infos, with the articles' feature matrix (rows for
         :meth:`explain` and :meth:`term_names`).
@@ -359,7 +388,7 @@ class TagModel(Estimator):
         """
         X = self.features_.transform(list(texts), [_names(e) for e in ents])
         cand_lists = self._candidate_lists(
-            self.sources_, Batch(texts, ents, X), self.combiner_.feature_names_
+            self.sources_, Batch(texts, ents, X, dates), self.combiner_.feature_names_
         )
         rows = [c["x"] for cands in cand_lists for c in cands.values()]
         row_tags = [t for cands in cand_lists for t in cands]
@@ -386,10 +415,13 @@ class TagModel(Estimator):
         return out, X
 
     def candidates(
-        self, texts: Sequence[str], entities: Sequence[Sequence[Any]]
+        self,
+        texts: Sequence[str],
+        entities: Sequence[Sequence[Any]],
+        dates: Sequence[str | None] | None = None,
     ) -> list[dict[str, dict[str, Any]]]:
         """Each article's candidate tags, unscored: ``features`` (name -> value, from every
-        source), ``ev`` (entity evidence) and ``new``."""
+        source), ``ev`` (entity evidence) and ``new``; ``dates`` as in :meth:`rank_batch`."""
         ents = _infos(entities)
         X = self.features_.transform(list(texts), [_names(e) for e in ents])
         names = self.combiner_.feature_names_
@@ -402,7 +434,7 @@ class TagModel(Estimator):
                 }
                 for tag, c in cands.items()
             }
-            for cands in self._candidate_lists(self.sources_, Batch(texts, ents, X), names)
+            for cands in self._candidate_lists(self.sources_, Batch(texts, ents, X, dates), names)
         ]
 
     def suggest_batch(
@@ -412,13 +444,18 @@ class TagModel(Estimator):
         top_k: int = 10,
         min_score: float = 0.0,
         explain: bool = True,
+        dates: Sequence[str | None] | None = None,
     ) -> list[list[dict[str, Any]]]:
-        """Tag dicts (public contract) for each article: thresholded, ranked, explained."""
+        """Tag dicts (public contract) for each article: thresholded, ranked, explained.
+
+        ``dates`` default to the articles' own (``Article.date``; texts: today)."""
         from newstag.tagging.explain import tag_dict
 
         texts = [a if isinstance(a, str) else a.text for a in articles]
+        if dates is None:
+            dates = [getattr(a, "date", None) for a in articles]
         ents = _infos(entities)
-        ranked, X = self.rank_articles(texts, ents)
+        ranked, X = self.rank_articles(texts, ents, dates)
         cut = max(self.threshold_, min_score)
         results = []
         for i, (cands, es) in enumerate(zip(ranked, ents, strict=True)):

@@ -2,10 +2,11 @@
 
 Built in: ``classifier`` (one-vs-rest SVM scores), ``knn`` (tag votes of similar training
 articles), ``linker`` (entities linked to tags, and new salient entities) and ``labels``
-(the tag's own name written in the article). Importing this package registers them.
+(the tag's own name written in the article); ``period`` (when each tag was in use, against
+the article's date) is registered too. Importing this package registers them.
 """
 
-from newstag.tagging.sources import classifier, knn, labels, linker
+from newstag.tagging.sources import classifier, knn, labels, linker, period
 from newstag.tagging.sources.base import (
     DEFAULT_SOURCES,
     SOURCES,
@@ -18,7 +19,13 @@ from newstag.tagging.sources.base import (
     source_class,
 )
 
-BUILT_IN = (classifier.ClassifierSource, knn.KNNSource, labels.LabelSource, linker.LinkerSource)
+BUILT_IN = (
+    classifier.ClassifierSource,
+    knn.KNNSource,
+    labels.LabelSource,
+    linker.LinkerSource,
+    period.PeriodSource,
+)
 
 __all__ = [
     "BUILT_IN",

@@ -34,22 +34,27 @@ Features = dict[str, float]
 @dataclass
 class TrainingSet:
     """What sources learn from: the shared feature matrix, entity infos and tag lists of
-    the training articles, the whole vocabulary (all folds) and the tags' aliases."""
+    the training articles, the whole vocabulary (all folds), the tags' aliases and the
+    articles' dates (strings, None where undated)."""
 
     X: Any
     entities: Sequence[list[dict[str, Any]]]
     tags: Sequence[list[str]]
     aliases: dict[str, Sequence[str]] | None = None
     vocabulary: set[str] | None = None
+    dates: Sequence[str | None] | None = None
 
 
 @dataclass
 class Batch:
-    """Articles to score: texts (headline, blank line, body), entity infos, feature rows."""
+    """Articles to score: texts (headline, blank line, body), entity infos, feature rows,
+    and their dates (None where undated; those count as ``today``, else as today's date)."""
 
     texts: Sequence[str]
     entities: Sequence[Sequence[dict[str, Any]]]
     X: Any
+    dates: Sequence[str | None] | None = None
+    today: str | None = None
 
 
 class CandidateSource(Estimator):
