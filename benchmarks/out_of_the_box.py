@@ -198,7 +198,7 @@ def main() -> None:
     )
     args = ap.parse_args()
     from newstag.nlp import gazetteer
-    from newstag.tagging.assemble import tag_info
+    from newstag.tagging.periods import tag_info
     from newstag.tagging.tagger import Tagger
 
     articles, keywords = CORPORA[args.corpus](args.limit)

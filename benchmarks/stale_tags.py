@@ -3,10 +3,10 @@
 On ../shared/data/nyt-2018-04 (1,324 NYT articles of April 2018, headline + snippet; a DEV
 set), every given model bundle ranks the articles with their dates (``rank_batch``), and its
 suggestions (score >= the model's threshold) are counted two ways: as the model scores them,
-and after the hand-made prior of :func:`newstag.tagging.assemble.period_prior` (what
+and after the hand-made prior of :func:`newstag.tagging.periods.period_prior` (what
 assembly applies to bundles without the ``period`` source). A suggestion is *stale* when the
 shipped model's ``tag_info.json`` (Wikinews 2004-2015) says it went out of use (at its own
-rate it would have been used again: :func:`newstag.tagging.assemble.out_of_use`) at least
+rate it would have been used again: :func:`newstag.tagging.periods.out_of_use`) at least
 ``--years`` years before the article, and is not a place. Reported: stale suggestions per
 article, suggestions per article, and the share of articles with a stale suggestion.
 
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def is_stale(row: dict[str, Any] | None, year: int, info: dict[str, Any], years: int) -> bool:
     """Out of use (by the corpus's own rate) ``years`` or more before ``year``; not a place."""
-    from newstag.tagging.assemble import out_of_use
+    from newstag.tagging.periods import out_of_use
 
     if not row or row.get("type") == "place" or "last" not in row:
         return False
@@ -43,7 +43,7 @@ def count(
     min_gap: int,
 ) -> dict[str, float]:
     """Suggestions and stale suggestions per article, with or without the hand-made prior."""
-    from newstag.tagging.assemble import period_prior
+    from newstag.tagging.periods import period_prior
 
     rows = info["tags"]
     shown = stale = with_stale = 0

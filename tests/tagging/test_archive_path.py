@@ -1,6 +1,6 @@
 """A model trained on a newsroom's own archive, through the public path (``newstag train``
 then ``newstag suggest`` / ``newstag eval`` as subprocesses): the story's entities join the
-model's tags as the archive's kinds of tag allow (:func:`newstag.tagging.assemble.type_shares`)."""
+model's tags as the archive's kinds of tag allow (:func:`newstag.tagging.archive.type_shares`)."""
 
 from __future__ import annotations
 
@@ -11,19 +11,16 @@ from typing import Any
 import pytest
 
 from newstag.tagging import load_model
-from newstag.tagging.assemble import (
-    Draft,
-    _fill,
-    _keep,
+from newstag.tagging.archive import (
+    fill_to_typical,
     is_code,
     makes_new_tags,
     place_kind,
-    surname_draft,
-    surname_key,
-    surname_only,
     type_shares,
     typical_tags,
 )
+from newstag.tagging.assemble import Draft, _keep
+from newstag.tagging.identity import surname_draft, surname_key, surname_only
 from tests.conftest import SAMPLE, run_cli
 
 pytestmark = pytest.mark.slow
@@ -184,5 +181,7 @@ def test_fill_adds_the_model_s_next_tags_up_to_the_archive_s_typical_count(model
     near = Draft("b", "topic", p=0.3)
     far = Draft("c", "topic", p=0.1)
     drafts = {d.tag: d for d in (*shown, near, far, Draft("d", "person", e=0.5, new=True))}
-    assert _fill(shown, drafts, 3, threshold=0.4, min_score=0.0) == [near]  # c: below half
-    assert _fill(shown * 3, drafts, 3, threshold=0.4, min_score=0.0) == []
+    assert fill_to_typical(shown, drafts, 3, threshold=0.4, min_score=0.0) == [
+        near
+    ]  # c: below half
+    assert fill_to_typical(shown * 3, drafts, 3, threshold=0.4, min_score=0.0) == []

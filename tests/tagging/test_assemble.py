@@ -10,21 +10,17 @@ import pytest
 
 from newstag.io.article import read_article
 from newstag.paths import default_model_dir
-from newstag.tagging.assemble import (
-    BROAD_PLACE_WEIGHT,
-    Draft,
-    article_year,
-    central_by_name,
-    evidence_type,
+from newstag.tagging.assemble import BROAD_PLACE_WEIGHT, Draft, central_by_name
+from newstag.tagging.identity import (
     headline_overreach,
-    period_prior,
     person_compatible,
     place_compatible,
     short_form_tag,
-    tag_info,
     tag_place_country,
 )
 from newstag.tagging.names import first_name_gender, honorific_gender, name_variants
+from newstag.tagging.periods import article_year, period_prior, tag_info
+from newstag.tagging.tag_types import evidence_type
 from newstag.tagging.tagger import Tagger
 from tests.conftest import SAMPLE
 
