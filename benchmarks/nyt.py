@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_common import (  # noqa: E402
+    add_reuse_arg,
     add_time_args,
     baseline,
     ours,
@@ -37,12 +38,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="nyt", help="Name of the results file.")
-    ap.add_argument(
-        "--reuse-model",
-        default=None,
-        help="A folder: load the model from it if an earlier run saved one there, else "
-        "train and save it there (to compare suggestion code without retraining).",
-    )
+    add_reuse_arg(ap)
     add_time_args(ap)
     args = ap.parse_args()
     folder = shared_data("nyt-2018-04")

@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from train_common import (  # noqa: E402
+    add_reuse_arg,
     add_time_args,
     baseline,
     ours,
@@ -82,12 +83,7 @@ def main() -> None:
         help="Extract the training articles' entities afresh (times the whole "
         "training, entity extraction included).",
     )
-    ap.add_argument(
-        "--reuse-model",
-        default=None,
-        help="A folder: load the model from it if an earlier run saved one there, else "
-        "train and save it there (to compare suggestion code without retraining).",
-    )
+    add_reuse_arg(ap)
     add_time_args(ap)
     args = ap.parse_args()
     folder = shared_data("reuters21578")

@@ -37,6 +37,16 @@ def print_log(name: str) -> Iterator[None]:
         logger.setLevel(old)
 
 
+def add_reuse_arg(ap: Any) -> None:
+    """``--reuse-model DIR``: load the model saved there, else train and save it there."""
+    ap.add_argument(
+        "--reuse-model",
+        default=None,
+        help="A folder: load the model from it if an earlier run saved one there, else "
+        "train and save it there (to compare suggestion code without retraining).",
+    )
+
+
 def add_time_args(ap: Any) -> None:
     """``--fold-split`` and ``--sources``: train the model with date folds or other sources."""
     ap.add_argument("--fold-split", default=None, help="Combiner folds: random or date.")

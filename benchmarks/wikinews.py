@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from train_common import baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
+from train_common import add_reuse_arg, baseline, ours, peak_rss_mb, public_row, report, score  # noqa: E402
 
 from newstag.io.corpus import read_corpus  # noqa: E402
 from newstag.paths import REPO_ROOT, shared_data  # noqa: E402
@@ -65,12 +65,7 @@ def main() -> None:
         help="Comma-separated candidate sources (e.g. add 'period'); default: the config's.",
     )
     ap.add_argument("--out", default="wikinews", help="Name of the results file.")
-    ap.add_argument(
-        "--reuse-model",
-        default=None,
-        help="A folder: load the model from it if an earlier run saved one there, else "
-        "train and save it there (to compare suggestion code without retraining).",
-    )
+    add_reuse_arg(ap)
     args = ap.parse_args()
     folder = shared_data("wikinews")
     if folder is None:
