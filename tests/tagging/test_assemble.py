@@ -19,7 +19,7 @@ from newstag.tagging.identity import (
     tag_place_country,
 )
 from newstag.tagging.names import first_name_gender, honorific_gender, name_variants
-from newstag.tagging.periods import article_year, period_prior, tag_info
+from newstag.tagging.periods import article_year, named_in, period_prior, tag_info
 from newstag.tagging.tag_types import evidence_type
 from newstag.tagging.tagger import Tagger
 from tests.conftest import SAMPLE
@@ -157,6 +157,15 @@ def test_the_shipped_stale_season_tag_fades_for_a_recent_story(tagger):
     assert period_prior(row, 2023, info) < 0.1 <= period_prior(row, 2008, info)
     recent = {t["tag"] for t in tags_of(tagger, TRANSFER, 30)}
     assert "2008-09 Bundesliga season" not in recent
+
+
+def test_a_tag_the_story_names_is_in_use_whatever_its_period(tagger):
+    info = tag_info(tagger.model)
+    assert period_prior(info["tags"]["Bundesliga"], 2023, info) < 0.1  # out of use at Wikinews
+    assert named_in("Bundesliga", "top of the bundesliga.") and not named_in("Bundes", "Bundesliga")
+    story = {**TRANSFER, "body": TRANSFER["body"] + " The Bundesliga season starts on Friday."}
+    tags = {t["tag"]: t for t in tags_of(tagger, story, 30)}
+    assert "Bundesliga" in tags and "2008-09 Bundesliga season" not in tags
 
 
 def test_article_year_from_its_date_else_today():

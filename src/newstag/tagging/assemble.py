@@ -12,22 +12,22 @@ and organisations. Here the two meet (after the model's scores come out):
   salient entity the vocabulary does not know comes back as a tag with ``"new": true``. The
   model reorders entity evidence but cannot silence it; a tag with no mention in the story
   scores at most half;
-* **time** (:mod:`~newstag.tagging.periods`) -- a tag that went out of use in the training years long before the article's
-  date (or today) loses most of its model score (``tag_info.json``, see
-  ``scripts/tag_info.py``), also for models whose ``period`` source scored the date already:
-  on the NYT 2018 dev set they still let some stale tags through that the prior removes
-  (``benchmarks/stale_tags.py``);
+* **time** (:mod:`~newstag.tagging.periods`) -- a tag that went out of use in the training
+  years long before the article's date (or today) loses most of its model score
+  (``tag_info.json``, see ``scripts/tag_info.py``), unless the story writes its name, also
+  for models whose ``period`` source scored the date already: on the NYT 2018 dev set they
+  still let some stale tags through that the prior removes (``benchmarks/stale_tags.py``);
 * **types** (:mod:`~newstag.tagging.tag_types`) come from the evidence: the linked entity's
   type checked against the gazetteer, else the tag's recorded type;
 * **evidence** (:mod:`~newstag.tagging.evidence`) is human: mentions and words, never
   feature names;
-* **the archive's own ways** (:mod:`~newstag.tagging.archive`) -- what a model records of its training archive decides how
-  far entities reach: new tags only of the kinds the archive used (:func:`type_shares`:
-  no new places for an archive of topics, no new cities for one of countries), the
-  archive's codes kept as written ("west-germany"), a surname mention joining the model's
-  confident namesake ("Trump" -> "Trump, Donald J"), the model's next topics when fewer than
-  the archive's typical number of tags would show, and a selective archive's low score for a
-  mentioned place respected;
+* **the archive's own ways** (:mod:`~newstag.tagging.archive`) -- what a model records of
+  its training archive decides how far entities reach: new tags only of the kinds the archive
+  used (:func:`~newstag.tagging.archive.type_shares`: no new places for an archive of topics,
+  no new cities for one of countries), the archive's codes kept as written ("west-germany"),
+  a surname mention joining the model's confident namesake ("Trump" -> "Trump, Donald J"),
+  the model's next topics when fewer than the archive's typical number of tags would show,
+  and a selective archive's low score for a mentioned place respected;
 * **house rules** (:mod:`newstag.tagging.house_rules`) have the last word.
 """
 
@@ -63,7 +63,7 @@ from newstag.tagging.identity import (
 )
 from newstag.tagging.linker import _PAREN, name_key
 from newstag.tagging.names import honorific_gender
-from newstag.tagging.periods import article_year, period_prior, recorded_type, tag_info
+from newstag.tagging.periods import article_year, named_in, period_prior, recorded_type, tag_info
 from newstag.tagging.tag_types import evidence_type, gazetteer_tables, merged_type
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -152,8 +152,10 @@ def _model_drafts(
     infos: list[dict[str, Any]],
     year: int,
     x: tuple[Any, Any] | None,
+    text: str = "",
 ) -> dict[str, Draft]:
-    """Drafts of the model's candidates that pass the identity check, period-weighted."""
+    """Drafts of the model's candidates that pass the identity check, period-weighted (unless
+    the story writes the tag's name)."""
     info = tag_info(model)
     rows = info.get("tags", {})
     by_name = central_by_name(infos)
@@ -177,7 +179,8 @@ def _model_drafts(
             name_key(i["name"]) == bare and not place_compatible(tag, i) for i in infos
         ):
             continue  # its name is written, but for another place (Georgia, US state)
-        p = cand["score"] * period_prior(rows.get(tag), year, info)
+        prior = 1.0 if named_in(tag, text) else period_prior(rows.get(tag), year, info)
+        p = cand["score"] * prior
         draft = Draft(tag=tag, type=kind, p=p, level=rows.get(tag, {}).get("level"))
         if p >= model.threshold_ / 2:  # explain only what may be shown
             draft.evidence = human_evidence(model.explain(cand, by_name, x))
@@ -322,7 +325,7 @@ def assemble(
             info["body_name"] = headline_overreach(info, article.headline_end)
     resolve_places(infos)
     year = article_year(article, today)
-    drafts = _model_drafts(model, ranked, infos, year, x) if model is not None else {}
+    drafts = _model_drafts(model, ranked, infos, year, x, article.text) if model is not None else {}
     _add_entities(drafts, model, entities, infos, ranked, article.headline_end)
     archive_kinds(drafts, model)
     threshold = model.threshold_ if model is not None else 0.0

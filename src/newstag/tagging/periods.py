@@ -74,6 +74,15 @@ def period_prior(row: dict[str, Any] | None, year: int, info: dict[str, Any]) ->
     return math.exp(-max(0, gap - IN_USE_GRACE) / PERIOD_DECAY)
 
 
+def named_in(tag: str, text: str) -> bool:
+    """The story writes the tag's name ("Bundesliga"): the tag is in use now, whatever its
+    period in the training years (a league outlives its Wikinews category)."""
+    import re
+
+    bare = tag.split("(")[0].strip()
+    return bool(bare) and re.search(rf"\b{re.escape(bare)}\b", text, re.IGNORECASE) is not None
+
+
 def recorded_type(model: TagModel, tag: str) -> str:
     """A vocabulary tag's type as recorded: ``tag_info.json`` first, then the manifest."""
     row = tag_info(model).get("tags", {}).get(tag)
