@@ -86,7 +86,7 @@ def test_review_and_save_stores_exactly_the_decision(
     page.get_by_text("Model default · version").wait_for()
     paste_and_suggest(page, SUMMIT)
     suggested = chip_names(page)
-    assert {"Russia", "Vladimir Putin", "Asia"} <= set(suggested)
+    assert {"Russia", "Vladimir Putin", "Ukraine"} <= set(suggested)
     # people, places and organisations are marked in the text, one class per type
     assert page.locator("#text mark.t-person", has_text="Vladimir Putin").count() >= 1
     assert page.locator("#text mark.t-place", has_text="Vladivostok").count() >= 1
@@ -101,7 +101,7 @@ def test_review_and_save_stores_exactly_the_decision(
     assert "North Korea" in page.locator("#vocab option").evaluate_all("os => os.map(o => o.value)")
     page.get_by_label("Add a tag").fill("")
 
-    review(page, accept=["Russia"], reject=["Asia"], add=["Summit diplomacy"])
+    review(page, accept=["Russia"], reject=["Ukraine"], add=["Summit diplomacy"])
     page.locator('.chip[data-tag="Vladimir Putin"] .chip-main').focus()
     page.keyboard.press("Enter")  # the keyboard accepts too
     assert page.locator(".added-tag", has_text="Summit diplomacy").inner_text().count("new")
@@ -114,7 +114,7 @@ def test_review_and_save_stores_exactly_the_decision(
     row = rows[0]
     assert row["suggested"] == suggested
     assert row["accepted"] == [t for t in suggested if t in ("Russia", "Vladimir Putin")]
-    assert row["rejected"] == ["Asia"]
+    assert row["rejected"] == ["Ukraine"]
     assert row["added"] == ["Summit diplomacy"]
     assert row["title"] == SUMMIT.splitlines()[0] and "Click here" not in row["title"]
     assert "Share on Facebook" not in row["body"] and "Vladivostok" in row["body"]

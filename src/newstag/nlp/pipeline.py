@@ -42,6 +42,13 @@ def pipeline_for_bundle(name: str | None) -> str | None:
     return DEFAULT_PIPELINE if name == SMALL_PIPELINE else name
 
 
+def pipelines_for_bundle(name: str | None) -> set[str | None]:
+    """The pipelines a bundle may extract with: its own; the embedded NER and the plain small
+    pipeline stand in for each other (same tokenizer and entity labels)."""
+    pair: set[str | None] = {DEFAULT_PIPELINE, SMALL_PIPELINE}
+    return pair if name in pair else {name}
+
+
 def _pipeline_location(name: str) -> str | Path:
     """What ``spacy.load`` gets for a pipeline name: the embedded NER is a folder."""
     return EMBEDDED_NER_DIR if name == DEFAULT_PIPELINE else name

@@ -238,10 +238,17 @@ def _finish(model: Any, folder: Path, manifest: dict[str, Any]) -> Any:
 
 
 def load_model(folder: str | Path, pipeline: str | None = None) -> Any:
-    """Load and verify a bundle; ``pipeline`` (if given) must be the one it was trained with."""
+    """Load and verify a bundle; ``pipeline`` (if given) must be the one it was trained with
+    (or its stand-in, :func:`newstag.nlp.pipeline.pipelines_for_bundle`)."""
+    from newstag.nlp.pipeline import pipelines_for_bundle
+
     folder = Path(folder)
     manifest = verify(folder)
-    if pipeline and manifest.get("pipeline") and pipeline != manifest["pipeline"]:
+    if (
+        pipeline
+        and manifest.get("pipeline")
+        and pipeline not in pipelines_for_bundle(manifest["pipeline"])
+    ):
         raise ModelError(
             f"{folder}: the model was trained with spaCy pipeline "
             f"{manifest['pipeline']!r}, not {pipeline!r}; retrain it or use that "

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from newstag.io.article import Article, to_article
 from newstag.nlp.entities import Entity, EntityExtractor
-from newstag.nlp.pipeline import pipeline_for_bundle
+from newstag.nlp.pipeline import pipeline_for_bundle, pipelines_for_bundle
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -117,7 +117,7 @@ class Tagger:
                     "for entity tags"
                 )
             bundle = load_model(path)
-            if pipeline and pipeline not in (bundle.pipeline, pipeline_for_bundle(bundle.pipeline)):
+            if pipeline and pipeline not in pipelines_for_bundle(bundle.pipeline):
                 raise ModelError(
                     f"{path}: the model was trained with spaCy pipeline {bundle.pipeline!r}, "
                     f"not {pipeline!r}; retrain it or drop --pipeline"
