@@ -204,7 +204,8 @@ def main() -> None:
     articles, keywords = CORPORA[args.corpus](args.limit)
     gaz = gazetteer.load()
     model = Tagger.load(args.model)
-    vocab = {t: v["type"] for t, v in tag_info(Tagger.load("default").model)["tags"].items()}
+    shipped = model if args.model == "default" else Tagger.load("default")  # types the gold
+    vocab = {t: v["type"] for t, v in tag_info(shipped.model)["tags"].items()}
     sets = {
         "all": [gold_of(kws, gaz, vocab) for kws in keywords],
         "named in the text": [

@@ -179,7 +179,9 @@ def _model_drafts(
             name_key(i["name"]) == bare and not place_compatible(tag, i) for i in infos
         ):
             continue  # its name is written, but for another place (Georgia, US state)
-        prior = 1.0 if named_in(tag, text) else period_prior(rows.get(tag), year, info)
+        prior = period_prior(rows.get(tag), year, info)
+        if prior < 1.0 and named_in(tag, text):  # searched only where the prior bites
+            prior = 1.0
         p = cand["score"] * prior
         draft = Draft(tag=tag, type=kind, p=p, level=rows.get(tag, {}).get("level"))
         if p >= model.threshold_ / 2:  # explain only what may be shown

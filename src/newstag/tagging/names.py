@@ -59,9 +59,13 @@ def _detector() -> Any:
     return gender_guesser.detector.Detector(case_sensitive=False)
 
 
+_GUESSES = {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}
+"""gender-guesser's answers that settle a gender."""
+
+
 def first_name_gender(tag: str) -> str | None:
-    """ "male" or "female" when a person tag's first name mostly is ("Helen Clark", "Clark,
-    Helen"), else ``None``."""
+    """The gender, "male" or "female", a person tag's first name mostly has ("Helen Clark",
+    "Clark, Helen"), else ``None``."""
     bare = tag.split("(")[0].strip()
     if bare.count(",") == 1:
         bare = " ".join(reversed([part.strip() for part in bare.split(",")]))
@@ -69,9 +73,6 @@ def first_name_gender(tag: str) -> str | None:
     if len(words) < 2:
         return None
     return _GUESSES.get(_detector().get_gender(words[0]))
-
-
-_GUESSES = {"male": "male", "mostly_male": "male", "female": "female", "mostly_female": "female"}
 
 
 def honorific_gender(mentions: list[Any], text: str) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -77,8 +78,6 @@ def period_prior(row: dict[str, Any] | None, year: int, info: dict[str, Any]) ->
 def named_in(tag: str, text: str) -> bool:
     """The story writes the tag's name ("Bundesliga"): the tag is in use now, whatever its
     period in the training years (a league outlives its Wikinews category)."""
-    import re
-
     bare = tag.split("(")[0].strip()
     return bool(bare) and re.search(rf"\b{re.escape(bare)}\b", text, re.IGNORECASE) is not None
 
