@@ -151,7 +151,8 @@ def ours(
 
     ``reuse``: a bundle folder; loaded when it holds a model (trained on the same split by
     an earlier run), else the model is trained and saved there (comparing suggestion code
-    before and after a change without training twice)."""
+    before and after a change without training twice). Trained and scored on one archive,
+    the model is that newsroom's own (``archive = "own"``, whatever the config says)."""
     from newstag.nlp.cache import extract_entities
     from newstag.tagging import load_model
     from newstag.tagging.train import train_model
@@ -159,12 +160,13 @@ def ours(
     t0 = time.perf_counter()
     if reuse is not None and (Path(reuse) / "manifest.json").exists():
         model = load_model(Path(reuse))
+        model.archive = "own"
         print(f"   reused the model in {reuse}", flush=True)
     else:
         if reuse is not None:
             params["out"] = Path(reuse)
         with print_log("newstag.tagging"):
-            model = train_model(train, n_process=n_process, **params)
+            model = train_model(train, n_process=n_process, **{**params, "archive": "own"})
     train_s = time.perf_counter() - t0
     entity_s = train_s - (model.fit_seconds_ or 0.0)
     ents = extract_entities(test, model.pipeline, n_process=n_process)

@@ -4,14 +4,17 @@ types and evidence (:mod:`newstag.tagging.assemble`)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 
 import pytest
 
 from newstag.io.article import read_article
 from newstag.paths import default_model_dir
+from newstag.tagging.archive import OWN_NEW_TAG_WEIGHT
 from newstag.tagging.assemble import BROAD_PLACE_WEIGHT, Draft, central_by_name
 from newstag.tagging.identity import (
+    dominant_namesake,
     headline_overreach,
     person_compatible,
     place_compatible,
@@ -22,6 +25,7 @@ from newstag.tagging.names import first_name_gender, honorific_gender, name_vari
 from newstag.tagging.periods import article_year, named_in, period_prior, tag_info
 from newstag.tagging.tag_types import evidence_type
 from newstag.tagging.tagger import Tagger
+from newstag.tagging.tagmodel import TagModel
 from tests.conftest import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -215,6 +219,39 @@ def test_a_nickname_names_the_same_person(tagger):
     assert "chuck schumer" in name_variants("Charles Schumer")
 
 
+def test_a_full_name_may_leave_out_middle_names(tagger):
+    assert "hillary clinton" in name_variants("Hillary Rodham Clinton")
+    assert name_variants("Ludwig van Beethoven") == {"ludwig van beethoven"}  # a particle
+    hillary = {"name": "Hillary Rodham Clinton", "type": "person", "aliases": []}
+    assert person_compatible("Hillary Clinton", hillary, tagger.model)
+    assert not person_compatible("Bill Clinton", hillary, tagger.model)
+    bush = {"name": "George W. Bush", "type": "person", "aliases": []}
+    assert not person_compatible("George H. W. Bush", bush, tagger.model)
+    article = {
+        "title": "Senators weigh the marriage cases",
+        "body": "Former Secretary of State Hillary Rodham Clinton said on Tuesday that the "
+        "court should hear the cases. Clinton spoke in New York.",
+    }
+    assert "Hillary Clinton" in {t["tag"] for t in tags_of(tagger, article, 10)}
+
+
+def test_a_surname_alone_names_the_namesake_that_dominates_the_vocabulary(tagger):
+    model = tagger.model
+    obama = {"name": "Obama", "type": "person", "aliases": ["Obama"]}
+    assert dominant_namesake(obama, model) == "Barack Obama"  # 317 uses to 13
+    assert dominant_namesake({**obama, "gender": "female"}, model) == "Michelle Obama"
+    assert dominant_namesake({**obama, "name": "Clinton"}, model) is None  # 87 / 45 / 2
+    assert dominant_namesake({**obama, "name": "Kim"}, model) is None
+    assert person_compatible("Barack Obama", obama, model)
+    article = {
+        "title": "Leaders march in Paris",
+        "body": "The White House said President Obama would not attend the march. Obama "
+        "spoke with the French president by telephone on Sunday.",
+    }
+    tags = {t["tag"]: t for t in tags_of(tagger, article, 10)}
+    assert "Barack Obama" in tags and not tags["Barack Obama"].get("new"), sorted(tags)
+
+
 def test_an_honorific_must_agree_with_the_first_name(tagger):
     text = "Lawyers said Mr. Clark had left."
     start = text.index("Clark")
@@ -280,4 +317,39 @@ def test_a_continent_the_story_never_names_ranks_below_named_places():
     korea = Draft(tag="North Korea", type="place", p=0.0, e=0.3, mentioned=True, level="country")
     assert asia.score == pytest.approx(0.9 / 2 * BROAD_PLACE_WEIGHT) and asia.score < korea.score
     named = Draft(tag="Asia", type="place", p=0.9, e=0.2, mentioned=True, level="continent")
-    assert named.score == pytest.approx((0.9 + 0.2) / 2)  # a continent it names competes
+    assert named.score == pytest.approx(1 - 0.1 * 0.8)  # a continent it names competes
+
+
+def test_whose_archive_decides_how_model_and_story_meet():
+    """A general model: a mentioned person's model score and centrality add up as
+    independent evidence, and an unnamed continent ranks low; a model of the newsroom's own
+    archive leads with its score (the mean, continents as the archive tagged them) and ranks
+    a tag its vocabulary lacks at half its centrality."""
+    known = {"tag": "Ed Balls", "type": "person", "p": 0.4, "e": 0.3, "mentioned": True}
+    new = {"tag": "Jon Santacana", "type": "person", "e": 0.3, "new": True, "mentioned": True}
+    topic = {"tag": "Economy", "type": "topic", "p": 0.55}
+    general = [Draft(**known), Draft(**new), Draft(**topic)]
+    assert general[0].score == pytest.approx(1 - 0.6 * 0.7)
+    assert general[1].score == pytest.approx(0.3)
+    own = [Draft(**known, own=True), Draft(**new, own=True), Draft(**topic, own=True)]
+    assert own[0].score == pytest.approx(0.35)
+    assert own[0].score < general[0].score
+    assert own[1].score == pytest.approx(0.3 * OWN_NEW_TAG_WEIGHT)
+    assert topic_score(general) == topic_score(own)  # a topic is the model's either way
+    asia = {"tag": "Asia", "type": "place", "p": 0.8, "level": "continent"}
+    assert Draft(**asia, own=True).score == pytest.approx(0.4)  # as the archive tagged it
+    assert Draft(**asia).score == pytest.approx(0.4 * BROAD_PLACE_WEIGHT)
+
+
+def topic_score(drafts):
+    return [d.score for d in drafts if d.type == "topic"]
+
+
+def test_bundles_from_before_the_archive_parameter_stay_general():
+    from newstag.tagging.bundle import _new_model
+
+    manifest = json.loads((default_model_dir() / "manifest.json").read_text())
+    assert _new_model(manifest).archive == "general"  # the shipped model, by its config
+    manifest["hyper_parameters"].pop("archive", None)
+    assert _new_model(manifest).archive == "general"
+    assert TagModel().archive == "own"  # newstag train: the newsroom's own archive

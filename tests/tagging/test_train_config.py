@@ -49,6 +49,8 @@ def test_train_reads_the_config_and_flags_override_it(tmp_path: Path) -> None:
         str(config),
         "--folds",
         "3",
+        "--archive",
+        "general",
         cache=tmp_path / "cache",
     )
     assert proc.returncode == 0, proc.stderr
@@ -57,8 +59,9 @@ def test_train_reads_the_config_and_flags_override_it(tmp_path: Path) -> None:
     assert (hp["min_tag_count"], hp["knn_k"], hp["max_clf_labels"]) == (2, 5, 7)
     assert hp["folds"] == 3 and hp["tag_thresholds"] is False  # --folds wins over the file
     assert hp["C"] == TagModel().C  # left out of the file: the default
+    assert hp["archive"] == "general"  # a flag the file does not name
     record = manifest["training_config"]
-    assert record["file"] == "small.toml" and record["overrides"] == ["folds"]
+    assert record["file"] == "small.toml" and record["overrides"] == ["archive", "folds"]
     assert record["model"]["knn_k"] == 5 and "knn_k = 5" in record["text"]
     assert manifest["n_classifier_labels"] <= 7
 
@@ -70,6 +73,7 @@ def test_train_reads_the_config_and_flags_override_it(tmp_path: Path) -> None:
         ("[model]\nfolds = 'two'\n", "folds = 'two' is not a valid value"),
         ("[model]\nchar_ngrams = [3]\n", "char_ngrams = [3] is not a valid value"),
         ("[model]\ntag_thresholds = 1\n", "tag_thresholds = 1 is not a valid value"),
+        ("[model]\narchive = 'mine'\n", "archive = 'mine' is not a valid value"),
         ("[training]\nfolds = 2\n", "unknown table or key 'training'"),
         ("[model\n", "not valid TOML"),
     ],

@@ -200,6 +200,14 @@ def train(
         help="Held-out folds for the combiner: 'random', or 'date' (contiguous date blocks: "
         "sources fitted on other periods; undated articles at random) [default: random].",
     ),
+    archive: Archive = typer.Option(
+        None,
+        "--archive",
+        help="Whose archive the corpus is: 'own' (the newsroom's: the model's scores lead, "
+        "entities it has no tag for rank at half) or 'general' (a vocabulary to use on "
+        "other newsrooms' stories, as the shipped model: the story's people and places "
+        "weigh as much as the model) [default: own].",
+    ),
     rules: Path = typer.Option(
         None,
         "--rules",
@@ -226,6 +234,7 @@ def train(
         "country_links": _off(no_country_links),
         "surname_links": _off(no_surname_links),
         "fold_split": fold_split.value if fold_split is not None else None,
+        "archive": archive.value if archive is not None else None,
     }
     if max_features is not None:
         flags.update(max_word_features=max_features, max_char_features=max_features // 2)
@@ -278,6 +287,11 @@ def train(
 class FoldSplit(str, Enum):
     random = "random"
     date = "date"
+
+
+class Archive(str, Enum):
+    own = "own"
+    general = "general"
 
 
 def _training_rules(config: Path | None, rules: Path | None) -> Path | None:

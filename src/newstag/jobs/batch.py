@@ -454,24 +454,7 @@ def run_batch(
     (:mod:`newstag.tagging.house_rules`) for the loaded tagger. Raises :class:`BatchError`.
     """
     src, out = Path(input), Path(output)
-    if not src.exists():
-        raise BatchError(f"{src}: no such file")
-    if src.is_dir():
-        raise BatchError(f"{src}: is a directory, not a file")
-    input_format(src)
-    fmt = output_format(out)
-    if chunk_size < 1:
-        raise BatchError(f"chunk size must be at least 1, not {chunk_size}")
-    if n_process < 1:
-        raise BatchError(f"--n-process must be at least 1, not {n_process}")
-    if not out.parent.exists():
-        raise BatchError(f"{out.parent}: output folder does not exist")
-    rejects_path = Path(rejects) if rejects is not None else default_rejects_path(out)
-    if rejects_path.resolve() in (out.resolve(), src.resolve()):
-        raise BatchError(f"{rejects_path}: the rejects file must differ from input and output")
-    if out.resolve() == src.resolve():
-        raise BatchError(f"{out}: the output must differ from the input")
-
+    fmt, rejects_path = _checked_paths(src, out, rejects, chunk_size, n_process)
     work = _WorkDir(out, fmt)
     state = {
         "version": STATE_VERSION,
@@ -485,41 +468,9 @@ def run_batch(
     if rules is not None:  # a resumed run must use the same rules
         state["rules"] = str(rules)
         _check_rules(rules)
-    if overwrite and work.path.exists():
-        shutil.rmtree(work.path)
-    markers: list[dict[str, Any]] = []
-    if work.path.exists():
-        old = _read_state(work.path / "state.json")
-        diff = [k for k in state if old.get(k) != state[k]]
-        if diff and not work.committed():  # nothing done yet: start afresh
-            _atomic_write(work.path / "state.json", lambda p: p.write_text(json.dumps(state)))
-            diff = []
-        if diff:
-            what = ", ".join(diff)
-            raise BatchError(
-                f"{work.path} holds an interrupted run with a different {what}; run the same "
-                "command to resume it, or pass --overwrite to start again"
-            )
-        markers = work.committed()
-    else:
-        if out.exists() and not overwrite:
-            raise BatchError(
-                f"{out} already exists (a finished run?); pass --overwrite to replace it"
-            )
-        work.path.mkdir()
-        _atomic_write(work.path / "state.json", lambda p: p.write_text(json.dumps(state)))
-
-    done = sum(m["consumed"] for m in markers)
-    summary = BatchSummary(
-        output=out,
-        rejects=rejects_path,
-        resumed_from=done,
-        tagged=sum(m["tagged"] for m in markers),
-        rejected=sum(m["rejected"] for m in markers),
-    )
-    for m in markers:
-        for k, v in m.get("reasons", {}).items():
-            summary.reasons[k] = summary.reasons.get(k, 0) + v
+    markers = _open_work(work, state, out, overwrite)
+    summary = _summary_so_far(markers, out, rejects_path)
+    done = summary.resumed_from
     if done:
         log.warning(f"resuming {out}: {done:,} records already done in {len(markers)} chunks")
 
@@ -554,6 +505,72 @@ def run_batch(
     work.assemble(i, rejects_path)
     summary.total = done
     summary.seconds = time.perf_counter() - start
+    return summary
+
+
+def _checked_paths(
+    src: Path, out: Path, rejects: str | Path | None, chunk_size: int, n_process: int
+) -> tuple[str, Path]:
+    """The output format and the rejects file of a batch job, after checking its arguments."""
+    if not src.exists():
+        raise BatchError(f"{src}: no such file")
+    if src.is_dir():
+        raise BatchError(f"{src}: is a directory, not a file")
+    input_format(src)
+    fmt = output_format(out)
+    if chunk_size < 1:
+        raise BatchError(f"chunk size must be at least 1, not {chunk_size}")
+    if n_process < 1:
+        raise BatchError(f"--n-process must be at least 1, not {n_process}")
+    if not out.parent.exists():
+        raise BatchError(f"{out.parent}: output folder does not exist")
+    rejects_path = Path(rejects) if rejects is not None else default_rejects_path(out)
+    if rejects_path.resolve() in (out.resolve(), src.resolve()):
+        raise BatchError(f"{rejects_path}: the rejects file must differ from input and output")
+    if out.resolve() == src.resolve():
+        raise BatchError(f"{out}: the output must differ from the input")
+    return fmt, rejects_path
+
+
+def _open_work(
+    work: _WorkDir, state: dict[str, Any], out: Path, overwrite: bool
+) -> list[dict[str, Any]]:
+    """The work folder of this job, created or resumed: the markers of its committed chunks."""
+    if overwrite and work.path.exists():
+        shutil.rmtree(work.path)
+    if not work.path.exists():
+        if out.exists() and not overwrite:
+            raise BatchError(
+                f"{out} already exists (a finished run?); pass --overwrite to replace it"
+            )
+        work.path.mkdir()
+        _atomic_write(work.path / "state.json", lambda p: p.write_text(json.dumps(state)))
+        return []
+    old = _read_state(work.path / "state.json")
+    diff = [k for k in state if old.get(k) != state[k]]
+    if diff and not work.committed():  # nothing done yet: start afresh
+        _atomic_write(work.path / "state.json", lambda p: p.write_text(json.dumps(state)))
+        diff = []
+    if diff:
+        raise BatchError(
+            f"{work.path} holds an interrupted run with a different {', '.join(diff)}; run the "
+            "same command to resume it, or pass --overwrite to start again"
+        )
+    return work.committed()
+
+
+def _summary_so_far(markers: list[dict[str, Any]], out: Path, rejects: Path) -> BatchSummary:
+    """The summary of the chunks an interrupted run committed."""
+    summary = BatchSummary(
+        output=out,
+        rejects=rejects,
+        resumed_from=sum(m["consumed"] for m in markers),
+        tagged=sum(m["tagged"] for m in markers),
+        rejected=sum(m["rejected"] for m in markers),
+    )
+    for m in markers:
+        for k, v in m.get("reasons", {}).items():
+            summary.reasons[k] = summary.reasons.get(k, 0) + v
     return summary
 
 

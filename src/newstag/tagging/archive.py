@@ -31,6 +31,20 @@ share of its training tag uses were tags of that type: an archive tagged by topi
 categories) or by people only does not want every story's places as new tags."""
 
 
+OWN_NEW_TAG_WEIGHT = 0.5
+"""A new tag's share of its centrality for a model of the newsroom's own archive: its
+vocabulary already names the people and places that newsroom tags, so one it lacks is less
+likely a tag (Wikinews dev, ``benchmarks/public_path_dev.py``: public-path P@5 0.698 ->
+0.755). A general model used on another newsroom's stories (the shipped one) counts new
+tags in full: its vocabulary does not know today's people."""
+
+
+def own_archive(model: TagModel | None) -> bool:
+    """Whether the model learned the newsroom's own archive (``archive = "own"``), not a
+    general vocabulary used on other newsrooms' stories (``"general"``, the shipped model)."""
+    return model is not None and getattr(model, "archive", "general") == "own"
+
+
 _SHARES: weakref.WeakKeyDictionary[Any, dict[str, float]] = weakref.WeakKeyDictionary()
 
 

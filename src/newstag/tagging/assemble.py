@@ -11,7 +11,11 @@ and organisations. Here the two meet (after the model's scores come out):
   centrality (salience, cities rolling up to countries), never below that centrality; a
   salient entity the vocabulary does not know comes back as a tag with ``"new": true``. The
   model reorders entity evidence but cannot silence it; a tag with no mention in the story
-  scores at most half;
+  scores at most half. How the two meet depends on whose archive the model learned
+  (:func:`~newstag.tagging.archive.own_archive`): a general model used on another
+  newsroom's stories (the shipped one) takes model and story as independent evidence for
+  the people and places the story mentions; a model of the newsroom's own archive leads
+  with its scores and counts new tags at half (``benchmarks/wikinews.py``, public path);
 * **time** (:mod:`~newstag.tagging.periods`) -- a tag that went out of use in the training
   years long before the article's date (or today) loses most of its model score
   (``tag_info.json``, see ``scripts/tag_info.py``), unless the story writes its name, also
@@ -41,11 +45,13 @@ from typing import TYPE_CHECKING, Any
 
 from newstag.tagging.archive import (
     FILL_TO_TYPICAL,
+    OWN_NEW_TAG_WEIGHT,
     SELECTIVE_TAGS,
     archive_kinds,
     fill_to_typical,
     is_code,
     makes_new_tags,
+    own_archive,
     typical_tags,
 )
 from newstag.tagging.evidence import human_evidence, identity_first, label_words, top_words
@@ -77,8 +83,9 @@ NEW_MIN_SALIENCE = 0.2
 NEW_MIN_PERSON_PLACE = 0.2
 """The same for an unknown person or place."""
 BROAD_PLACE_WEIGHT = 0.5
-"""A continent or region the story never names ranks below the places it does name (dev:
-``benchmarks/out_of_the_box.py --corpus wikinews-later``, people+places R@10 0.802 -> 0.825)."""
+"""For a general model, a continent or region the story never names ranks below the places
+it does name (dev: ``benchmarks/out_of_the_box.py --corpus wikinews-later``, people+places
+R@10 0.802 -> 0.825)."""
 MAX_MENTIONS = 6
 """Mentions shown as a tag's evidence, its most central entity's first."""
 ENTITY_MIN = 0.25
@@ -99,12 +106,23 @@ class Draft:
     evidence: list[dict[str, Any]] = field(default_factory=list)
     mentioned: bool = False
     level: str | None = None
+    own: bool = False
 
     @property
     def score(self) -> float:
-        """The mean of model and entity, never below the entity's own centrality; a
-        continent or region the story never names counts ``BROAD_PLACE_WEIGHT``."""
-        score = max(self.e, (self.p + self.e) / 2)
+        """The mean of model and entity, never below the entity's own centrality. For a
+        model of the newsroom's ``own`` archive that is all (its scores lead), but a new tag
+        counts ``OWN_NEW_TAG_WEIGHT``. For a general model (``archive = "general"``) a
+        person or place the story mentions combines the two as independent evidence
+        (``1 - (1 - p)(1 - e)``), and a continent or region the story never names counts
+        ``BROAD_PLACE_WEIGHT``."""
+        if self.own:
+            score = max(self.e, (self.p + self.e) / 2)
+            return score * OWN_NEW_TAG_WEIGHT if self.new else score
+        if self.mentioned and self.type in ("person", "place"):
+            score = 1 - (1 - self.p) * (1 - self.e)
+        else:
+            score = max(self.e, (self.p + self.e) / 2)
         if not self.mentioned and self.level in ("continent", "region"):
             return score * BROAD_PLACE_WEIGHT
         return score
@@ -330,6 +348,9 @@ def assemble(
     drafts = _model_drafts(model, ranked, infos, year, x, article.text) if model is not None else {}
     _add_entities(drafts, model, entities, infos, ranked, article.headline_end)
     archive_kinds(drafts, model)
+    own = own_archive(model)
+    for draft in drafts.values():
+        draft.own = own
     threshold = model.threshold_ if model is not None else 0.0
     selective = model is not None and typical_tags(model) <= SELECTIVE_TAGS
     kept = [d for d in drafts.values() if _keep(d, threshold, selective) and d.score >= min_score]

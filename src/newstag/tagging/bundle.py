@@ -213,12 +213,9 @@ def _new_model(manifest: dict[str, Any]) -> Any:
     """A TagModel with the manifest's hyper-parameters and learned figures."""
     from newstag.tagging.tagmodel import TagModel
 
-    model = TagModel(
-        **{
-            k: (tuple(v) if isinstance(v, list) else v)
-            for k, v in manifest["hyper_parameters"].items()
-        }
-    )
+    params = {"archive": "general"}  # bundles from before the parameter: as they were
+    params.update(manifest["hyper_parameters"])
+    model = TagModel(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in params.items()})
     model.pipeline_ = manifest.get("pipeline") or ""
     model.threshold_ = float(manifest["threshold"])
     model.heldout_ = manifest.get("heldout_metrics", {})

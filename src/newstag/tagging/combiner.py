@@ -386,7 +386,7 @@ class Trees:
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Probability of the positive class for each row."""
-        return 1.0 / (1.0 + np.exp(-self.raw(X)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.raw(X), -500.0, 500.0)))  # no overflow
 
     def save(self, path: Path) -> Path:
         from newstag.tagging.arrays import save_npz

@@ -31,9 +31,9 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 OPTIONAL = {"char_ngrams", "max_word_features", "max_char_features"}
-CHOICES = {"fold_split": ("random", "date")}
-"""Parameters that take one of a few words."""
 """Parameters that ``false`` turns off (``None``)."""
+CHOICES = {"fold_split": ("random", "date"), "archive": ("own", "general")}
+"""Parameters that take one of a few words."""
 
 
 class ConfigError(NewstagError, ValueError):

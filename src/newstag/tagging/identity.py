@@ -28,8 +28,9 @@ def same_spelling(a: str, b: str) -> bool:
 
 def person_compatible(tag: str, info: dict[str, Any], model: TagModel) -> bool:
     """A person mention carries the tag's identity: its full name is one of the tag's forms
-    (a first name may be its nickname), or it is a surname alone that the vocabulary gives to
-    this tag only; an honorific's gender must not contradict the tag's first name."""
+    (a first name may be its nickname, middle names may be left out), or it is a surname
+    alone that the vocabulary gives to this tag only or mostly (:func:`dominant_namesake`);
+    an honorific's gender must not contradict the tag's first name."""
     gender = info.get("gender")
     if gender and first_name_gender(tag) not in (None, gender):
         return False  # "Mr. Clark" is not "Helen Clark"
@@ -37,8 +38,9 @@ def person_compatible(tag: str, info: dict[str, Any], model: TagModel) -> bool:
     names = [info["name"], *(a for a in info.get("aliases") or [] if len(a.split()) > 1)]
     if any(variant in forms for n in names for variant in name_variants(n)):
         return True  # its full name, or with a nickname ("Chuck Schumer")
-    linker = model.linker_
-    return len(info["name"].split()) == 1 and linker.surname_tag(info) == tag
+    if len(info["name"].split()) != 1:
+        return False
+    return tag in (model.linker_.surname_tag(info), dominant_namesake(info, model))
 
 
 @lru_cache(maxsize=1 << 14)
@@ -181,7 +183,7 @@ def identity_tag(
                 if place_compatible(tag, info) and tag_place_country(tag):
                     return tag
     if etype == "person":
-        surname = linker.surname_tag(info)
+        surname = linker.surname_tag(info) or dominant_namesake(info, model)
         return surname if surname and person_compatible(surname, info, model) else None
     if etype == "organisation":
         short = short_form_tag(info["name"], model)
@@ -199,6 +201,44 @@ def identity_tag(
         ):
             return tag
     return None
+
+
+DOMINANT_SHARE = 0.9
+"""A surname alone names the vocabulary's person who holds this share of its uses."""
+DOMINANT_MIN_USES = 10
+"""... and who was tagged this often: a well-known person, not a namesake's neighbour."""
+
+_NAMESAKES: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[int, str]]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def dominant_namesake(info: dict[str, Any], model: TagModel) -> str | None:
+    """The person tag a surname alone names when the vocabulary's namesakes of a compatible
+    gender are dominated by one ("Obama" -> "Barack Obama", 317 uses to Michelle Obama's
+    13; "Mrs. Obama" -> none), else ``None``. The linker's own surname index holds the
+    surnames with one namesake."""
+    words = name_key(info["name"]).split()
+    if len(words) != 1:
+        return None
+    index = _NAMESAKES.get(model)
+    if index is None:
+        index = {}
+        for tag, n in model.tag_counts_.items():
+            if recorded_type(model, tag) == "person" and is_full_name(tag) and "(" not in tag:
+                index.setdefault(surname_key(tag), []).append((n, tag))
+        _NAMESAKES[model] = index
+    gender = info.get("gender")
+    namesakes = sorted(
+        (n, tag)
+        for n, tag in index.get(words[0], [])
+        if not gender or first_name_gender(tag) in (None, gender)
+    )
+    if not namesakes:
+        return None
+    uses, tag = namesakes[-1]
+    total = sum(n for n, _ in namesakes)
+    return tag if uses >= DOMINANT_MIN_USES and uses >= DOMINANT_SHARE * total else None
 
 
 def is_full_name(tag: str) -> bool:

@@ -44,12 +44,24 @@ def first_name_forms(first: str) -> frozenset[str]:
 
 def name_variants(name: str) -> set[str]:
     """The name's key, and its keys with the first name swapped for a nickname or the
-    name it shortens ("chuck schumer" -> "charles schumer")."""
+    name it shortens ("chuck schumer" -> "charles schumer"), and without middle names
+    ("hillary rodham clinton" -> "hillary clinton"; not an initial, nor a name particle that
+    begins the surname: "ludwig van beethoven")."""
     words = name_key(name).split()
     if len(words) < 2:
         return {" ".join(words)} if words else set()
-    rest = " ".join(words[1:])
-    return {f"{form} {rest}" for form in first_name_forms(words[0])}
+    rests = {" ".join(words[1:])}
+    middle = words[1:-1]
+    if middle and not _particles() & set(middle) and all(len(w) > 1 for w in middle):
+        rests.add(words[-1])  # not an initial: "George W. Bush" is not "George H. W. Bush"
+    return {f"{form} {rest}" for form in first_name_forms(words[0]) for rest in rests}
+
+
+@lru_cache(maxsize=1)
+def _particles() -> frozenset[str]:
+    from newstag.tagging.tag_types import gazetteer_tables
+
+    return frozenset(gazetteer_tables().particles)
 
 
 @lru_cache(maxsize=1)

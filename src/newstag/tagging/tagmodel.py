@@ -91,7 +91,10 @@ class TagModel(Estimator):
     surname alone matches the one person tag with that surname), ``sources`` (the
     registered candidate sources, :mod:`newstag.tagging.sources`), ``fold_split``
     (``"random"`` folds, or ``"date"``: held-out folds contiguous in time, see
-    :mod:`newstag.tagging.folds`). A source's parameters
+    :mod:`newstag.tagging.folds`), ``archive`` (whose archive it learns: ``"own"``, the
+    newsroom's, whose scores then lead, or ``"general"``, a vocabulary used on other
+    newsrooms' stories, where the story's entities weigh as much; see
+    :mod:`newstag.tagging.assemble`). A source's parameters
     take the values of the model's parameters of the same name. Training is
     deterministic: the same corpus and parameters give the same model.
     """
@@ -119,6 +122,7 @@ class TagModel(Estimator):
         surname_links: bool = True,
         sources: tuple[str, ...] = DEFAULT_SOURCES,
         fold_split: str = "random",
+        archive: str = "own",
     ) -> None:
         self.min_tag_count = min_tag_count
         self.min_clf_count = min_clf_count
@@ -141,6 +145,7 @@ class TagModel(Estimator):
         self.surname_links = surname_links
         self.sources = sources
         self.fold_split = fold_split
+        self.archive = archive
 
     # ------------------------------------------------------------------ parts
 
