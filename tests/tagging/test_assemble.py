@@ -16,6 +16,7 @@ from newstag.tagging.assemble import BROAD_PLACE_WEIGHT, Draft, central_by_name
 from newstag.tagging.identity import (
     dominant_namesake,
     headline_overreach,
+    identity_tag,
     person_compatible,
     place_compatible,
     short_form_tag,
@@ -243,6 +244,8 @@ def test_a_surname_alone_names_the_namesake_that_dominates_the_vocabulary(tagger
     assert dominant_namesake({**obama, "name": "Clinton"}, model) is None  # 87 / 45 / 2
     assert dominant_namesake({**obama, "name": "Kim"}, model) is None
     assert person_compatible("Barack Obama", obama, model)
+    assert identity_tag(obama, model, {}) is None  # the model must find the story his too
+    assert identity_tag(obama, model, {"Barack Obama": {}}) == "Barack Obama"
     article = {
         "title": "Leaders march in Paris",
         "body": "The White House said President Obama would not attend the march. Obama "

@@ -183,7 +183,10 @@ def identity_tag(
                 if place_compatible(tag, info) and tag_place_country(tag):
                     return tag
     if etype == "person":
-        surname = linker.surname_tag(info) or dominant_namesake(info, model)
+        surname = linker.surname_tag(info)
+        namesake = dominant_namesake(info, model) if surname is None else None
+        if namesake in candidates:  # the model finds the story about that namesake too
+            surname = namesake
         return surname if surname and person_compatible(surname, info, model) else None
     if etype == "organisation":
         short = short_form_tag(info["name"], model)
@@ -216,8 +219,9 @@ _NAMESAKES: weakref.WeakKeyDictionary[Any, dict[str, list[tuple[int, str]]]] = (
 def dominant_namesake(info: dict[str, Any], model: TagModel) -> str | None:
     """The person tag a surname alone names when the vocabulary's namesakes of a compatible
     gender are dominated by one ("Obama" -> "Barack Obama", 317 uses to Michelle Obama's
-    13; "Mrs. Obama" -> none), else ``None``. The linker's own surname index holds the
-    surnames with one namesake."""
+    13; "Mrs. Obama" -> "Michelle Obama"; "Clinton" -> none), else ``None``. The linker's
+    own surname index holds the surnames with one namesake; :func:`identity_tag` maps to a
+    dominant namesake only when the model proposes it for the story too."""
     words = name_key(info["name"]).split()
     if len(words) != 1:
         return None
